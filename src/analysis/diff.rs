@@ -1,0 +1,1 @@
+//! Diff of two poolmon snapshots (ANALYSIS.md §6).

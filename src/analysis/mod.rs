@@ -1,0 +1,234 @@
+//! Analysis: pure functions from a [`crate::model::Dataset`] (through [`crate::frame`]) to an [`Analysis`].
+//!
+//! `../shared/design/ANALYSIS.md` is the specification. The result types here are what
+//! `poolscope analyze --format json` prints and what every report renders; each array is flat and
+//! each element carries its `host` and `boot`, so `jq` and dataframe tools can use them directly.
+
+pub mod diff;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Diagnostic, PoolType};
+
+/// Version of the JSON layout of [`Analysis`]; bumped on any incompatible change.
+pub const ANALYSIS_SCHEMA_VERSION: u32 = 1;
+
+/// Everything `analyze` found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// [`ANALYSIS_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// One plain-words verdict per host, most serious first.
+    pub verdicts: Vec<Verdict>,
+    /// Boots found per host.
+    pub boots: Vec<Boot>,
+    /// Growth of every (tag, pool) series that passed the trend test, ranked by sustained bytes/hour.
+    pub suspects: Vec<Suspect>,
+    /// Time to exhaustion of paged pool, nonpaged pool and commit.
+    pub projections: Vec<Projection>,
+    /// Tag series against handle series (process, type, account).
+    pub correlations: Vec<Correlation>,
+    /// Per-boot series of pool totals and suspect tags, for charts (not needed by scripts).
+    #[serde(default)]
+    pub series: Vec<Series>,
+    /// The parameters the analysis ran with.
+    pub parameters: Parameters,
+    /// Diagnostics from reading the inputs and from the analysis.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The analysis' conclusion for one host, in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Host.
+    pub host: String,
+    /// Boot the verdict is about (the last boot with a leak).
+    pub boot: u32,
+    /// Whether a significant leak was found (drives `--fail-on leak`).
+    pub leak_found: bool,
+    /// One or a few sentences: the tag, its rate and share, the projection and the attribution.
+    pub text: String,
+}
+
+/// One boot of one host: a stretch of time in which counters only grow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Boot {
+    /// Host.
+    pub host: String,
+    /// Boot number within the host, from 0.
+    pub boot: u32,
+    /// First sample (or boot event) time.
+    pub start: DateTime<Utc>,
+    /// Last sample time.
+    pub end: DateTime<Utc>,
+    /// How the boot's start was found (`event 6005`, `page faults dropped`, `allocs dropped`, `first sample`).
+    pub start_evidence: String,
+    /// How the boot ended (`2004 at ...`, `6008 after`, `41 after`, `still running`).
+    pub end_evidence: String,
+    /// Number of pool snapshots in the boot.
+    pub pool_samples: usize,
+    /// Start of the fitting window after warm-up.
+    pub fit_start: DateTime<Utc>,
+}
+
+/// A (tag, pool) series that grows, with its statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suspect {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// Rank within (host, boot), from 1.
+    pub rank: u32,
+    /// Pool tag.
+    pub tag: String,
+    /// Pool type.
+    pub pool: PoolType,
+    /// Theil-Sen slope of bytes, bytes per hour.
+    pub bytes_per_hour: f64,
+    /// 95% confidence interval of the Theil-Sen slope, bytes per hour.
+    pub bytes_per_hour_ci: [f64; 2],
+    /// OLS slope of bytes, bytes per hour (for comparison).
+    pub ols_bytes_per_hour: f64,
+    /// OLS R² of bytes against time.
+    pub r_squared: f64,
+    /// Theil-Sen slope of outstanding allocations, per hour.
+    pub outstanding_per_hour: f64,
+    /// Median bytes per outstanding allocation over the fit window.
+    pub per_alloc_bytes: f64,
+    /// Whether Per Alloc stays within a few percent (a leaked fixed-size object).
+    pub per_alloc_stable: bool,
+    /// Allocations per free over the fit window.
+    pub alloc_free_ratio: f64,
+    /// Share of positive steps.
+    pub positive_step_share: f64,
+    /// This series' slope as a share of the pool total's sustained slope (0..1).
+    pub share_of_growth: f64,
+    /// Mann-Kendall p-value (autocorrelation-corrected).
+    pub trend_p: f64,
+    /// Benjamini-Hochberg adjusted p-value across all series of the host and boot.
+    pub trend_q: f64,
+    /// Last - first bytes over the boot (what peers report; never ranked on).
+    pub end_point_delta_bytes: i64,
+    /// Bytes at the last sample.
+    pub bytes_now: u64,
+    /// Outstanding allocations at the last sample.
+    pub outstanding_now: u64,
+    /// Mapped_Driver text or pooltag description, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub driver: Option<String>,
+    /// What the tag is (built-in notes or pooltag.txt), when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    /// Boots (of the same host) in which the same tag grew at a similar rate.
+    pub repeats_in_boots: Vec<u32>,
+}
+
+/// Which pool or memory limit a projection is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    /// Paged pool.
+    Paged,
+    /// Nonpaged pool.
+    Nonpaged,
+    /// Commit charge against the commit limit.
+    Commit,
+}
+
+/// Time to exhaustion of one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// Resource.
+    pub pool: Resource,
+    /// Limit in bytes.
+    pub limit_bytes: u64,
+    /// Where the limit came from (`--limit-paged`, `event 2004 commit limit`, `poolmon Limit:`, `table: ...`).
+    pub limit_source: String,
+    /// Usage at the last sample, bytes.
+    pub now_bytes: u64,
+    /// Time of the last sample.
+    pub now_at: DateTime<Utc>,
+    /// Sustained growth used for the projection, bytes per hour.
+    pub bytes_per_hour: f64,
+    /// How the sustained rate was built (`suspects' robust slopes + residual trend`).
+    pub rate_source: String,
+    /// Projected exhaustion time, when growing.
+    pub exhaustion_at: Option<DateTime<Utc>>,
+    /// Range of the projected exhaustion time from the slope's confidence interval.
+    pub exhaustion_range: Option<[DateTime<Utc>; 2]>,
+    /// The naive projection from a straight-line fit of the total (shown for comparison).
+    pub naive_exhaustion_at: Option<DateTime<Utc>>,
+    /// When usage crosses 60% of the limit (PAL's warning band).
+    pub warning_at: Option<DateTime<Utc>>,
+    /// When usage crosses 80% of the limit (PAL's critical band).
+    pub critical_at: Option<DateTime<Utc>>,
+    /// When the archive shows the exhaustion happened (2004, 2019/2020, 6008 or 41 after the last sample).
+    pub observed_exhaustion_at: Option<DateTime<Utc>>,
+    /// The event that shows it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub observed_evidence: Option<String>,
+}
+
+/// A tag series that moves with a handle series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correlation {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// Pool tag.
+    pub tag: String,
+    /// Process image name (`lsass.exe`), or `(system)` for system-wide counts.
+    pub process: String,
+    /// Handle type (`Token`).
+    pub handle_type: String,
+    /// Account whose handles grow (from Token handle names), when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account: Option<String>,
+    /// Spearman coefficient on per-interval increments, at the best lag.
+    pub coefficient: f64,
+    /// Lag in samples at which the coefficient is strongest (positive: handles follow the tag).
+    pub lag: i32,
+    /// Number of joined increments.
+    pub samples: usize,
+    /// Handle growth per hour.
+    pub handles_per_hour: f64,
+    /// Whether the tag is the kernel object of the handle type (Toke/Token, Proc/Process, ...).
+    pub invariant: bool,
+}
+
+/// A time series for charts: one per (host, boot, name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// What it is: `paged_total`, `nonpaged_total`, `commit`, `tag:Toke:paged`, `handles:lsass.exe:Token`.
+    pub name: String,
+    /// Sample times.
+    pub times: Vec<DateTime<Utc>>,
+    /// Values (bytes or counts).
+    pub values: Vec<f64>,
+}
+
+/// Parameters the analysis ran with (echoed in reports).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Parameters {
+    /// Warm-up excluded at the start of each boot, hours (`None`: the default rule).
+    pub warmup_hours: Option<f64>,
+    /// `--limit-paged`, bytes.
+    pub limit_paged: Option<u64>,
+    /// `--limit-nonpaged`, bytes.
+    pub limit_nonpaged: Option<u64>,
+    /// False-discovery rate for the trend tests.
+    pub fdr: f64,
+    /// Time zone used for local times.
+    pub tz: String,
+}

@@ -1,0 +1,119 @@
+//! Command-line arguments (clap derive). Each subcommand's arguments live beside its code in
+//! `commands/<name>.rs`; this file holds the top level and the options shared by several commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::commands;
+
+/// Post-mortem analysis of Windows kernel pool leaks from archived poolmon, handle.exe and event-log files.
+#[derive(Debug, Parser)]
+#[command(name = "poolscope", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Print only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail on stderr (every diagnostic, not only a summary).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to colour stderr output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Never draw progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal, NO_COLOR is unset and TERM is not `dumb`.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read poolmon, handle.exe and event-log files and print the normalised records and diagnostics.
+    Parse(commands::parse::ParseArgs),
+    /// Compare two poolmon snapshots tag by tag.
+    Diff(commands::diff::DiffArgs),
+    /// Show who holds which handles (handle.exe output), and how counts grow over time.
+    Handles(commands::handles::HandlesArgs),
+    /// List event-log records, typed (2004 resource exhaustion, 2019/2020 pool empty, boots, crashes).
+    Events(commands::events::EventsArgs),
+    /// Say what pool tags are (pooltag.txt and built-in notes on kernel-object tags).
+    Tags(commands::tags::TagsArgs),
+    /// Find the leaking tag, its rate, the time to exhaustion and who is responsible.
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Write an HTML report, a Markdown summary, JSON, data tables and charts to a folder.
+    Report(commands::report::ReportArgs),
+    /// Write a realistic incident archive in every supported format, with its ground truth.
+    Simulate(commands::simulate::SimulateArgs),
+}
+
+/// Options for reading text times, shared by commands that read inputs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TimeArgs {
+    /// Time zone of local times in the inputs (IANA name such as `Europe/Berlin`); default UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Day/month order of numeric dates, when the files cannot settle it.
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrderArg>,
+    /// Time to give snapshots that carry none (RFC 3339, or `YYYY-MM-DD HH:MM:SS` in `--tz`).
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Host name for records that name none.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+}
+
+/// `--date-order` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    /// Day first: 22/05/2020.
+    Dmy,
+    /// Month first: 05/22/2020.
+    Mdy,
+}
+
+/// Output formats (each command accepts the subset that makes sense for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A readable table or text.
+    #[value(alias = "table")]
+    Text,
+    /// JSON with a `schema_version`.
+    Json,
+    /// CSV, one row per record.
+    Csv,
+    /// Markdown, for tickets.
+    Markdown,
+    /// Apache Parquet (needs `-o`).
+    Parquet,
+}
+
+/// An output file argument: `-o FILE`, or stdout when absent.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

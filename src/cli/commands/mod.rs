@@ -1,0 +1,81 @@
+//! One module per subcommand: each turns its clap arguments into library options and calls the library.
+
+pub mod analyze;
+pub mod diff;
+pub mod events;
+pub mod handles;
+pub mod parse;
+pub mod report;
+pub mod simulate;
+pub mod tags;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::args::{Command, DateOrderArg, TimeArgs};
+use super::{ExitStatus, Printer};
+use crate::model::{DateOrder, TimeSettings};
+
+/// Runs one subcommand.
+pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
+    match command {
+        Command::Parse(args) => parse::run(&args, printer),
+        Command::Diff(args) => diff::run(&args, printer),
+        Command::Handles(args) => handles::run(&args, printer),
+        Command::Events(args) => events::run(&args, printer),
+        Command::Tags(args) => tags::run(&args, printer),
+        Command::Analyze(args) => analyze::run(&args, printer),
+        Command::Report(args) => report::run(&args, printer),
+        Command::Simulate(args) => simulate::run(&args, printer),
+    }
+}
+
+/// Turns `--tz`, `--date-order` and `--time` into the library's [`TimeSettings`].
+pub fn time_settings(args: &TimeArgs) -> Result<TimeSettings> {
+    let mut settings = TimeSettings::default();
+    if let Some(tz) = &args.tz {
+        settings.tz = tz.parse().map_err(|e| anyhow::anyhow!("--tz {tz:?}: {e}"))?;
+        settings.tz_given = true;
+    }
+    settings.date_order = args.date_order.map(|o| match o {
+        DateOrderArg::Dmy => DateOrder::Dmy,
+        DateOrderArg::Mdy => DateOrder::Mdy,
+    });
+    if let Some(text) = &args.time {
+        settings.time_override = Some(parse_time_arg(text, settings.tz).with_context(|| format!("--time {text:?}"))?);
+    }
+    Ok(settings)
+}
+
+/// Reads a command-line time: RFC 3339, or `YYYY-MM-DD[ T]HH:MM[:SS]` in the given zone.
+pub fn parse_time_arg(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::{NaiveDateTime, TimeZone};
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, fmt) {
+            return tz
+                .from_local_datetime(&naive)
+                .earliest()
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok_or_else(|| anyhow::anyhow!("{text} does not exist in {tz}"));
+        }
+    }
+    anyhow::bail!("expected a time like 2020-05-22T22:35:55Z or \"2020-05-22 22:35:55\"")
+}
+
+/// Writes command output to `-o FILE` (atomically) or to stdout.
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match output {
+        Some(path) => crate::output::write_atomic(path, bytes).map_err(Into::into),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}

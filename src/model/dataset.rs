@@ -1,0 +1,27 @@
+//! Everything read from an archive, grouped by host.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Diagnostic, Event, HandleSnapshot, PoolSnapshot};
+
+/// All records read from the inputs, grouped by host, with every diagnostic.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Records per host name (`unknown` when no host could be told).
+    pub hosts: BTreeMap<String, HostData>,
+    /// Diagnostics from every input, in input order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The records of one host, each sorted by time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostData {
+    /// poolmon snapshots.
+    pub pool_snapshots: Vec<PoolSnapshot>,
+    /// handle.exe snapshots.
+    pub handle_snapshots: Vec<HandleSnapshot>,
+    /// Event-log records.
+    pub events: Vec<Event>,
+}

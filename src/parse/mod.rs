@@ -1,0 +1,196 @@
+//! Parsers: one module per input format, all producing the owned types of [`crate::model`].
+//!
+//! [`Format::detect`] sniffs content (not extensions); [`text::decode`] turns bytes into text;
+//! [`parse_file`] runs the right parser and returns records plus diagnostics.
+
+pub mod events;
+pub mod handle;
+pub mod poolmon;
+pub mod pooltag;
+pub mod text;
+pub mod timestamp;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings};
+
+/// An input format poolscope can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// poolmon `-n` snapshot files and interactive screens pasted as text.
+    Poolmon,
+    /// handle.exe text output (banner, `-s` summary, dump, search) and `-v`/`-vt` CSV.
+    Handle,
+    /// Binary `.evtx` event log (`ElfFile\0` magic).
+    Evtx,
+    /// Event XML: `wevtutil qe /f:xml` or `/f:RenderedXml`, Event Viewer "Save as XML", "Copy details as text".
+    EventXml,
+    /// Event Viewer "Save as CSV" or `Get-WinEvent | Export-Csv`.
+    EventCsv,
+    /// `wevtutil qe /f:text` or Event Viewer "Save as Text" (tab-delimited).
+    EventText,
+    /// A pooltag.txt tag description file.
+    Pooltag,
+}
+
+impl Format {
+    /// Guesses the format from the first bytes of a file (up to 64 KiB is enough).
+    /// `None` means the content matches no known format.
+    pub fn detect(head: &[u8]) -> Option<Format> {
+        if head.starts_with(b"ElfFile\0") {
+            return Some(Format::Evtx);
+        }
+        let text = text::decode(&head[..head.len().min(64 * 1024)]).text.into_owned();
+        Self::detect_text(&text)
+    }
+
+    /// Guesses the format of decoded text.
+    pub fn detect_text(text: &str) -> Option<Format> {
+        let has = |needle: &str| text.contains(needle);
+        if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
+            return Some(Format::EventXml);
+        }
+        if has("Event[0]:") || (has("Log Name:") && has("Event ID:")) {
+            return Some(Format::EventText);
+        }
+        if has("Handle type summary:")
+            || has("Sysinternals - www.sysinternals.com")
+            || has(" pid: ")
+            || has("Process,PID,")
+            || has("Process\tPID\t")
+            || has("No matching handles found")
+        {
+            return Some(Format::Handle);
+        }
+        if has(" Tag  Type") || has("Tag  Type") || has("Tag\tType") || has("Pool N:") {
+            return Some(Format::Poolmon);
+        }
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if (first.starts_with("Level,")
+            || first.starts_with("Level\t")
+            || first.contains("\"Id\"")
+            || first.contains("ProviderName"))
+            && (has("Event ID") || has("Id") || has("Source"))
+        {
+            return Some(Format::EventCsv);
+        }
+        if text.lines().take(200).any(|l| {
+            let l = l.trim();
+            !l.starts_with("rem") && l.len() > 7 && l.as_bytes().get(4..7) == Some(b" - ")
+        }) {
+            return Some(Format::Pooltag);
+        }
+        None
+    }
+}
+
+/// What a parser needs to know about the file besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct FileContext {
+    /// Path as shown in diagnostics and provenance.
+    pub path: String,
+    /// The file's modification time, when known (the last resort for a snapshot's time).
+    pub modified: Option<DateTime<Utc>>,
+    /// How to read text times.
+    pub time: TimeSettings,
+    /// `--host`: the host to give records that name none.
+    pub host: Option<String>,
+}
+
+impl FileContext {
+    /// Context for a file on disk: path and modification time.
+    pub fn for_path(path: &Path, time: TimeSettings, host: Option<String>) -> Self {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
+        Self { path: path.display().to_string(), modified, time, host }
+    }
+
+    /// The file name part of the path (where a timestamp or host name may be).
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path)
+    }
+}
+
+/// Records and diagnostics read from one file.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// poolmon snapshots.
+    pub pool_snapshots: Vec<PoolSnapshot>,
+    /// handle.exe snapshots.
+    pub handle_snapshots: Vec<HandleSnapshot>,
+    /// Event-log records.
+    pub events: Vec<Event>,
+    /// Problems and assumptions.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Whether nothing usable was read.
+    pub fn is_empty(&self) -> bool {
+        self.pool_snapshots.is_empty() && self.handle_snapshots.is_empty() && self.events.is_empty()
+    }
+}
+
+/// Parses one file's bytes in the given (or detected) format. Never panics; a file that yields
+/// nothing gets an error diagnostic that names what was expected.
+pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> Parsed {
+    let Some(format) = format.or_else(|| Format::detect(bytes)) else {
+        return Parsed {
+            diagnostics: vec![Diagnostic::for_file(
+                &ctx.path,
+                Severity::Error,
+                "not a recognised format (expected poolmon, handle.exe or event-log output)",
+            )],
+            ..Parsed::default()
+        };
+    };
+    let mut parsed = Parsed::default();
+    match format {
+        Format::Poolmon => {
+            let text = text::decode(bytes);
+            let (snaps, diags) = poolmon::parse(&text.text, ctx);
+            parsed.pool_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::Handle => {
+            let text = text::decode(bytes);
+            let (snaps, diags) = handle::parse(&text.text, ctx);
+            parsed.handle_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::Evtx | Format::EventXml | Format::EventCsv | Format::EventText => {
+            let (events, diags) = events::parse(bytes, format, ctx);
+            parsed.events = events;
+            parsed.diagnostics = diags;
+        }
+        Format::Pooltag => {
+            parsed.diagnostics.push(Diagnostic::for_file(
+                &ctx.path,
+                Severity::Info,
+                "pooltag.txt file: used for tag descriptions (give it with --pooltag), not as data",
+            ));
+            return parsed;
+        }
+    }
+    if parsed.is_empty() && !parsed.diagnostics.iter().any(|d| d.severity == Severity::Error && d.line.is_none()) {
+        parsed.diagnostics.push(Diagnostic::for_file(
+            &ctx.path,
+            Severity::Error,
+            format!("no usable {format:?} records found in the file"),
+        ));
+    }
+    parsed
+}
+
+/// Reads and parses a file on disk.
+pub fn parse_file(path: &Path, format: Option<Format>, time: &TimeSettings, host: Option<&str>) -> Parsed {
+    let ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
+    match std::fs::read(path) {
+        Ok(bytes) => parse_bytes(&bytes, format, &ctx),
+        Err(e) => Parsed {
+            diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
+            ..Parsed::default()
+        },
+    }
+}

@@ -1,0 +1,1 @@
+//! pooltag.txt and the built-in notes on kernel-object tags.

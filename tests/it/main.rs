@@ -1,0 +1,3 @@
+//! Integration tests: one test binary (linking polars once), one module per area.
+
+mod cli;
