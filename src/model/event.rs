@@ -87,6 +87,12 @@ pub enum EventKind {
         /// Kernel-Power 41: bugcheck code (0 when the machine hung or lost power).
         #[serde(skip_serializing_if = "Option::is_none", default)]
         bugcheck_code: Option<u64>,
+        /// User32 1076: the reason given after the fact (`Other (Unplanned)`), localized.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reason: Option<String>,
+        /// User32 1076: the user who gave the reason.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        user: Option<String>,
     },
     /// Any other event, kept generically.
     Other,
