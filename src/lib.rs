@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod simulate;
 
 pub use error::{Error, Result};
 pub mod cli;
