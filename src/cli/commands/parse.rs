@@ -1,18 +1,241 @@
-//! `poolscope parse`.
+//! `poolscope parse`: read inputs and print the normalised records and diagnostics.
 
-use anyhow::Result;
-use clap::Args;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{emit, time_settings};
+use crate::cli::args::{OutputArgs, TimeArgs};
+use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
+use crate::ingest::{self, IngestOptions};
+use crate::model::{Dataset, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType};
+use crate::parse::Format;
+
+/// Version of the JSON layout printed by `parse --format json`.
+pub const PARSE_SCHEMA_VERSION: u32 = 1;
 
 /// Arguments of `poolscope parse`.
 #[derive(Debug, Args)]
 pub struct ParseArgs {
-    /// Inputs.
-    pub paths: Vec<std::path::PathBuf>,
+    /// Files or directories (walked recursively; formats detected by content).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: a summary table, JSON of every record, or one long table (CSV, Parquet).
+    #[arg(long, value_enum, default_value_t = ParseFormat::Table)]
+    pub format: ParseFormat,
+    /// Which records go into CSV or Parquet output (one table per file).
+    #[arg(long, value_enum, default_value_t = RecordTable::Pool)]
+    pub table: RecordTable,
+    /// Read every input as this format instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// Time options.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// Output file.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-/// Runs `poolscope parse`. (Placeholder until the command lands.)
-pub fn run(_args: &ParseArgs, _printer: &Printer) -> Result<ExitStatus> {
-    anyhow::bail!("`poolscope parse` is not implemented yet")
+/// `parse --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParseFormat {
+    /// A summary of what was read, per host and snapshot.
+    Table,
+    /// Every record and diagnostic as JSON.
+    Json,
+    /// One long table as CSV (see `--table`).
+    Csv,
+    /// One long table as Apache Parquet (needs `-o`).
+    Parquet,
+}
+
+/// `parse --table` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordTable {
+    /// poolmon rows: one per (snapshot, tag, pool).
+    Pool,
+    /// handle.exe: one row per (snapshot, process, handle type) count.
+    Handles,
+    /// Event-log records: one row per event.
+    Events,
+}
+
+/// `--input-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// poolmon snapshot files and screens.
+    Poolmon,
+    /// handle.exe output.
+    Handle,
+    /// Binary .evtx.
+    Evtx,
+    /// Event XML exports.
+    EventXml,
+    /// Event CSV exports.
+    EventCsv,
+    /// Event text exports.
+    EventText,
+}
+
+impl From<InputFormat> for Format {
+    fn from(f: InputFormat) -> Self {
+        match f {
+            InputFormat::Poolmon => Format::Poolmon,
+            InputFormat::Handle => Format::Handle,
+            InputFormat::Evtx => Format::Evtx,
+            InputFormat::EventXml => Format::EventXml,
+            InputFormat::EventCsv => Format::EventCsv,
+            InputFormat::EventText => Format::EventText,
+        }
+    }
+}
+
+/// The JSON document `parse --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct ParseOutput<'a> {
+    /// [`PARSE_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Every poolmon snapshot, by host then time.
+    pub pool_snapshots: Vec<&'a PoolSnapshot>,
+    /// Every handle.exe snapshot, by host then time.
+    pub handle_snapshots: Vec<&'a HandleSnapshot>,
+    /// Every event, by host then time.
+    pub events: Vec<&'a Event>,
+    /// Every diagnostic.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// Reads the inputs into a [`Dataset`] with the command's options; shared by commands that read archives.
+pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
+    let options = IngestOptions { time: time_settings(time)?, host: time.host.clone(), format };
+    let mut found = Vec::new();
+    let total = ingest::walk(paths, &mut found).len() as u64;
+    let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
+    let dataset = ingest::ingest(paths, &options, &|_| bar.inc(1));
+    bar.finish_and_clear();
+    printer.diagnostics(&dataset.diagnostics);
+    if dataset
+        .hosts
+        .values()
+        .all(|h| h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty())
+    {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no usable records in {} (expected poolmon, handle.exe or event-log output)",
+            sanitize(&names.join(", "))
+        );
+    }
+    Ok(dataset)
+}
+
+/// Runs `poolscope parse`.
+pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
+    let dataset = read_inputs(&args.paths, &args.time, args.input_format.map(Into::into), printer)?;
+    let output = args.output.output.as_deref();
+    match args.format {
+        ParseFormat::Table => emit(output, summary_table(&dataset).as_bytes())?,
+        ParseFormat::Json => {
+            let doc = ParseOutput {
+                schema_version: PARSE_SCHEMA_VERSION,
+                pool_snapshots: dataset.hosts.values().flat_map(|h| &h.pool_snapshots).collect(),
+                handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
+                events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
+                diagnostics: &dataset.diagnostics,
+            };
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            emit(output, text.as_bytes())?;
+        }
+        ParseFormat::Csv | ParseFormat::Parquet => write_table(args, &dataset)?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the chosen long table as CSV (stdout or `-o`) or Parquet (`-o` required).
+fn write_table(_args: &ParseArgs, _dataset: &Dataset) -> Result<()> {
+    // FRAME-PENDING: switches to crate::frame once it lands.
+    bail!("CSV and Parquet output are not available yet")
+}
+
+/// KiB total of one pool type in a snapshot.
+fn pool_total(snapshot: &PoolSnapshot, pool: PoolType) -> u64 {
+    snapshot.rows.iter().filter(|r| r.pool == pool).map(|r| r.bytes).sum()
+}
+
+/// Formats bytes in binary units (`1.5 GiB`).
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The readable summary: per host, what was read, with times and their sources.
+fn summary_table(dataset: &Dataset) -> String {
+    let mut out = String::new();
+    for (host, data) in &dataset.hosts {
+        let _ = writeln!(out, "host {}", sanitize(host));
+        if !data.pool_snapshots.is_empty() {
+            let _ = writeln!(out, "  poolmon snapshots: {}", data.pool_snapshots.len());
+            let _ = writeln!(
+                out,
+                "    {:<20} {:<15} {:>6} {:>12} {:>12}  source",
+                "taken at (UTC)", "time from", "rows", "paged", "nonpaged"
+            );
+            for snap in &data.pool_snapshots {
+                let when = snap.taken_at.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+                let _ = writeln!(
+                    out,
+                    "    {:<20} {:<15} {:>6} {:>12} {:>12}  {}:{}",
+                    when,
+                    format!("{:?}", snap.time_source),
+                    snap.rows.len(),
+                    human_bytes(pool_total(snap, PoolType::Paged) as f64),
+                    human_bytes(pool_total(snap, PoolType::Nonpaged) as f64),
+                    sanitize(&snap.source.path),
+                    snap.source.line.unwrap_or(0)
+                );
+            }
+        }
+        if !data.handle_snapshots.is_empty() {
+            let _ = writeln!(out, "  handle.exe snapshots: {}", data.handle_snapshots.len());
+            for snap in &data.handle_snapshots {
+                let when = snap.taken_at.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+                let handles: usize = snap.processes.iter().map(|p| p.handles.len()).sum();
+                let _ = writeln!(
+                    out,
+                    "    {:<20} {:<10?} processes {:>5}  handles {:>7}  types {:>3}  {}:{}",
+                    when,
+                    snap.mode,
+                    snap.processes.len(),
+                    handles,
+                    snap.type_counts.len(),
+                    sanitize(&snap.source.path),
+                    snap.source.line.unwrap_or(0)
+                );
+            }
+        }
+        if !data.events.is_empty() {
+            let first = data.events.first().map(|e| e.time.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+            let last = data.events.last().map(|e| e.time.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+            let typed = data.events.iter().filter(|e| !matches!(e.kind, crate::model::EventKind::Other)).count();
+            let _ = writeln!(out, "  events: {} ({} typed) from {first} to {last}", data.events.len(), typed);
+        }
+    }
+    let errors = dataset.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
+    let _ = writeln!(out, "diagnostics: {} ({} errors)", dataset.diagnostics.len(), errors);
+    out
 }
