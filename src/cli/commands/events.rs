@@ -1,18 +1,526 @@
-//! `poolscope events`.
+//! `poolscope events`: list event-log records, typed (2004 resource exhaustion, 2019/2020 pool empty,
+//! boots, shutdowns, crashes), filtered, as text, JSON, CSV or Markdown.
 
-use anyhow::Result;
-use clap::Args;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{emit, parse_time_arg, time_settings};
+use crate::cli::args::{OutputArgs, OutputFormat, TimeArgs};
+use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
+use crate::ingest::{self, IngestOptions};
+use crate::model::event::ResourceExhaustion;
+use crate::model::{Diagnostic, Event, EventKind, SourceRef};
+
+/// Version of the JSON layout printed by `events --format json`.
+pub const EVENTS_SCHEMA_VERSION: u32 = 1;
 
 /// Arguments of `poolscope events`.
 #[derive(Debug, Args)]
 pub struct EventsArgs {
-    /// Inputs.
-    pub paths: Vec<std::path::PathBuf>,
+    /// Event logs (.evtx) or exports (wevtutil XML/text, Event Viewer XML/CSV/text, Get-WinEvent CSV),
+    /// or directories to walk.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only these event ids (comma-separated: `2004,41,6008`).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub id: Vec<u32>,
+    /// Only providers whose name contains this, ignoring case (`Kernel-Power`, `EventLog`).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Only events of these kinds (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    pub kind: Vec<KindArg>,
+    /// Only events at or after this time (RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in `--tz`).
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Only events at or before this time.
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Output format: text, json, csv or markdown.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Time options.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// Output file.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-/// Runs `poolscope events`. (Placeholder until the command lands.)
-pub fn run(_args: &EventsArgs, _printer: &Printer) -> Result<ExitStatus> {
-    anyhow::bail!("`poolscope events` is not implemented yet")
+/// `events --kind` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Resource-Exhaustion-Detector 2004.
+    ResourceExhaustion,
+    /// Srv 2019/2020.
+    PoolEmpty,
+    /// 6005, 6009, Kernel-General 12.
+    Boot,
+    /// 6013 uptime reports.
+    Uptime,
+    /// 6006, Kernel-General 13, User32 1074.
+    Shutdown,
+    /// 6008, Kernel-Power 41, User32 1076.
+    Crash,
+    /// Everything else.
+    Other,
+}
+
+impl KindArg {
+    fn matches(self, kind: &EventKind) -> bool {
+        matches!(
+            (self, kind),
+            (KindArg::ResourceExhaustion, EventKind::ResourceExhaustion(_))
+                | (KindArg::PoolEmpty, EventKind::PoolEmpty { .. })
+                | (KindArg::Boot, EventKind::Boot { .. })
+                | (KindArg::Uptime, EventKind::Uptime { .. })
+                | (KindArg::Shutdown, EventKind::Shutdown { .. })
+                | (KindArg::Crash, EventKind::Crash { .. })
+                | (KindArg::Other, EventKind::Other)
+        )
+    }
+}
+
+/// One listed event and the host it was filed under.
+#[derive(Debug, Serialize)]
+pub struct HostEvent<'a> {
+    /// Host name (the event's computer, the folder, or `--host`).
+    pub host: &'a str,
+    /// The event.
+    #[serde(flatten)]
+    pub event: &'a Event,
+}
+
+/// The JSON document `events --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct EventsOutput<'a> {
+    /// [`EVENTS_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Events read before filtering.
+    pub events_read: usize,
+    /// The events that passed the filters, by time.
+    pub events: Vec<HostEvent<'a>>,
+    /// Every diagnostic from reading the inputs.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// The filters of one run.
+struct Filter {
+    ids: Vec<u32>,
+    provider: Option<String>,
+    kinds: Vec<KindArg>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    fn keeps(&self, e: &Event) -> bool {
+        (self.ids.is_empty() || self.ids.contains(&e.event_id))
+            && self.provider.as_ref().is_none_or(|p| e.provider.to_lowercase().contains(p))
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k.matches(&e.kind)))
+            && self.since.is_none_or(|t| e.time >= t)
+            && self.until.is_none_or(|t| e.time <= t)
+    }
+}
+
+/// Runs `poolscope events`.
+pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
+    let time = time_settings(&args.time)?;
+    let since = args.since.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--since {t:?}"))));
+    let until = args.until.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--until {t:?}"))));
+    let filter = Filter {
+        ids: args.id.clone(),
+        provider: args.provider.as_ref().map(|p| p.to_lowercase()),
+        kinds: args.kind.clone(),
+        since: since.transpose()?,
+        until: until.transpose()?,
+    };
+    if args.format == OutputFormat::Parquet {
+        bail!("--format parquet is not available for events (use json, csv, markdown or text)");
+    }
+    let options = IngestOptions { time, host: args.time.host.clone(), format: None };
+    let mut found = Vec::new();
+    let total = ingest::walk(&args.paths, &mut found).len() as u64;
+    let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
+    let dataset = ingest::ingest(&args.paths, &options, &|_| bar.inc(1));
+    bar.finish_and_clear();
+    printer.diagnostics(&dataset.diagnostics);
+
+    let mut all: Vec<HostEvent<'_>> =
+        dataset.hosts.iter().flat_map(|(host, data)| data.events.iter().map(move |event| HostEvent { host, event })).collect();
+    if all.is_empty() {
+        let names: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        printer.error(&anyhow::anyhow!(
+            "no events read from {} (expected .evtx, or an event export as XML, CSV or text)",
+            names.join(", ")
+        ));
+        return Ok(ExitStatus::Error);
+    }
+    let events_read = all.len();
+    all.retain(|he| filter.keeps(he.event));
+    all.sort_by(|a, b| {
+        a.event.time.cmp(&b.event.time).then_with(|| a.host.cmp(b.host)).then_with(|| a.event.record_id.cmp(&b.event.record_id))
+    });
+    if all.is_empty() {
+        printer.warn(&format!("none of the {events_read} events read matched the filters"));
+    } else {
+        printer.info(&format!("{} of {events_read} events listed", all.len()));
+    }
+    let output = args.output.output.as_deref();
+    let text = match args.format {
+        OutputFormat::Json => {
+            let doc = EventsOutput { schema_version: EVENTS_SCHEMA_VERSION, events_read, events: all, diagnostics: &dataset.diagnostics };
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            text
+        }
+        OutputFormat::Csv => csv_table(&all)?,
+        OutputFormat::Markdown => markdown(&all, events_read),
+        OutputFormat::Text | OutputFormat::Parquet => text_view(&all),
+    };
+    emit(output, text.as_bytes())?;
+    Ok(ExitStatus::Success)
+}
+
+/// Binary units to three significant digits: `804 MiB`, `26.2 GiB`, `71.6 MiB`.
+pub fn bytes(value: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = value as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{value} B"),
+        _ if v >= 100.0 => format!("{v:.0} {}", UNITS[unit]),
+        _ if v >= 10.0 => format!("{v:.1} {}", UNITS[unit]),
+        _ => format!("{v:.2} {}", UNITS[unit]),
+    }
+}
+
+/// `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
+}
+
+/// `2d 03:04:05`.
+fn duration(seconds: u64) -> String {
+    let (d, rest) = (seconds / 86_400, seconds % 86_400);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+/// The provider without the `Microsoft-Windows-` prefix, for narrow columns.
+fn short_provider(p: &str) -> &str {
+    p.strip_prefix("Microsoft-Windows-").unwrap_or(p)
+}
+
+fn level_name(level: Option<u8>) -> &'static str {
+    match level {
+        Some(1) => "critical",
+        Some(2) => "error",
+        Some(3) => "warning",
+        Some(0 | 4) => "info",
+        Some(5) => "verbose",
+        _ => "-",
+    }
+}
+
+fn kind_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::ResourceExhaustion(_) => "resource_exhaustion",
+        EventKind::PoolEmpty { .. } => "pool_empty",
+        EventKind::Boot { .. } => "boot",
+        EventKind::Uptime { .. } => "uptime",
+        EventKind::Shutdown { .. } => "shutdown",
+        EventKind::Crash { .. } => "crash",
+        EventKind::Other => "other",
+    }
+}
+
+/// One line saying what the event means.
+pub fn summary(e: &Event) -> String {
+    let opt = |v: &Option<String>| v.as_deref().map(sanitize);
+    match &e.kind {
+        EventKind::ResourceExhaustion(re) => {
+            let mut s = "low virtual memory diagnosed".to_owned();
+            if let (Some(charge), Some(limit)) = (re.commit_charge, re.commit_limit) {
+                let _ = write!(s, ": commit {} of {}", bytes(charge), bytes(limit));
+            }
+            s
+        }
+        EventKind::PoolEmpty { pool } => format!("server could not allocate: {} pool empty", pool.as_str()),
+        EventKind::Boot { start_time } => match (e.event_id, start_time) {
+            (_, Some(t)) => format!("system started at {}", when(*t)),
+            (6009, None) => "boot: OS version logged".to_owned(),
+            _ => "boot: event log service started".to_owned(),
+        },
+        EventKind::Uptime { seconds } => format!("uptime {}", duration(*seconds)),
+        EventKind::Shutdown { process, reason, shutdown_type, user } => {
+            let mut s = match e.event_id {
+                1074 => format!("{} initiated", opt(shutdown_type).unwrap_or_else(|| "shutdown".to_owned())),
+                13 => "operating system shutting down".to_owned(),
+                _ => "clean shutdown: event log service stopped".to_owned(),
+            };
+            if let Some(p) = opt(process) {
+                let _ = write!(s, " by {p}");
+            }
+            if let Some(u) = opt(user) {
+                let _ = write!(s, " for {u}");
+            }
+            if let Some(r) = opt(reason) {
+                let _ = write!(s, ": {r}");
+            }
+            s
+        }
+        EventKind::Crash { previous_shutdown, previous_shutdown_at, bugcheck_code, reason, user } => {
+            match e.event_id {
+                41 => match bugcheck_code {
+                    Some(0) => "rebooted without a clean shutdown (no bugcheck: hang or power loss)".to_owned(),
+                    Some(code) => format!("rebooted without a clean shutdown after bugcheck 0x{code:X}"),
+                    None => "rebooted without a clean shutdown".to_owned(),
+                },
+                1076 => {
+                    let mut s = "reason given for the unexpected shutdown".to_owned();
+                    if let Some(u) = opt(user) {
+                        let _ = write!(s, " by {u}");
+                    }
+                    if let Some(r) = opt(reason) {
+                        let _ = write!(s, ": {r}");
+                    }
+                    s
+                }
+                _ => match (previous_shutdown_at, previous_shutdown) {
+                    (Some(t), _) => format!("previous shutdown at {} was unexpected", when(*t)),
+                    (None, Some(p)) => format!("previous shutdown at {} (local) was unexpected", sanitize(p)),
+                    (None, None) => "previous shutdown was unexpected".to_owned(),
+                },
+            }
+        }
+        EventKind::Other => e
+            .message
+            .as_deref()
+            .and_then(|m| m.lines().find(|l| !l.trim().is_empty()))
+            .map(|l| {
+                let l = sanitize(l.trim());
+                if l.chars().count() > 100 {
+                    format!("{}...", l.chars().take(100).collect::<String>())
+                } else {
+                    l
+                }
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The evidence lines of a 2004 event: when, commit and pool figures, top tags, top processes.
+fn exhaustion_details(re: &ResourceExhaustion, logged: DateTime<Utc>, indent: &str) -> String {
+    let mut out = String::new();
+    let opt = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), bytes);
+    if let Some(t) = re.detected_at {
+        let delta = (t - logged).num_milliseconds() as f64 / 1000.0;
+        let _ = writeln!(out, "{indent}detected at    {} ({delta:+.1} s from the log time)", when(t));
+    }
+    if re.commit_limit.is_some() || re.commit_charge.is_some() {
+        let pct = match (re.commit_charge, re.commit_limit) {
+            (Some(c), Some(l)) if l > 0 => format!(" ({:.1}% of the limit)", c as f64 * 100.0 / l as f64),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{indent}commit         {} of {} limit{pct}; processes {}",
+            opt(re.commit_charge),
+            opt(re.commit_limit),
+            opt(re.process_commit_charge)
+        );
+    }
+    if re.paged_pool_usage.is_some() || re.nonpaged_pool_usage.is_some() {
+        let _ = writeln!(out, "{indent}pool           paged {}, nonpaged {}", opt(re.paged_pool_usage), opt(re.nonpaged_pool_usage));
+    }
+    if re.physical_memory_size.is_some() {
+        let _ = writeln!(
+            out,
+            "{indent}memory         {} of {} physical in use",
+            opt(re.physical_memory_usage),
+            opt(re.physical_memory_size)
+        );
+    }
+    if let Some(n) = re.process_count {
+        let _ = writeln!(out, "{indent}processes      {}", grouped(n));
+    }
+    for (label, tags) in [("paged tags", &re.paged_tags), ("nonpaged tags", &re.nonpaged_tags)] {
+        if !tags.is_empty() {
+            let list: Vec<String> = tags.iter().map(|t| format!("{} {}", sanitize(&t.tag), bytes(t.bytes))).collect();
+            let _ = writeln!(out, "{indent}{label:<14} {}", list.join(", "));
+        }
+    }
+    if !re.processes.is_empty() {
+        let _ = writeln!(out, "{indent}top processes by commit charge:");
+        let width = re.processes.iter().map(|p| sanitize(&p.name).chars().count()).max().unwrap_or(0);
+        for p in &re.processes {
+            let started = p.created_at.map(|t| format!("  started {}", t.format("%Y-%m-%d %H:%M:%SZ"))).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{indent}  {:<width$}  pid {:>6}  {:>9}  {:>9} handles{started}",
+                sanitize(&p.name),
+                p.pid,
+                bytes(p.commit_charge),
+                grouped(p.handle_count),
+            );
+        }
+    }
+    if out.is_empty() {
+        let _ = writeln!(out, "{indent}(no event data in this export: figures unavailable)");
+    }
+    out
+}
+
+/// The readable listing: one line per event, and the evidence of 2004 events under it.
+fn text_view(events: &[HostEvent<'_>]) -> String {
+    let mut out = String::new();
+    for he in events {
+        let e = he.event;
+        let record = e.record_id.map(|r| format!("  #{r}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}  {}  {} {}  {}  {}{record}",
+            when(e.time),
+            sanitize(he.host),
+            sanitize(short_provider(&e.provider)),
+            e.event_id,
+            level_name(e.level),
+            summary(e),
+        );
+        if let EventKind::ResourceExhaustion(re) = &e.kind {
+            out.push_str(&exhaustion_details(re, e.time, "    "));
+        }
+    }
+    out
+}
+
+/// CSV: one row per event.
+fn csv_table(events: &[HostEvent<'_>]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "time",
+        "host",
+        "provider",
+        "event_id",
+        "level",
+        "channel",
+        "computer",
+        "record_id",
+        "kind",
+        "summary",
+        "source",
+    ])?;
+    for he in events {
+        let e = he.event;
+        w.write_record([
+            e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            sanitize(he.host),
+            sanitize(&e.provider),
+            e.event_id.to_string(),
+            e.level.map(|l| l.to_string()).unwrap_or_default(),
+            e.channel.as_deref().map(sanitize).unwrap_or_default(),
+            e.computer.as_deref().map(sanitize).unwrap_or_default(),
+            e.record_id.map(|r| r.to_string()).unwrap_or_default(),
+            kind_name(&e.kind).to_owned(),
+            summary(e),
+            sanitize(&source_text(&e.source)),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `path:line` or `path@0x0000abcd`, as diagnostics print places.
+fn source_text(source: &SourceRef) -> String {
+    match (source.line, source.offset) {
+        (Some(line), _) => format!("{}:{line}", source.path),
+        (None, Some(offset)) => format!("{}@0x{offset:08x}", source.path),
+        (None, None) => source.path.clone(),
+    }
+}
+
+/// Text safe in a Markdown table cell.
+fn md_cell(text: &str) -> String {
+    sanitize(text).replace('|', "\\|").replace('\t', " ")
+}
+
+/// Markdown for a ticket: a table of events, then the evidence of each 2004 event.
+fn markdown(events: &[HostEvent<'_>], read: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Events\n\n{} of {read} events read.\n", events.len());
+    if events.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "| time (UTC) | host | provider | id | level | kind | summary |");
+    let _ = writeln!(out, "|---|---|---|---:|---|---|---|");
+    for he in events {
+        let e = he.event;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            when(e.time),
+            md_cell(he.host),
+            md_cell(short_provider(&e.provider)),
+            e.event_id,
+            level_name(e.level),
+            kind_name(&e.kind),
+            md_cell(&summary(e)),
+        );
+    }
+    for he in events {
+        if let EventKind::ResourceExhaustion(re) = &he.event.kind {
+            let _ = writeln!(out, "\n## Resource exhaustion on {} at {}\n", md_cell(he.host), when(he.event.time));
+            let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event.time, ""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(843_325_440), "804 MiB");
+        assert_eq!(bytes(75_059_936), "71.6 MiB");
+        assert_eq!(bytes(28_285_681_664), "26.3 GiB");
+        assert_eq!(bytes(3_685_900_288), "3.43 GiB");
+    }
+
+    #[test]
+    fn grouping_and_durations() {
+        assert_eq!(grouped(359_617), "359,617");
+        assert_eq!(grouped(12), "12");
+        assert_eq!(duration(46), "00:00:46");
+        assert_eq!(duration(93_784), "1d 02:03:04");
+    }
 }
