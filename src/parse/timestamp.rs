@@ -1,1 +1,812 @@
 //! Timestamps in collection-loop lines and file names (formats reference §1.4).
+//!
+//! poolmon and handle.exe never print a time, so archives carry it out of band: a line a collection loop
+//! wrote just before each run (`echo %DATE% %TIME%`, PowerShell `Get-Date`, Clue's zone-named stamp, xray's
+//! `=====` marker) or a stamp in the file name (Himmel, `PoolmonScript`, `PoolmonViz`). This module recognises those
+//! ([`stamp_line`], [`stamp_in_file_name`]) into a [`RawStamp`] that keeps what the text leaves open (day/month
+//! order, zone), and [`resolve_stamps`] settles that over a whole file and converts to UTC.
+//!
+//! Used by the poolmon and handle.exe parsers alike.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while1, take_while_m_n};
+use nom::character::complete::{char, one_of, space0, space1};
+use nom::combinator::{map_res, opt, rest};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+use crate::model::{DateOrder, Diagnostic, Severity, TimeSettings};
+
+/// The date part of a stamp, with the day/month order kept open when the text does not settle it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampDate {
+    /// Year, month and day are known (ISO dates, month names, dotted day-first dates).
+    Known {
+        /// Year.
+        year: i32,
+        /// Month, 1-12.
+        month: u32,
+        /// Day of month, 1-31.
+        day: u32,
+    },
+    /// Two numeric fields whose order is locale-dependent (`05/06/2020`): `first` and `second` as written.
+    Ambiguous {
+        /// Year.
+        year: i32,
+        /// The first of the two fields as written.
+        first: u32,
+        /// The second of the two fields as written.
+        second: u32,
+        /// The order the writer most likely used (en-US `Ddd MM/DD/YYYY` is month first; `PoolmonScript` file
+        /// names are `YYYY-DD-MM`), used only when the whole file cannot settle it (with a warning).
+        likely: DateOrder,
+    },
+}
+
+/// The zone a stamp's wall-clock time is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StampZone {
+    /// Local time of the collecting machine, not stated: read in `--tz` (UTC when not given, with a warning).
+    Local,
+    /// UTC (`Z` suffix).
+    Utc,
+    /// A fixed offset from UTC, in seconds east (`Get-Date -Format o` writes `+02:00`).
+    Offset(i32),
+    /// A zone named in the text (Clue's Windows zone ID, mapped to IANA).
+    Named(chrono_tz::Tz),
+    /// A Windows zone ID missing from the mapping table: read as [`StampZone::Local`] with a warning.
+    UnknownName(String),
+}
+
+/// A timestamp as written, before the file-wide day/month order and the zone are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawStamp {
+    /// The date, possibly with day/month order still open.
+    pub date: StampDate,
+    /// Weekday named in the text (`Tue 05/22/2020`, `Tuesday, May 22, 2020`); settles day/month order.
+    pub weekday: Option<Weekday>,
+    /// Hour, 0-23 (12-hour clock times are converted).
+    pub hour: u32,
+    /// Minute, 0-59.
+    pub minute: u32,
+    /// Second, 0-59.
+    pub second: u32,
+    /// Nanoseconds from the fraction (`.53` of cmd's `%TIME%`).
+    pub nanos: u32,
+    /// The zone.
+    pub zone: StampZone,
+    /// Line of the stamp in its file, when it came from a line (the caller fills it; diagnostics use it).
+    pub line: Option<u64>,
+}
+
+impl RawStamp {
+    /// The wall-clock date and time under the given day/month order (ignored for known dates).
+    /// `None` when the fields make no valid date (`31/02/2020`).
+    pub fn naive(&self, order: DateOrder) -> Option<NaiveDateTime> {
+        let (year, month, day) = match self.date {
+            StampDate::Known { year, month, day } => (year, month, day),
+            StampDate::Ambiguous { year, first, second, .. } => match order {
+                DateOrder::Dmy => (year, second, first),
+                DateOrder::Mdy => (year, first, second),
+            },
+        };
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        let time = NaiveTime::from_hms_nano_opt(self.hour, self.minute, self.second, self.nanos)?;
+        Some(date.and_time(time))
+    }
+
+    /// Which orders this stamp allows on its own: (day first possible, month first possible).
+    fn allows(&self) -> (bool, bool) {
+        let ok = |order| self.naive(order).is_some_and(|t| self.weekday.is_none_or(|w| t.weekday() == w));
+        (ok(DateOrder::Dmy), ok(DateOrder::Mdy))
+    }
+
+    fn is_ambiguous(&self) -> bool {
+        matches!(self.date, StampDate::Ambiguous { first, second, .. } if first != second)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grammar pieces
+// ---------------------------------------------------------------------------------------------------------
+
+/// `n` to `m` ASCII digits as a number.
+fn number(min: usize, max: usize) -> impl FnMut(&str) -> IResult<&str, u32> {
+    move |i| map_res(take_while_m_n(min, max, |c: char| c.is_ascii_digit()), str::parse::<u32>).parse(i)
+}
+
+/// A four-digit year.
+fn year(i: &str) -> IResult<&str, i32> {
+    let (i, y) = number(4, 4)(i)?;
+    Ok((i, y as i32))
+}
+
+/// A fraction of a second after `.` or `,` (cmd writes `%TIME%` with the locale's decimal separator).
+fn fraction(i: &str) -> IResult<&str, u32> {
+    let (i, digits) = preceded(one_of(".,"), take_while1(|c: char| c.is_ascii_digit())).parse(i)?;
+    let mut nanos = 0u32;
+    for (k, d) in digits.bytes().take(9).enumerate() {
+        nanos += u32::from(d - b'0') * 10u32.pow(8 - k as u32);
+    }
+    Ok((i, nanos))
+}
+
+/// `AM`/`PM` (PowerShell en-US long time).
+fn meridiem(i: &str) -> IResult<&str, bool> {
+    let (i, m) = preceded(space0, alt((tag_no_case("AM"), tag_no_case("PM")))).parse(i)?;
+    Ok((i, m.eq_ignore_ascii_case("PM")))
+}
+
+/// `H:MM:SS[.fff][ AM|PM]`: the time of day, hour 0-23 after 12-hour conversion.
+fn time_of_day(i: &str) -> IResult<&str, (u32, u32, u32, u32)> {
+    let (i, (h, _, m, _, s, frac, pm)) =
+        (number(1, 2), char(':'), number(2, 2), char(':'), number(2, 2), opt(fraction), opt(meridiem)).parse(i)?;
+    let hour = match pm {
+        Some(true) if h < 12 => h + 12,
+        Some(false) if h == 12 => 0,
+        _ => h,
+    };
+    if hour > 23 || m > 59 || s > 60 || (pm.is_some() && !(1..=12).contains(&h)) {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)));
+    }
+    Ok((i, (hour, m, s.min(59), frac.unwrap_or(0))))
+}
+
+/// An English weekday name, full or abbreviated (`Tue`, `Tuesday`).
+fn weekday_name(word: &str) -> Option<Weekday> {
+    const NAMES: [(&str, Weekday); 7] = [
+        ("mon", Weekday::Mon),
+        ("tue", Weekday::Tue),
+        ("wed", Weekday::Wed),
+        ("thu", Weekday::Thu),
+        ("fri", Weekday::Fri),
+        ("sat", Weekday::Sat),
+        ("sun", Weekday::Sun),
+    ];
+    let lower = word.to_ascii_lowercase();
+    let full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    NAMES.iter().zip(full).find(|((abbr, _), full)| lower == *abbr || lower == *full).map(|((_, w), _)| *w)
+}
+
+/// A month name: English full or abbreviated, or German (PowerShell de-DE long dates; `ä` becomes `?` or `a`
+/// when a wrapper forces ASCII, formats reference §1.4).
+fn month_name(word: &str) -> Option<u32> {
+    const MONTHS: [&[&str]; 12] = [
+        &["january", "jan", "januar"],
+        &["february", "feb", "februar"],
+        &["march", "mar", "märz", "m?rz", "marz", "maerz"],
+        &["april", "apr"],
+        &["may", "mai"],
+        &["june", "jun", "juni"],
+        &["july", "jul", "juli"],
+        &["august", "aug"],
+        &["september", "sep", "sept"],
+        &["october", "oct", "oktober", "okt"],
+        &["november", "nov"],
+        &["december", "dec", "dezember", "dez"],
+    ];
+    let lower = word.trim_end_matches('.').to_lowercase();
+    MONTHS.iter().position(|names| names.contains(&lower.as_str())).map(|p| p as u32 + 1)
+}
+
+/// A word of letters (weekday or month names; `?` stands for a non-ASCII letter lost to ASCII output).
+fn word(i: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_alphabetic() || c == '?').parse(i)
+}
+
+/// Optional weekday prefix: `Tue `, `Tuesday, `, `Dienstag, ` (unknown names are skipped, not used).
+fn weekday_prefix(i: &str) -> IResult<&str, Option<Weekday>> {
+    let (i, w) = word(i)?;
+    let (i, _) = (opt(char(',')), space1).parse(i)?;
+    Ok((i, weekday_name(w)))
+}
+
+/// Numeric date as cmd's `%DATE%` writes it: `YYYY-MM-DD`/`YYYY/MM/DD`/`YYYY.MM.DD` (year first: always
+/// year-month-day), `DD.MM.YYYY` (dotted: day first in every locale that uses it), or `NN/NN/YYYY` and
+/// `NN-NN-YYYY` (order open; `likely` is month first when a weekday precedes, as in en-US `Tue 05/22/2020`).
+fn numeric_date(weekday_given: bool) -> impl FnMut(&str) -> IResult<&str, StampDate> {
+    move |i| {
+        let year_first = |i| -> IResult<&str, StampDate> {
+            let (i, (year, sep, month)) = (year, one_of("-/."), number(1, 2)).parse(i)?;
+            let (i, (_, day)) = (char(sep), number(1, 2)).parse(i)?;
+            if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+                return Err(verify_error(i));
+            }
+            Ok((i, StampDate::Known { year, month, day }))
+        };
+        let year_last = |i| -> IResult<&str, StampDate> {
+            let (i, (first, sep, second)) = (number(1, 2), one_of("-/."), number(1, 2)).parse(i)?;
+            let (i, (_, year)) = (char(sep), year).parse(i)?;
+            if first == 0 || second == 0 || first.max(second) > 31 || first.min(second) > 12 {
+                return Err(verify_error(i));
+            }
+            let date = if sep == '.' {
+                StampDate::Known { year, month: second, day: first }
+            } else {
+                let likely = if weekday_given { DateOrder::Mdy } else { DateOrder::Dmy };
+                StampDate::Ambiguous { year, first, second, likely }
+            };
+            Ok((i, date))
+        };
+        alt((year_first, year_last)).parse(i)
+    }
+}
+
+/// A cmd `%DATE% %TIME%` line, an ISO 8601 time (`Get-Date -Format o` or `s`) or a plain
+/// `YYYY-MM-DD HH:MM:SS`: `[weekday ]date( |T)time[zone]`.
+fn numeric_stamp(i: &str) -> IResult<&str, RawStamp> {
+    let (i, weekday) = opt(weekday_prefix).parse(i)?;
+    let weekday = weekday.flatten();
+    let (i, date) = numeric_date(weekday.is_some())(i)?;
+    let (i, _) = alt((tag("T"), space1)).parse(i)?;
+    let (i, (hour, minute, second, nanos)) = time_of_day(i)?;
+    let (i, zone) = opt(zone_suffix).parse(i)?;
+    let stamp =
+        RawStamp { date, weekday, hour, minute, second, nanos, zone: zone.unwrap_or(StampZone::Local), line: None };
+    Ok((i, stamp))
+}
+
+/// `Z` or `±HH:MM` (or `±HHMM`) after an ISO time.
+fn zone_suffix(i: &str) -> IResult<&str, StampZone> {
+    if let Ok((rest, _)) = tag::<_, _, nom::error::Error<&str>>("Z").parse(i) {
+        return Ok((rest, StampZone::Utc));
+    }
+    let (i, (sign, h, _, m)) = (one_of("+-"), number(2, 2), opt(char(':')), number(2, 2)).parse(i)?;
+    let secs = (h * 3600 + m * 60) as i32;
+    Ok((i, StampZone::Offset(if sign == '-' { -secs } else { secs })))
+}
+
+/// PowerShell's default `Get-Date` rendering (long date + long time of the culture):
+/// en-US `Tuesday, May 22, 2020 10:35:55 PM`, en-GB `22 May 2020 22:35:55`, de-DE `Freitag, 22. Mai 2020 22:35:55`.
+fn long_date_stamp(i: &str) -> IResult<&str, RawStamp> {
+    let (i, weekday) = opt(weekday_prefix).parse(i)?;
+    let weekday = weekday.flatten();
+    let month_first = |i| -> IResult<&str, (u32, u32)> {
+        let (i, (m, _, d, _, _)) = (word, space1, number(1, 2), opt(char(',')), space1).parse(i)?;
+        let month = month_name(m).ok_or_else(|| verify_error(i))?;
+        Ok((i, (month, d)))
+    };
+    let day_first = |i| -> IResult<&str, (u32, u32)> {
+        let (i, (d, _, _, m, _, _)) = (number(1, 2), opt(char('.')), space1, word, opt(char('.')), space1).parse(i)?;
+        let month = month_name(m).ok_or_else(|| verify_error(i))?;
+        Ok((i, (month, d)))
+    };
+    let (i, (month, day)) = alt((month_first, day_first)).parse(i)?;
+    let (i, (year, _)) = (year, space1).parse(i)?;
+    let (i, (hour, minute, second, nanos)) = time_of_day(i)?;
+    let date = StampDate::Known { year, month, day };
+    Ok((i, RawStamp { date, weekday, hour, minute, second, nanos, zone: StampZone::Local, line: None }))
+}
+
+/// Clue's `New-PoolmonLog` stamp: `2019.03.04-10:15:00 Pacific Standard Time (local time of the PC where this
+/// was collected)`; the zone is `[TimeZoneInfo]::Local.ID`, a Windows zone ID.
+fn clue_stamp(i: &str) -> IResult<&str, RawStamp> {
+    let (i, (year, _, month, _, day, _)) =
+        (year, char('.'), number(2, 2), char('.'), number(2, 2), char('-')).parse(i)?;
+    let (i, (hour, minute, second, nanos)) = time_of_day(i)?;
+    let (i, (_, zone_text)) = (space1, rest).parse(i)?;
+    let zone_id = zone_text.split(" (").next().unwrap_or("").trim();
+    if zone_id.is_empty() {
+        return Err(verify_error(i));
+    }
+    let zone = windows_zone(zone_id).map_or_else(|| StampZone::UnknownName(zone_id.to_owned()), StampZone::Named);
+    let date = StampDate::Known { year, month, day };
+    Ok(("", RawStamp { date, weekday: None, hour, minute, second, nanos, zone, line: None }))
+}
+
+fn verify_error(i: &str) -> nom::Err<nom::error::Error<&str>> {
+    nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))
+}
+
+/// Common Windows time zone IDs (`[TimeZoneInfo]::Local.ID`) and their IANA equivalents (CLDR windowsZones,
+/// territory "001").
+const WINDOWS_ZONES: &[(&str, chrono_tz::Tz)] = {
+    use chrono_tz::Tz;
+    &[
+        ("UTC", Tz::UTC),
+        ("Coordinated Universal Time", Tz::UTC),
+        ("GMT Standard Time", Tz::Europe__London),
+        ("Greenwich Standard Time", Tz::Atlantic__Reykjavik),
+        ("W. Europe Standard Time", Tz::Europe__Berlin),
+        ("Central Europe Standard Time", Tz::Europe__Budapest),
+        ("Central European Standard Time", Tz::Europe__Warsaw),
+        ("Romance Standard Time", Tz::Europe__Paris),
+        ("E. Europe Standard Time", Tz::Europe__Chisinau),
+        ("FLE Standard Time", Tz::Europe__Kiev),
+        ("GTB Standard Time", Tz::Europe__Bucharest),
+        ("Russian Standard Time", Tz::Europe__Moscow),
+        ("Turkey Standard Time", Tz::Europe__Istanbul),
+        ("Israel Standard Time", Tz::Asia__Jerusalem),
+        ("South Africa Standard Time", Tz::Africa__Johannesburg),
+        ("Arabian Standard Time", Tz::Asia__Dubai),
+        ("India Standard Time", Tz::Asia__Kolkata),
+        ("SE Asia Standard Time", Tz::Asia__Bangkok),
+        ("China Standard Time", Tz::Asia__Shanghai),
+        ("Singapore Standard Time", Tz::Asia__Singapore),
+        ("Taipei Standard Time", Tz::Asia__Taipei),
+        ("Tokyo Standard Time", Tz::Asia__Tokyo),
+        ("Korea Standard Time", Tz::Asia__Seoul),
+        ("AUS Eastern Standard Time", Tz::Australia__Sydney),
+        ("E. Australia Standard Time", Tz::Australia__Brisbane),
+        ("Cen. Australia Standard Time", Tz::Australia__Adelaide),
+        ("W. Australia Standard Time", Tz::Australia__Perth),
+        ("New Zealand Standard Time", Tz::Pacific__Auckland),
+        ("Hawaiian Standard Time", Tz::Pacific__Honolulu),
+        ("Alaskan Standard Time", Tz::America__Anchorage),
+        ("Pacific Standard Time", Tz::America__Los_Angeles),
+        ("US Mountain Standard Time", Tz::America__Phoenix),
+        ("Mountain Standard Time", Tz::America__Denver),
+        ("Central Standard Time", Tz::America__Chicago),
+        ("Eastern Standard Time", Tz::America__New_York),
+        ("Atlantic Standard Time", Tz::America__Halifax),
+        ("Newfoundland Standard Time", Tz::America__St_Johns),
+        ("E. South America Standard Time", Tz::America__Sao_Paulo),
+        ("Argentina Standard Time", Tz::America__Buenos_Aires),
+        ("Central Standard Time (Mexico)", Tz::America__Mexico_City),
+        ("Canada Central Standard Time", Tz::America__Regina),
+    ]
+};
+
+/// Maps a Windows time zone ID to its IANA zone (`Pacific Standard Time` → `America/Los_Angeles`).
+pub fn windows_zone(id: &str) -> Option<chrono_tz::Tz> {
+    WINDOWS_ZONES.iter().find(|(name, _)| name.eq_ignore_ascii_case(id)).map(|(_, tz)| *tz)
+}
+
+/// Whether `line` is a timestamp line a collection loop wrote (the whole line, apart from surrounding
+/// whitespace, a BOM, xray's `=====` markers and Clue's zone suffix, must be a stamp):
+/// cmd `echo %DATE% %TIME%` in common locales, PowerShell `Get-Date` default output (en-US, en-GB, de-DE)
+/// and `-Format o`/`s`, Clue's `yyyy.MM.dd-HH:mm:ss <zone ID> (…)`, xray's `===== … =====` (§1.4).
+pub fn stamp_line(line: &str) -> Option<RawStamp> {
+    let mut text = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if text.len() < 10 || text.len() > 160 || !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // xray's consumer expects `^\s*===== (.{22}) =====` before snapshots (§1.4, §4).
+    if let Some(inner) = text.strip_prefix("=====") {
+        text = inner.trim_end().strip_suffix("=====").unwrap_or(inner).trim();
+    }
+    let full = |parser: fn(&str) -> IResult<&str, RawStamp>| -> Option<RawStamp> {
+        match parser(text) {
+            Ok((rest, stamp)) if rest.trim().is_empty() => Some(stamp),
+            _ => None,
+        }
+    };
+    full(numeric_stamp).or_else(|| full(long_date_stamp)).or_else(|| full(clue_stamp))
+}
+
+/// Parsers for stamps inside file names, tried at every digit-run start.
+///
+/// `20200522T223555Z` (Himmel `poolmon-<yyyyMMddTHHmmssZ>-<PID>.txt`; also `_`/`-` instead of `T`),
+/// `2020-22-05-22-35-55` (`PoolmonScript` `poolmon.YYYY-DD-MM-HH-MM-SS.log`: day before month, built from en-US
+/// `%DATE%` substrings; kept open but likely day first), `2020.05.22_22.35.55` (`PoolmonViz`
+/// `%Y.%m.%d_%H.%M.%S`), `2020-05-22_22-35-55` / `2020-05-22T22-35-55` (year-month-day).
+fn file_name_stamp(input: &str) -> IResult<&str, RawStamp> {
+    type Fields = (StampDate, (u32, u32, u32));
+    let compact = |i| -> IResult<&str, Fields> {
+        let (i, (year, month, day, _, hour, minute, second)) =
+            (year, number(2, 2), number(2, 2), one_of("T_-"), number(2, 2), number(2, 2), number(2, 2)).parse(i)?;
+        Ok((i, (StampDate::Known { year, month, day }, (hour, minute, second))))
+    };
+    let separated = |i| -> IResult<&str, Fields> {
+        let (i, (year, date_sep, first, _, second)) =
+            (year, one_of("-."), number(2, 2), one_of("-."), number(2, 2)).parse(i)?;
+        let (i, (between, hour, _, minute, _, sec)) =
+            (one_of("-_T ."), number(2, 2), one_of("-.:"), number(2, 2), one_of("-.:"), number(2, 2)).parse(i)?;
+        // Dashes all the way through is PoolmonScript's `YYYY-DD-MM-HH-MM-SS`; `_`/`T` between date and time
+        // is the year-month-day naming of other scripts.
+        let date = if date_sep == '-' && between == '-' {
+            StampDate::Ambiguous { year, first, second, likely: DateOrder::Dmy }
+        } else {
+            StampDate::Known { year, month: first, day: second }
+        };
+        Ok((i, (date, (hour, minute, sec))))
+    };
+    let (rest, (date, (hour, minute, second))) = alt((compact, separated)).parse(input)?;
+    let (rest, utc) = opt(char('Z')).parse(rest)?;
+    if rest.starts_with(|c: char| c.is_ascii_digit()) || hour > 23 || minute > 59 || second > 59 {
+        return Err(verify_error(rest));
+    }
+    let zone = if utc.is_some() { StampZone::Utc } else { StampZone::Local };
+    Ok((rest, RawStamp { date, weekday: None, hour, minute, second, nanos: 0, zone, line: None }))
+}
+
+/// A timestamp inside a file name, in the naming schemes of the collection scripts in formats reference §1.4.
+/// Directories are ignored: pass the name or a path.
+pub fn stamp_in_file_name(name: &str) -> Option<RawStamp> {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut prev_digit = false;
+    for (pos, c) in name.char_indices() {
+        let digit = c.is_ascii_digit();
+        if digit && !prev_digit {
+            if let Ok((_, stamp)) = file_name_stamp(&name[pos..]) {
+                if stamp.allows() != (false, false) {
+                    return Some(stamp);
+                }
+            }
+        }
+        prev_digit = digit;
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------------------------------------
+
+/// Settles the day/month order of a file's ambiguous stamps, or `None` when none is ambiguous.
+///
+/// In order: `--date-order`; a field above 12 or a named weekday that fits only one order; time having to run
+/// forward through the file; else the writer's likely order, with a warning that says how to force it.
+fn settle_order(
+    stamps: &[RawStamp],
+    settings: &TimeSettings,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<DateOrder> {
+    let ambiguous: Vec<&RawStamp> = stamps.iter().filter(|s| s.is_ambiguous()).collect();
+    let first = ambiguous.first()?;
+    if let Some(order) = settings.date_order {
+        return Some(order);
+    }
+    let (mut only_dmy, mut only_mdy) = (0usize, 0usize);
+    for s in &ambiguous {
+        match s.allows() {
+            (true, false) => only_dmy += 1,
+            (false, true) => only_mdy += 1,
+            _ => {}
+        }
+    }
+    let example = stamp_text(first);
+    match (only_dmy, only_mdy) {
+        (0, 0) => {}
+        (_, 0) => return Some(DateOrder::Dmy),
+        (0, _) => return Some(DateOrder::Mdy),
+        (d, m) => {
+            let order = if d >= m { DateOrder::Dmy } else { DateOrder::Mdy };
+            diagnostics.push(Diagnostic::for_file(
+                path,
+                Severity::Warning,
+                format!(
+                    "dates in this file contradict each other on day/month order ({d} fit only day first, {m} only \
+                     month first); read as {}; pass --date-order dmy or --date-order mdy to force it",
+                    order_words(order)
+                ),
+            ));
+            return Some(order);
+        }
+    }
+    let forward = |order| {
+        let times: Vec<Option<NaiveDateTime>> = stamps.iter().map(|s| s.naive(order)).collect();
+        times.iter().all(Option::is_some) && times.windows(2).all(|w| w[0] <= w[1])
+    };
+    match (forward(DateOrder::Dmy), forward(DateOrder::Mdy)) {
+        (true, false) => return Some(DateOrder::Dmy),
+        (false, true) => return Some(DateOrder::Mdy),
+        _ => {}
+    }
+    let likely_dmy = ambiguous.iter().filter(|s| matches!(s.date, StampDate::Ambiguous { likely: DateOrder::Dmy, .. }));
+    let order = if likely_dmy.count() * 2 >= ambiguous.len() { DateOrder::Dmy } else { DateOrder::Mdy };
+    diagnostics.push(Diagnostic {
+        path: path.to_owned(),
+        line: first.line,
+        offset: None,
+        severity: Severity::Warning,
+        message: format!(
+            "day/month order of dates such as {example} cannot be settled from this file (no field above 12, no \
+             weekday, time runs forward either way); read as {}; pass --date-order dmy (day first) or \
+             --date-order mdy (month first) to force it",
+            order_words(order)
+        ),
+    });
+    Some(order)
+}
+
+fn order_words(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Dmy => "day first",
+        DateOrder::Mdy => "month first",
+    }
+}
+
+/// The stamp's date as written, for messages.
+fn stamp_text(s: &RawStamp) -> String {
+    match s.date {
+        StampDate::Known { year, month, day } => format!("{year:04}-{month:02}-{day:02}"),
+        StampDate::Ambiguous { year, first, second, .. } => format!("{first:02}/{second:02}/{year:04}"),
+    }
+}
+
+/// Converts a local wall-clock time in `tz` to UTC. In the repeated hour of a DST fall-back the reading that
+/// keeps time running forward from `prev` is taken; a time in a spring-forward gap is moved past the gap.
+fn local_to_utc(
+    tz: chrono_tz::Tz,
+    naive: NaiveDateTime,
+    prev: Option<DateTime<Utc>>,
+    warn: &mut dyn FnMut(String),
+) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        chrono::LocalResult::Ambiguous(early, late) => {
+            let early = early.with_timezone(&Utc);
+            Some(if prev.is_some_and(|p| early <= p) { late.with_timezone(&Utc) } else { early })
+        }
+        chrono::LocalResult::None => {
+            warn(format!("{naive} does not exist in {tz} (clocks went forward); read one hour later"));
+            tz.from_local_datetime(&(naive + Duration::hours(1))).earliest().map(|t| t.with_timezone(&Utc))
+        }
+    }
+}
+
+/// Settles the day/month order over all stamps of one file, applies zones (`--tz` for local times) and returns
+/// UTC times aligned with `stamps` (`None` where the fields make no valid date; each such stamp gets an Error
+/// diagnostic). Emits at most one "UTC assumed" warning per call when local times were read without `--tz`,
+/// and a warning whenever the day/month order had to be picked rather than settled.
+pub fn resolve_stamps(
+    stamps: &[RawStamp],
+    settings: &TimeSettings,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Option<DateTime<Utc>>> {
+    let order = settle_order(stamps, settings, path, diagnostics).unwrap_or(DateOrder::Dmy);
+    let mut out = Vec::with_capacity(stamps.len());
+    let mut prev: Option<DateTime<Utc>> = None;
+    let mut local_read = false;
+    let mut unknown_zones: Vec<String> = Vec::new();
+    for stamp in stamps {
+        let diag = |severity, message: String| Diagnostic {
+            path: path.to_owned(),
+            line: stamp.line,
+            offset: None,
+            severity,
+            message,
+        };
+        let Some(naive) = stamp.naive(order) else {
+            diagnostics.push(diag(
+                Severity::Error,
+                format!("timestamp {} is not a valid date ({})", stamp_text(stamp), order_words(order)),
+            ));
+            out.push(None);
+            continue;
+        };
+        let mut warnings = Vec::new();
+        let time = match &stamp.zone {
+            StampZone::Utc => Some(naive.and_utc()),
+            StampZone::Offset(secs) => chrono::FixedOffset::east_opt(*secs)
+                .and_then(|o| o.from_local_datetime(&naive).single())
+                .map(|t| t.with_timezone(&Utc)),
+            StampZone::Named(tz) => local_to_utc(*tz, naive, prev, &mut |m| warnings.push(m)),
+            StampZone::Local | StampZone::UnknownName(_) => {
+                if let StampZone::UnknownName(name) = &stamp.zone {
+                    if !unknown_zones.contains(name) {
+                        unknown_zones.push(name.clone());
+                        diagnostics.push(diag(
+                            Severity::Warning,
+                            format!("unknown Windows time zone {name:?}; its times are read in {}", settings.tz),
+                        ));
+                    }
+                }
+                local_read = true;
+                local_to_utc(settings.tz, naive, prev, &mut |m| warnings.push(m))
+            }
+        };
+        diagnostics.extend(warnings.into_iter().map(|m| diag(Severity::Warning, m)));
+        if time.is_some() {
+            prev = time;
+        }
+        out.push(time);
+    }
+    if local_read && !settings.tz_given {
+        diagnostics.push(Diagnostic::for_file(
+            path,
+            Severity::Warning,
+            "timestamps carry no zone and no --tz was given: read as UTC (pass --tz with an IANA zone such as \
+             Europe/Berlin to read them as local time)",
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn one(stamp: RawStamp, settings: &TimeSettings) -> (Option<DateTime<Utc>>, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        let t = resolve_stamps(&[stamp], settings, "f", &mut d);
+        (t[0], d)
+    }
+
+    #[test]
+    fn numeric_stamp_cmd_en_us_with_weekday_and_trailing_space() {
+        let s = stamp_line("Tue 05/22/2020 22:35:55.53 ").unwrap();
+        assert_eq!(s.weekday, Some(Weekday::Tue));
+        assert_eq!(s.date, StampDate::Ambiguous { year: 2020, first: 5, second: 22, likely: DateOrder::Mdy });
+        assert_eq!((s.hour, s.minute, s.second, s.nanos), (22, 35, 55, 530_000_000));
+        // hour < 10 gets a leading space in %TIME%
+        let s = stamp_line("Fri 05/22/2020  9:05:01.07 ").unwrap();
+        assert_eq!(s.hour, 9);
+    }
+
+    #[test]
+    fn numeric_stamp_locales() {
+        let s = stamp_line("22/05/2020 22:35:55.53").unwrap();
+        assert_eq!(s.date, StampDate::Ambiguous { year: 2020, first: 22, second: 5, likely: DateOrder::Dmy });
+        let s = stamp_line("22.05.2020 22:35:55,53").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        assert_eq!(s.nanos, 530_000_000);
+        let s = stamp_line("2020-05-22 22:35:55").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        assert_eq!(s.zone, StampZone::Local);
+        assert!(stamp_line("2020/05/22 22:35:55.53").is_some());
+    }
+
+    #[test]
+    fn numeric_stamp_iso_get_date_format_o_and_s() {
+        let s = stamp_line("2020-05-22T22:35:55.1234567+02:00").unwrap();
+        assert_eq!(s.zone, StampZone::Offset(7200));
+        assert_eq!(s.nanos, 123_456_700);
+        let (t, d) = one(s, &TimeSettings::default());
+        assert_eq!(t, Some(utc("2020-05-22T20:35:55.1234567Z")));
+        assert!(d.is_empty(), "{d:?}");
+        let s = stamp_line("2020-05-22T22:35:55").unwrap();
+        assert_eq!(s.zone, StampZone::Local);
+        assert_eq!(stamp_line("2020-05-22T22:35:55Z").unwrap().zone, StampZone::Utc);
+    }
+
+    #[test]
+    fn long_date_stamp_powershell_cultures() {
+        let s = stamp_line("Tuesday, May 22, 2020 10:35:55 PM").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        assert_eq!(s.hour, 22);
+        assert_eq!(s.weekday, Some(Weekday::Tue));
+        let s = stamp_line("Friday, May 22, 2020 12:05:00 AM").unwrap();
+        assert_eq!(s.hour, 0);
+        let s = stamp_line("22 May 2020 22:35:55").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        let s = stamp_line("Freitag, 22. M?rz 2020 07:35:55").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 3, day: 22 });
+        assert_eq!(s.weekday, None);
+    }
+
+    #[test]
+    fn clue_stamp_maps_windows_zone() {
+        let line = "2019.03.04-10:15:00 Pacific Standard Time (local time of the PC where this was collected)";
+        let s = stamp_line(line).unwrap();
+        assert_eq!(s.zone, StampZone::Named(chrono_tz::America::Los_Angeles));
+        let (t, d) = one(s, &TimeSettings::default());
+        assert_eq!(t, Some(utc("2019-03-04T18:15:00Z")));
+        assert!(d.is_empty(), "a named zone needs no --tz: {d:?}");
+        let s = stamp_line("2019.03.04-10:15:00 Mars Standard Time (local time of the PC where this was collected)");
+        assert_eq!(s.unwrap().zone, StampZone::UnknownName("Mars Standard Time".into()));
+    }
+
+    #[test]
+    fn xray_marker() {
+        let s = stamp_line("===== 22/05/2020 22:35:55.53 =====").unwrap();
+        assert_eq!(s.date, StampDate::Ambiguous { year: 2020, first: 22, second: 5, likely: DateOrder::Dmy });
+    }
+
+    #[test]
+    fn stamp_line_rejects_data_and_prose() {
+        for line in [
+            " Tag  Type     Allocs            Frees               Diff            Bytes                 Per Alloc",
+            " FMfn Paged            8665967            5982729           2683238     1495080176              557",
+            " Memory:16468560K Avail:12072536K  PageFlts:468600648   InRam Krnl:56708K P:950888K",
+            "Poolmon: Failed to query pool tags information (status C0000005).",
+            "Snapshot taken 2020-05-22 22:35:55 by the loop",
+            "13/13/2020 10:00:00",
+            "2020-05-22 25:00:00",
+            "",
+        ] {
+            assert_eq!(stamp_line(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn file_name_stamp_schemes() {
+        let s = stamp_in_file_name("C:\\logs\\poolmon-20200522T223555Z-1234.txt").unwrap();
+        assert_eq!(s.zone, StampZone::Utc);
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        let s = stamp_in_file_name("poolmon.2020-22-05-22-35-55.log").unwrap();
+        assert_eq!(s.date, StampDate::Ambiguous { year: 2020, first: 22, second: 5, likely: DateOrder::Dmy });
+        let (t, d) = one(s, &TimeSettings::default());
+        assert_eq!(t, Some(utc("2020-05-22T22:35:55Z")));
+        assert_eq!(d.len(), 1, "only the UTC-assumed warning: {d:?}");
+        let s = stamp_in_file_name("2020.05.22_22.35.55_x.pool.csv").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        let s = stamp_in_file_name("poolmon_2020-05-22_22-35-55.log").unwrap();
+        assert_eq!(s.date, StampDate::Known { year: 2020, month: 5, day: 22 });
+        assert_eq!(s.hour, 22);
+        assert_eq!(stamp_in_file_name("poolmon.log"), None);
+        assert_eq!(stamp_in_file_name("poolmon-123456789012345.txt"), None);
+    }
+
+    #[test]
+    fn resolve_settles_order_by_field_above_12() {
+        let stamps: Vec<RawStamp> =
+            ["03/05/2020 10:00:00", "13/05/2020 10:00:00"].iter().map(|l| stamp_line(l).unwrap()).collect();
+        let mut d = Vec::new();
+        let t = resolve_stamps(&stamps, &TimeSettings::default(), "f", &mut d);
+        assert_eq!(t, vec![Some(utc("2020-05-03T10:00:00Z")), Some(utc("2020-05-13T10:00:00Z"))]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].message.contains("read as UTC"));
+    }
+
+    #[test]
+    fn resolve_settles_order_by_weekday() {
+        // 2020-05-06 is a Wednesday; 2020-06-05 a Friday.
+        let s = stamp_line("Wed 05/06/2020 10:00:00.00").unwrap();
+        let settings = TimeSettings { tz_given: true, ..TimeSettings::default() };
+        let (t, d) = one(s, &settings);
+        assert_eq!(t, Some(utc("2020-05-06T10:00:00Z")));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn resolve_settles_order_by_time_running_forward() {
+        // 01/02 then 02/01: only month-first runs forward (Jan 2 -> Feb 1); day-first would go Feb 1 -> Jan 2.
+        let stamps: Vec<RawStamp> =
+            ["01/02/2020 10:00:00", "02/01/2020 10:00:00"].iter().map(|l| stamp_line(l).unwrap()).collect();
+        let settings = TimeSettings { tz_given: true, ..TimeSettings::default() };
+        let mut d = Vec::new();
+        let t = resolve_stamps(&stamps, &settings, "f", &mut d);
+        assert_eq!(t[0], Some(utc("2020-01-02T10:00:00Z")));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn resolve_warns_when_order_cannot_be_settled() {
+        let stamps: Vec<RawStamp> = ["05/06/2020 10:00:00", "05/06/2020 11:00:00"]
+            .iter()
+            .enumerate()
+            .map(|(k, l)| RawStamp { line: Some(k as u64 + 1), ..stamp_line(l).unwrap() })
+            .collect();
+        let settings = TimeSettings { tz_given: true, ..TimeSettings::default() };
+        let mut d = Vec::new();
+        let t = resolve_stamps(&stamps, &settings, "f", &mut d);
+        assert_eq!(t[0], Some(utc("2020-06-05T10:00:00Z")), "likely order for a slash date without weekday");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert_eq!(d[0].line, Some(1));
+        assert!(d[0].message.contains("--date-order"), "{}", d[0].message);
+        // --date-order settles it silently.
+        let forced = TimeSettings { date_order: Some(DateOrder::Mdy), ..settings };
+        let mut d = Vec::new();
+        let t = resolve_stamps(&stamps, &forced, "f", &mut d);
+        assert_eq!(t[1], Some(utc("2020-05-06T11:00:00Z")));
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn resolve_reads_local_times_in_tz_across_dst() {
+        let settings = TimeSettings { tz: chrono_tz::Europe::Berlin, tz_given: true, ..TimeSettings::default() };
+        let stamps: Vec<RawStamp> = [
+            "2020-10-25 02:30:00", // first 02:30 (CEST, +2)
+            "2020-10-25 02:30:00", // the repeated one (CET, +1): time must run forward
+            "2020-03-29 02:30:00", // in the spring gap
+        ]
+        .iter()
+        .map(|l| stamp_line(l).unwrap())
+        .collect();
+        let mut d = Vec::new();
+        let t = resolve_stamps(&stamps, &settings, "f", &mut d);
+        assert_eq!(t[0], Some(utc("2020-10-25T00:30:00Z")));
+        assert_eq!(t[1], Some(utc("2020-10-25T01:30:00Z")));
+        assert_eq!(t[2], Some(utc("2020-03-29T01:30:00Z")));
+        assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
+    fn resolve_reports_invalid_dates() {
+        let s = RawStamp { line: Some(7), ..stamp_line("2020-02-30 10:00:00").unwrap() };
+        let (t, d) = one(s, &TimeSettings { tz_given: true, ..TimeSettings::default() });
+        assert_eq!(t, None);
+        assert_eq!(d[0].severity, Severity::Error);
+        assert_eq!(d[0].line, Some(7));
+    }
+}
