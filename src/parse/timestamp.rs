@@ -538,22 +538,25 @@ fn local_to_utc(
     }
 }
 
-/// Settles the day/month order over all stamps of one file, applies zones (`--tz` for local times) and returns
-/// UTC times aligned with `stamps` (`None` where the fields make no valid date; each such stamp gets an Error
-/// diagnostic). Emits at most one "UTC assumed" warning per call when local times were read without `--tz`,
-/// and a warning whenever the day/month order had to be picked rather than settled.
-pub fn resolve_stamps(
-    stamps: &[RawStamp],
-    settings: &TimeSettings,
-    path: &str,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Option<DateTime<Utc>>> {
-    let order = settle_order(stamps, settings, path, diagnostics).unwrap_or(DateOrder::Dmy);
-    let mut out = Vec::with_capacity(stamps.len());
-    let mut prev: Option<DateTime<Utc>> = None;
-    let mut local_read = false;
-    let mut unknown_zones: Vec<String> = Vec::new();
-    for stamp in stamps {
+/// Turns settled wall-clock times into UTC, one stamp after another (shared by [`resolve_stamps`] and
+/// [`StampClock`]): applies the stamp's zone or `--tz`, keeps time running forward through a DST fall-back, and
+/// remembers what it must say once per file.
+#[derive(Debug, Default)]
+struct Converter {
+    prev: Option<DateTime<Utc>>,
+    local_read: bool,
+    unknown_zones: Vec<String>,
+}
+
+impl Converter {
+    fn convert(
+        &mut self,
+        stamp: &RawStamp,
+        order: DateOrder,
+        settings: &TimeSettings,
+        path: &str,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<DateTime<Utc>> {
         let diag = |severity, message: String| Diagnostic {
             path: path.to_owned(),
             line: stamp.line,
@@ -566,9 +569,9 @@ pub fn resolve_stamps(
                 Severity::Error,
                 format!("timestamp {} is not a valid date ({})", stamp_text(stamp), order_words(order)),
             ));
-            out.push(None);
-            continue;
+            return None;
         };
+        let prev = self.prev;
         let mut warnings = Vec::new();
         let time = match &stamp.zone {
             StampZone::Utc => Some(naive.and_utc()),
@@ -578,33 +581,160 @@ pub fn resolve_stamps(
             StampZone::Named(tz) => local_to_utc(*tz, naive, prev, &mut |m| warnings.push(m)),
             StampZone::Local | StampZone::UnknownName(_) => {
                 if let StampZone::UnknownName(name) = &stamp.zone {
-                    if !unknown_zones.contains(name) {
-                        unknown_zones.push(name.clone());
+                    if !self.unknown_zones.contains(name) {
+                        self.unknown_zones.push(name.clone());
                         diagnostics.push(diag(
                             Severity::Warning,
                             format!("unknown Windows time zone {name:?}; its times are read in {}", settings.tz),
                         ));
                     }
                 }
-                local_read = true;
+                self.local_read = true;
                 local_to_utc(settings.tz, naive, prev, &mut |m| warnings.push(m))
             }
         };
         diagnostics.extend(warnings.into_iter().map(|m| diag(Severity::Warning, m)));
         if time.is_some() {
-            prev = time;
+            self.prev = time;
         }
-        out.push(time);
+        time
     }
-    if local_read && !settings.tz_given {
-        diagnostics.push(Diagnostic::for_file(
-            path,
-            Severity::Warning,
-            "timestamps carry no zone and no --tz was given: read as UTC (pass --tz with an IANA zone such as \
-             Europe/Berlin to read them as local time)",
-        ));
+
+    fn finish(&self, settings: &TimeSettings, path: &str, diagnostics: &mut Vec<Diagnostic>) {
+        if self.local_read && !settings.tz_given {
+            diagnostics.push(Diagnostic::for_file(
+                path,
+                Severity::Warning,
+                "timestamps carry no zone and no --tz was given: read as UTC (pass --tz with an IANA zone such as \
+                 Europe/Berlin to read them as local time)",
+            ));
+        }
     }
+}
+
+/// Settles the day/month order over all stamps of one file, applies zones (`--tz` for local times) and returns
+/// UTC times aligned with `stamps` (`None` where the fields make no valid date; each such stamp gets an Error
+/// diagnostic). Emits at most one "UTC assumed" warning per call when local times were read without `--tz`,
+/// and a warning whenever the day/month order had to be picked rather than settled.
+pub fn resolve_stamps(
+    stamps: &[RawStamp],
+    settings: &TimeSettings,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Option<DateTime<Utc>>> {
+    let order = settle_order(stamps, settings, path, diagnostics).unwrap_or(DateOrder::Dmy);
+    let mut converter = Converter::default();
+    let out = stamps.iter().map(|s| converter.convert(s, order, settings, path, diagnostics)).collect();
+    converter.finish(settings, path, diagnostics);
     out
+}
+
+/// Resolves a file's stamps one at a time, for streaming parsers that cannot wait for the whole file.
+///
+/// Settles the day/month order as soon as a stamp decides it (a field above 12, a weekday, time running
+/// backwards under one reading). Stamps met before that are read in the writer's likely order; if a later stamp
+/// settles the other order, a warning names how many were read wrongly and how to force the order. Call
+/// [`StampClock::finish`] at the end of the file for the once-per-file warnings. [`resolve_stamps`], which sees
+/// the whole file first, never needs to guess early.
+#[derive(Debug)]
+pub struct StampClock {
+    settings: TimeSettings,
+    path: String,
+    order: Option<DateOrder>,
+    provisional: Option<(DateOrder, usize, Option<u64>)>,
+    prev: Option<RawStamp>,
+    converter: Converter,
+}
+
+impl StampClock {
+    /// A clock for one file.
+    pub fn new(settings: &TimeSettings, path: &str) -> Self {
+        Self {
+            settings: settings.clone(),
+            path: path.to_owned(),
+            order: settings.date_order,
+            provisional: None,
+            prev: None,
+            converter: Converter::default(),
+        }
+    }
+
+    /// The UTC time of the next stamp of the file.
+    pub fn push(&mut self, stamp: &RawStamp, diagnostics: &mut Vec<Diagnostic>) -> Option<DateTime<Utc>> {
+        let order = if stamp.is_ambiguous() { self.order_for(stamp, diagnostics) } else { DateOrder::Dmy };
+        self.prev = Some(stamp.clone());
+        self.converter.convert(stamp, order, &self.settings, &self.path, diagnostics)
+    }
+
+    fn order_for(&mut self, stamp: &RawStamp, diagnostics: &mut Vec<Diagnostic>) -> DateOrder {
+        if let Some(order) = self.order {
+            return order;
+        }
+        let decided = match stamp.allows() {
+            (true, false) => Some(DateOrder::Dmy),
+            (false, true) => Some(DateOrder::Mdy),
+            _ => self.prev.as_ref().and_then(|prev| {
+                // Both readings of both stamps: time must run forward under the right one.
+                let forward = |order| match (prev.naive(order), stamp.naive(order)) {
+                    (Some(before), Some(now)) => now >= before,
+                    _ => false,
+                };
+                match (forward(DateOrder::Dmy), forward(DateOrder::Mdy)) {
+                    (true, false) => Some(DateOrder::Dmy),
+                    (false, true) => Some(DateOrder::Mdy),
+                    _ => None,
+                }
+            }),
+        };
+        if let Some(order) = decided {
+            self.order = Some(order);
+            if let Some((guessed, count, line)) = self.provisional.take() {
+                if guessed != order {
+                    diagnostics.push(Diagnostic {
+                        path: self.path.clone(),
+                        line,
+                        offset: None,
+                        severity: Severity::Warning,
+                        message: format!(
+                            "{count} earlier timestamp(s) were read {} before line {} showed the dates are {}; their \
+                             times are wrong: pass --date-order {} (or read the file whole, not streamed)",
+                            order_words(guessed),
+                            stamp.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
+                            order_words(order),
+                            if order == DateOrder::Dmy { "dmy" } else { "mdy" },
+                        ),
+                    });
+                }
+            }
+            return order;
+        }
+        let likely = match stamp.date {
+            StampDate::Ambiguous { likely, .. } => likely,
+            StampDate::Known { .. } => DateOrder::Dmy,
+        };
+        let entry = self.provisional.get_or_insert((likely, 0, stamp.line));
+        entry.1 += 1;
+        entry.0
+    }
+
+    /// Ends the file: the warnings that are said once per file (order never settled, UTC assumed).
+    pub fn finish(self, diagnostics: &mut Vec<Diagnostic>) {
+        if let (None, Some((guessed, count, line))) = (self.order, self.provisional) {
+            diagnostics.push(Diagnostic {
+                path: self.path.clone(),
+                line,
+                offset: None,
+                severity: Severity::Warning,
+                message: format!(
+                    "day/month order of {count} date(s) cannot be settled from this file (no field above 12, no \
+                     weekday, time runs forward either way); read as {}; pass --date-order dmy (day first) or \
+                     --date-order mdy (month first) to force it",
+                    order_words(guessed)
+                ),
+            });
+        }
+        self.converter.finish(&self.settings, &self.path, diagnostics);
+    }
 }
 
 #[cfg(test)]
@@ -808,5 +938,40 @@ mod tests {
         assert_eq!(t, None);
         assert_eq!(d[0].severity, Severity::Error);
         assert_eq!(d[0].line, Some(7));
+    }
+
+    #[test]
+    fn stamp_clock_settles_late_and_says_so() {
+        let settings = TimeSettings { tz_given: true, ..TimeSettings::default() };
+        let mut clock = StampClock::new(&settings, "f");
+        let mut d = Vec::new();
+        let lines = ["05/06/2020 10:00:00", "05/06/2020 11:00:00", "05/13/2020 10:00:00"];
+        let times: Vec<_> = lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| clock.push(&RawStamp { line: Some(k as u64 + 1), ..stamp_line(l).unwrap() }, &mut d))
+            .collect();
+        clock.finish(&mut d);
+        // read day first (likely for slash dates without weekday) until 05/13 proves month first
+        assert_eq!(times[0], Some(utc("2020-06-05T10:00:00Z")));
+        assert_eq!(times[2], Some(utc("2020-05-13T10:00:00Z")));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].message.contains("2 earlier timestamp(s)"), "{}", d[0].message);
+        assert_eq!(d[0].line, Some(1));
+    }
+
+    #[test]
+    fn stamp_clock_agrees_with_resolve_when_settled_early() {
+        let lines = ["13/05/2020 10:00:00", "01/06/2020 10:00:00", "Tue 05/22/2020 22:35:55.53"];
+        let stamps: Vec<RawStamp> = lines.iter().map(|l| stamp_line(l).unwrap()).collect();
+        let settings = TimeSettings::default();
+        let (mut d1, mut d2) = (Vec::new(), Vec::new());
+        let whole = resolve_stamps(&stamps[..2], &settings, "f", &mut d1);
+        let mut clock = StampClock::new(&settings, "f");
+        let streamed: Vec<_> = stamps[..2].iter().map(|s| clock.push(s, &mut d2)).collect();
+        clock.finish(&mut d2);
+        assert_eq!(whole, streamed);
+        assert_eq!(d1, d2);
+        assert_eq!(whole[1], Some(utc("2020-06-01T10:00:00Z")));
     }
 }
