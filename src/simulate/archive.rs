@@ -1,0 +1,145 @@
+//! Writes a whole simulated archive: every host's files (hosts in parallel) and `truth.json`.
+
+use std::path::Path;
+
+use chrono::Duration;
+use rayon::prelude::*;
+
+use super::host::{plateau_bytes, run_host};
+use super::host_output::HostOutput;
+use super::scenario::{Newline, Scenario, SimOptions, StampStyle, TextEncoding};
+use super::scenarios;
+use super::truth::{
+    BootTruth, FileTruth, HostTruth, LeakTruth, NonLeakTruth, ResponsibleTruth, Truth, TruthOptions,
+    TRUTH_SCHEMA_VERSION,
+};
+use crate::error::{Error, Result};
+
+/// Name of the ground-truth file at the archive's root (ingest skips it).
+pub const TRUTH_FILE: &str = "truth.json";
+
+/// Builds the scenario the options name and writes its archive into `dir` (created when missing;
+/// existing files of the same names are overwritten). Returns the truth that was written.
+pub fn simulate(opts: &SimOptions, dir: &Path) -> Result<Truth> {
+    let scn = scenarios::build(opts)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let multi = scn.hosts.len() > 1;
+    let results: Vec<Result<(Vec<BootTruth>, Vec<FileTruth>)>> = (0..scn.hosts.len())
+        .into_par_iter()
+        .map(|i| {
+            let folder = if multi { scn.hosts[i].name.clone() } else { String::new() };
+            let mut out = HostOutput::new(&dir.join(&folder), &folder, opts)?;
+            let boots = run_host(&scn, i, opts, &mut out)?;
+            Ok((boots, out.finish()?))
+        })
+        .collect();
+    let mut hosts = Vec::with_capacity(scn.hosts.len());
+    for (i, result) in results.into_iter().enumerate() {
+        let (boots, files) = result?;
+        hosts.push(host_truth(&scn, i, multi, boots, files));
+    }
+    let truth = Truth {
+        schema_version: TRUTH_SCHEMA_VERSION,
+        scenario: scn.name.as_str().to_owned(),
+        seed: opts.seed,
+        options: truth_options(opts, &scn),
+        start: scn.start,
+        end: scn.start + Duration::milliseconds((scn.hours * 3_600_000.0) as i64),
+        hosts,
+    };
+    let mut json = serde_json::to_vec_pretty(&truth)
+        .map_err(|e| Error::Output { context: TRUTH_FILE.into(), message: e.to_string() })?;
+    json.push(b'\n');
+    let path = dir.join(TRUTH_FILE);
+    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    Ok(truth)
+}
+
+fn truth_options(opts: &SimOptions, scn: &Scenario) -> TruthOptions {
+    TruthOptions {
+        hours: scn.hours,
+        interval_secs: opts.interval_secs,
+        tags: opts.tags.unwrap_or(scenarios::DEFAULT_TAGS),
+        encoding: match opts.encoding {
+            TextEncoding::Ansi => "ansi",
+            TextEncoding::Utf16 => "utf16",
+        }
+        .into(),
+        newline: match opts.newline {
+            Newline::Crlf => "crlf",
+            Newline::Lf => "lf",
+        }
+        .into(),
+        stamps: match opts.stamps {
+            StampStyle::Cmd => "cmd",
+            StampStyle::Iso => "iso",
+            StampStyle::FileName => "filename",
+        }
+        .into(),
+        truncate_last: opts.truncate_last,
+        handle_interval_secs: opts.handle_interval_secs,
+        dump_interval_secs: opts.dump_interval_secs,
+    }
+}
+
+fn host_truth(scn: &Scenario, index: usize, multi: bool, boots: Vec<BootTruth>, files: Vec<FileTruth>) -> HostTruth {
+    let host = &scn.hosts[index];
+    let first_boot = boots.first().map(|b| b.start);
+    let leaks = host
+        .tags
+        .iter()
+        .filter_map(|t| {
+            let leak = t.leak.as_ref()?;
+            Some(LeakTruth {
+                tag: t.tag.clone(),
+                pool: t.pool.as_str().to_owned(),
+                bytes_per_hour: leak.allocs_per_hour * f64::from(leak.per_alloc_bytes),
+                allocs_per_hour: leak.allocs_per_hour,
+                per_alloc_bytes: leak.per_alloc_bytes,
+                starts_at: first_boot.map(|b| b + Duration::milliseconds((leak.starts_after_h * 3_600_000.0) as i64)),
+                starts_after_boot_hours: leak.starts_after_h,
+                driver: leak.driver.clone(),
+            })
+        })
+        .collect();
+    let mut non_leaks: Vec<NonLeakTruth> = host
+        .tags
+        .iter()
+        .filter(|t| t.leak.is_none())
+        .filter_map(|t| {
+            let w = t.warmup?;
+            Some(NonLeakTruth {
+                tag: t.tag.clone(),
+                pool: t.pool.as_str().to_owned(),
+                kind: "cache_plateau".into(),
+                plateau_bytes: plateau_bytes(t),
+                warmup_tau_hours: w.tau_h,
+            })
+        })
+        .collect();
+    non_leaks.sort_by(|a, b| b.plateau_bytes.cmp(&a.plateau_bytes).then_with(|| a.tag.cmp(&b.tag)));
+    HostTruth {
+        host: host.name.clone(),
+        folder: if multi { host.name.clone() } else { String::new() },
+        os: host.os.name.to_owned(),
+        os_version: format!("{}.{}.{}", host.os.major, host.os.minor, host.os.build),
+        timezone: "UTC".into(),
+        ram_bytes: host.ram_bytes,
+        paged_limit_bytes: host.paged_limit_bytes,
+        nonpaged_limit_bytes: host.nonpaged_limit_bytes,
+        commit_limit_bytes: host.commit_limit_bytes,
+        exhausted_resource: host.exhaustion.map(|r| r.as_str().to_owned()),
+        paged_overhead_bytes: host.paged_overhead_bytes,
+        nonpaged_overhead_bytes: host.nonpaged_overhead_bytes,
+        boots,
+        leaks,
+        non_leaks,
+        responsible: host.responsible.as_ref().map(|r| ResponsibleTruth {
+            process: r.process.clone(),
+            handle_type: r.handle_type.clone(),
+            account: r.account.clone(),
+            handles_per_hour: host.handles.leak.as_ref().map_or(0.0, |l| l.handles_per_hour),
+        }),
+        files,
+    }
+}
