@@ -159,7 +159,8 @@ mod tests {
 
     #[test]
     fn utf16le_with_bom() {
-        let d = decode(&utf16("Tue 05/22/2020\r\nline two\r\n", true));
+        let bytes = utf16("Tue 05/22/2020\r\nline two\r\n", true);
+        let d = decode(&bytes);
         assert_eq!(d.text, "Tue 05/22/2020\r\nline two\r\n");
         assert_eq!(d.encoding, TextEncoding::Utf16Le);
     }
