@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use dataset::{Dataset, HostData};
 pub use event::{Event, EventKind};
-pub use handles::{HandleEntry, HandleSnapshot, ObjectIdentity, ProcessHandles};
+pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, ProcessHandles};
 pub use pool::{PoolHeader, PoolRow, PoolSnapshot, PoolType};
 pub use time::{DateOrder, TimeSettings, TimeSource};
 
