@@ -1,18 +1,740 @@
-//! `poolscope handles`.
+//! `poolscope handles`: who holds which handles (handle.exe output), and how the counts grow over time
+//! (ANALYSIS.md §5: Token handles by account name the account whose logons leak).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
 
+use crate::cli::args::{OutputArgs, TimeArgs};
+use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
+use crate::ingest::{self, IngestOptions};
+use crate::model::handles::HandleMode;
+use crate::model::{Diagnostic, HandleSnapshot, ObjectIdentity, SourceRef, TimeSource};
 
 /// Arguments of `poolscope handles`.
 #[derive(Debug, Args)]
+#[command(after_long_help = "\
+Counts come from handle listings (dumps, search lines, -v CSV) and from -s summaries. A summary counts the
+whole system, or the processes of its -p filter when the command line was echoed in front of it.
+
+Without --by, handles are grouped by process and type. --by account groups Token handles by the account in
+their name (DOMAIN\\user:luid). With several snapshots over time, each group's count is listed at each time,
+with its growth per hour: first to last, and the least-squares slope over every snapshot.")]
 pub struct HandlesArgs {
-    /// Inputs.
-    pub paths: Vec<std::path::PathBuf>,
+    /// handle.exe output files, or directories to walk.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Group handles by this key (default: process and type).
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub by: Option<GroupBy>,
+    /// Only handles of this object type (`Token`, `File`, `ALPC Port`; case-insensitive).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub handle_type: Option<String>,
+    /// Only processes whose image name starts with this (case-insensitive, as `handle -p`), or this pid.
+    #[arg(long, value_name = "NAME|PID")]
+    pub process: Option<String>,
+    /// Show only the N largest groups and the N fastest-growing series.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HandlesFormat::Text, value_name = "FORMAT")]
+    pub format: HandlesFormat,
+    /// Output file.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Time options.
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
-/// Runs `poolscope handles`. (Placeholder until the command lands.)
-pub fn run(_args: &HandlesArgs, _printer: &Printer) -> Result<ExitStatus> {
-    anyhow::bail!("`poolscope handles` is not implemented yet")
+/// `--by` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// Object type.
+    Type,
+    /// Process (image name and pid).
+    Process,
+    /// Account in Token handle names (`DOMAIN\user:luid`).
+    Account,
+    /// Object name (with its type).
+    Name,
+}
+
+/// `poolscope handles --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HandlesFormat {
+    /// Aligned tables.
+    #[value(alias = "table")]
+    Text,
+    /// JSON with a `schema_version`.
+    Json,
+    /// CSV, one row per (snapshot, group).
+    Csv,
+    /// Markdown tables, for tickets.
+    Markdown,
+}
+
+/// Label of a summary that covers every process.
+const ALL_PROCESSES: &str = "(all processes)";
+
+/// What a count is of: the parts of the key that `--by` selects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct GroupKey {
+    /// `summary` (an `-s` count) or `listing` (handles listed one by one); never mixed in one series.
+    view: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    handle_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+/// The filters and grouping of one invocation.
+struct Query<'a> {
+    by: Option<GroupBy>,
+    handle_type: Option<&'a str>,
+    process: Option<&'a str>,
+}
+
+impl Query<'_> {
+    fn type_matches(&self, handle_type: &str) -> bool {
+        self.handle_type.is_none_or(|t| t.eq_ignore_ascii_case(handle_type))
+    }
+
+    fn process_matches(&self, name: &str, pid: u32) -> bool {
+        self.process.is_none_or(|p| match p.parse::<u32>() {
+            Ok(want) => want == pid,
+            Err(_) => name.to_lowercase().starts_with(&p.to_lowercase()),
+        })
+    }
+
+    /// Whether a summary limited by `-p filter` (or not at all) speaks about the `--process` asked for.
+    fn summary_matches(&self, filter: Option<&str>) -> bool {
+        match (self.process, filter) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(want), Some(filter)) => {
+                let (want, filter) = (want.to_lowercase(), filter.to_lowercase());
+                want.starts_with(&filter) || filter.starts_with(&want)
+            }
+        }
+    }
+
+    /// Counts one snapshot's handles by group; empty when nothing in it matches.
+    fn count(&self, snap: &HandleSnapshot) -> BTreeMap<GroupKey, u64> {
+        let mut counts = BTreeMap::new();
+        if snap.mode == HandleMode::Summary {
+            self.count_summary(snap, &mut counts);
+            return counts;
+        }
+        for process in &snap.processes {
+            if !self.process_matches(&process.name, process.pid) {
+                continue;
+            }
+            for handle in process.handles.iter().filter(|h| self.type_matches(&h.handle_type)) {
+                let mut key = GroupKey {
+                    view: "listing",
+                    process: None,
+                    pid: None,
+                    handle_type: None,
+                    account: None,
+                    name: None,
+                };
+                match self.by {
+                    None => {
+                        key.process = Some(process.name.clone());
+                        key.pid = Some(process.pid);
+                        key.handle_type = Some(handle.handle_type.clone());
+                    }
+                    Some(GroupBy::Type) => key.handle_type = Some(handle.handle_type.clone()),
+                    Some(GroupBy::Process) => {
+                        key.process = Some(process.name.clone());
+                        key.pid = Some(process.pid);
+                    }
+                    Some(GroupBy::Account) => match &handle.identity {
+                        Some(ObjectIdentity::Token { account, .. }) => key.account = Some(account.clone()),
+                        _ => continue,
+                    },
+                    Some(GroupBy::Name) => {
+                        key.handle_type = Some(handle.handle_type.clone());
+                        key.name = Some(handle.name.clone());
+                    }
+                }
+                *counts.entry(key).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    fn count_summary(&self, snap: &HandleSnapshot, counts: &mut BTreeMap<GroupKey, u64>) {
+        let filter = snap.process_filter.as_deref();
+        if !self.summary_matches(filter) {
+            return;
+        }
+        let scope = filter.unwrap_or(ALL_PROCESSES).to_owned();
+        let key = |process: Option<String>, handle_type: Option<String>| GroupKey {
+            view: "summary",
+            process,
+            pid: None,
+            handle_type,
+            account: None,
+            name: None,
+        };
+        match self.by {
+            None | Some(GroupBy::Type) => {
+                for (handle_type, &n) in snap.type_counts.iter().filter(|(t, _)| self.type_matches(t)) {
+                    let process = self.by.is_none().then(|| scope.clone());
+                    *counts.entry(key(process, Some(handle_type.clone()))).or_insert(0) += n;
+                }
+            }
+            Some(GroupBy::Process) => {
+                let n = if self.handle_type.is_some() {
+                    snap.type_counts.iter().filter(|(t, _)| self.type_matches(t)).map(|(_, n)| n).sum()
+                } else {
+                    snap.total_handles.unwrap_or_else(|| snap.type_counts.values().sum())
+                };
+                if n > 0 || !snap.type_counts.is_empty() {
+                    counts.insert(key(Some(scope), None), n);
+                }
+            }
+            Some(GroupBy::Account | GroupBy::Name) => {}
+        }
+    }
+}
+
+/// A snapshot that had something to count.
+#[derive(Debug, Serialize)]
+struct CountedSnapshot {
+    host: String,
+    source: SourceRef,
+    taken_at: Option<DateTime<Utc>>,
+    time_source: TimeSource,
+    mode: HandleMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process_filter: Option<String>,
+    /// Handles counted (after filters).
+    handles: u64,
+    #[serde(skip)]
+    counts: BTreeMap<GroupKey, u64>,
+}
+
+/// One row of the latest snapshot's grouped table.
+#[derive(Debug, Serialize)]
+struct GroupRow {
+    host: String,
+    #[serde(flatten)]
+    key: GroupKey,
+    count: u64,
+    /// Share of the snapshot's counted handles, in percent.
+    share: f64,
+}
+
+/// One count of a series.
+#[derive(Debug, Clone, Serialize)]
+struct Point {
+    taken_at: DateTime<Utc>,
+    count: u64,
+}
+
+/// A group's count over time, and its growth.
+#[derive(Debug, Serialize)]
+struct Series {
+    host: String,
+    #[serde(flatten)]
+    key: GroupKey,
+    points: Vec<Point>,
+    first: u64,
+    last: u64,
+    change: i64,
+    hours: f64,
+    /// (last - first) / hours.
+    per_hour_first_last: Option<f64>,
+    /// Least-squares slope of count on time, per hour.
+    per_hour_least_squares: Option<f64>,
+}
+
+/// Everything `handles` prints, in every format.
+#[derive(Debug, Serialize)]
+struct HandlesReport {
+    schema_version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<GroupBy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter_process: Option<String>,
+    snapshots: Vec<CountedSnapshot>,
+    /// The latest counted snapshot of each host, grouped.
+    groups: Vec<GroupRow>,
+    /// Groups with counts at two or more times.
+    series: Vec<Series>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Runs `poolscope handles`.
+pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
+    let time = super::time_settings(&args.time)?;
+    let options = IngestOptions { time, host: args.time.host.clone(), format: None };
+    let files = ingest::walk(&args.paths, &mut Vec::new());
+    let bar = crate::cli::progress::bar(files.len() as u64, printer.progress, "reading");
+    let dataset = ingest::ingest(&args.paths, &options, &|_| bar.inc(1));
+    bar.finish_and_clear();
+    printer.diagnostics(&dataset.diagnostics);
+
+    let total: usize = dataset.hosts.values().map(|h| h.handle_snapshots.len()).sum();
+    if total == 0 {
+        printer.error(&anyhow::anyhow!("no handle.exe output found in the inputs (expected -s, -a, search or -v output)"));
+        return Ok(ExitStatus::Error);
+    }
+    let query = Query { by: args.by, handle_type: args.handle_type.as_deref(), process: args.process.as_deref() };
+    let mut report = build(&dataset, &query, args.top);
+    report.filter_type.clone_from(&args.handle_type);
+    report.filter_process.clone_from(&args.process);
+    if report.snapshots.is_empty() {
+        printer.warn("no handles match the filters (--type/--process/--by) in any snapshot");
+    }
+    let untimed = report.snapshots.iter().filter(|s| s.taken_at.is_none()).count();
+    if untimed > 0 && report.snapshots.len() > 1 {
+        printer.warn(&format!(
+            "{untimed} snapshot(s) without a time are left out of the growth figures (give --time or timestamp lines)"
+        ));
+    }
+    let bytes = match args.format {
+        HandlesFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+            text.into_bytes()
+        }
+        HandlesFormat::Csv => render_csv(&report)?,
+        HandlesFormat::Text => render_text(&report, false).into_bytes(),
+        HandlesFormat::Markdown => render_text(&report, true).into_bytes(),
+    };
+    super::emit(args.output.output.as_deref(), &bytes)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Counts every snapshot, picks each host's latest for the grouped table, and builds the series.
+fn build(dataset: &crate::model::Dataset, query: &Query<'_>, top: Option<usize>) -> HandlesReport {
+    let mut snapshots = Vec::new();
+    for (host, data) in &dataset.hosts {
+        for snap in &data.handle_snapshots {
+            let counts = query.count(snap);
+            if counts.is_empty() {
+                continue;
+            }
+            snapshots.push(CountedSnapshot {
+                host: host.clone(),
+                source: snap.source.clone(),
+                taken_at: snap.taken_at,
+                time_source: snap.time_source,
+                mode: snap.mode,
+                tool_version: snap.tool_version.clone(),
+                process_filter: snap.process_filter.clone(),
+                handles: counts.values().sum(),
+                counts,
+            });
+        }
+    }
+    let mut groups = Vec::new();
+    let mut latest: BTreeMap<&str, &CountedSnapshot> = BTreeMap::new();
+    for snap in &snapshots {
+        latest.insert(&snap.host, snap);
+    }
+    for (host, snap) in latest {
+        let mut rows: Vec<GroupRow> = snap
+            .counts
+            .iter()
+            .map(|(key, &count)| GroupRow {
+                host: host.to_owned(),
+                key: key.clone(),
+                count,
+                share: if snap.handles == 0 { 0.0 } else { count as f64 * 100.0 / snap.handles as f64 },
+            })
+            .collect();
+        rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        rows.truncate(top.unwrap_or(usize::MAX));
+        groups.extend(rows);
+    }
+    let mut series = build_series(&snapshots);
+    series.truncate(top.unwrap_or(usize::MAX));
+    HandlesReport {
+        schema_version: 1,
+        by: query.by,
+        filter_type: None,
+        filter_process: None,
+        snapshots,
+        groups,
+        series,
+        diagnostics: dataset.diagnostics.clone(),
+    }
+}
+
+/// Series per (host, group) over the timed snapshots, fastest-growing first.
+fn build_series(snapshots: &[CountedSnapshot]) -> Vec<Series> {
+    let mut points: BTreeMap<(&str, &GroupKey), Vec<Point>> = BTreeMap::new();
+    for snap in snapshots {
+        let Some(taken_at) = snap.taken_at else { continue };
+        for (key, &count) in &snap.counts {
+            points.entry((&snap.host, key)).or_default().push(Point { taken_at, count });
+        }
+    }
+    let mut series: Vec<Series> = points
+        .into_iter()
+        .filter(|(_, p)| p.len() >= 2)
+        .map(|((host, key), mut points)| {
+            points.sort_by_key(|p| p.taken_at);
+            let (first, last) = (points[0].clone(), points[points.len() - 1].clone());
+            let hours = (last.taken_at - first.taken_at).num_milliseconds() as f64 / 3_600_000.0;
+            let change = last.count as i64 - first.count as i64;
+            Series {
+                host: host.to_owned(),
+                key: key.clone(),
+                per_hour_first_last: (hours > 0.0).then(|| change as f64 / hours),
+                per_hour_least_squares: least_squares_per_hour(&points),
+                first: first.count,
+                last: last.count,
+                change,
+                hours,
+                points,
+            }
+        })
+        .collect();
+    series.sort_by(|a, b| {
+        let rate = |s: &Series| s.per_hour_least_squares.or(s.per_hour_first_last).unwrap_or(0.0);
+        rate(b).total_cmp(&rate(a)).then_with(|| a.host.cmp(&b.host)).then_with(|| a.key.cmp(&b.key))
+    });
+    series
+}
+
+/// The ordinary least-squares slope of count on time, in handles per hour; `None` when all points share
+/// one time.
+fn least_squares_per_hour(points: &[Point]) -> Option<f64> {
+    let origin = points.first()?.taken_at;
+    let xs: Vec<f64> = points.iter().map(|p| (p.taken_at - origin).num_milliseconds() as f64 / 3_600_000.0).collect();
+    let n = xs.len() as f64;
+    let mean_x = xs.iter().sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.count as f64).sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, p) in xs.iter().zip(points) {
+        sxy += (x - mean_x) * (p.count as f64 - mean_y);
+        sxx += (x - mean_x) * (x - mean_x);
+    }
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// The columns a key shows, by `--by`.
+fn key_columns(by: Option<GroupBy>) -> &'static [&'static str] {
+    match by {
+        None => &["process", "pid", "type"],
+        Some(GroupBy::Type) => &["type"],
+        Some(GroupBy::Process) => &["process", "pid"],
+        Some(GroupBy::Account) => &["account"],
+        Some(GroupBy::Name) => &["type", "name"],
+    }
+}
+
+fn key_cells(key: &GroupKey, by: Option<GroupBy>) -> Vec<String> {
+    key_columns(by)
+        .iter()
+        .map(|column| match *column {
+            "process" => key.process.clone().unwrap_or_default(),
+            "pid" => key.pid.map(|p| p.to_string()).unwrap_or_default(),
+            "type" => key.handle_type.clone().unwrap_or_default(),
+            "account" => key.account.clone().unwrap_or_default(),
+            _ => key.name.clone().map(|n| if n.is_empty() { "(unnamed)".to_owned() } else { n }).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn fmt_time(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(|| "(no time)".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn fmt_rate(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".to_owned(), |r| format!("{r:+.1}"))
+}
+
+/// Text (aligned columns, sanitised) or Markdown (escaped table cells).
+fn render_text(report: &HandlesReport, markdown: bool) -> String {
+    let mut out = String::new();
+    let mixed_views = report.groups.iter().any(|g| g.key.view == "summary")
+        && report.groups.iter().any(|g| g.key.view == "listing");
+    let heading = |out: &mut String, text: &str| {
+        if markdown {
+            let _ = writeln!(out, "## {}\n", escape_md(text));
+        } else {
+            let _ = writeln!(out, "{}", sanitize(text));
+        }
+    };
+    let mut hosts: Vec<&str> = report.snapshots.iter().map(|s| s.host.as_str()).collect();
+    hosts.dedup();
+    for host in hosts {
+        let Some(snap) = report.snapshots.iter().rev().find(|s| s.host == host) else { continue };
+        let version = snap.tool_version.as_deref().map(|v| format!(", handle v{v}")).unwrap_or_default();
+        let line = snap.source.line.map(|l| format!(":{l}")).unwrap_or_default();
+        heading(
+            &mut out,
+            &format!(
+                "Host {host}: latest snapshot {} UTC ({}), {:?}{version}, {}{line}",
+                fmt_time(snap.taken_at),
+                time_source_label(snap.time_source),
+                snap.mode,
+                snap.source.path,
+            ),
+        );
+        let mut headers: Vec<&str> = key_columns(report.by).to_vec();
+        if mixed_views {
+            headers.insert(0, "view");
+        }
+        headers.extend(["handles", "share"]);
+        let mut rows = Vec::new();
+        for group in report.groups.iter().filter(|g| g.host == host) {
+            let mut row = key_cells(&group.key, report.by);
+            if mixed_views {
+                row.insert(0, group.key.view.to_owned());
+            }
+            row.push(group.count.to_string());
+            row.push(format!("{:.1}%", group.share));
+            rows.push(row);
+        }
+        let mut total = vec![String::new(); headers.len()];
+        total[0] = "total".to_owned();
+        total[headers.len() - 2] = snap.handles.to_string();
+        rows.push(total);
+        out.push_str(&table(&headers, &rows, markdown));
+        out.push('\n');
+
+        let series: Vec<&Series> = report.series.iter().filter(|s| s.host == host).collect();
+        if series.is_empty() {
+            continue;
+        }
+        let times: Vec<DateTime<Utc>> = {
+            let mut t: Vec<DateTime<Utc>> = series.iter().flat_map(|s| s.points.iter().map(|p| p.taken_at)).collect();
+            t.sort();
+            t.dedup();
+            t
+        };
+        let span = (times[times.len() - 1] - times[0]).num_minutes() as f64 / 60.0;
+        heading(&mut out, &format!("Growth per hour (host {host}, {} times over {span:.2} h)", times.len()));
+        let mut headers: Vec<&str> = vec!["#"];
+        if mixed_views {
+            headers.push("view");
+        }
+        headers.extend(key_columns(report.by));
+        headers.extend(["first", "last", "change", "/h first-last", "/h least squares"]);
+        let rows: Vec<Vec<String>> = series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut row = vec![format!("[{}]", i + 1)];
+                if mixed_views {
+                    row.push(s.key.view.to_owned());
+                }
+                row.extend(key_cells(&s.key, report.by));
+                row.extend([
+                    s.first.to_string(),
+                    s.last.to_string(),
+                    format!("{:+}", s.change),
+                    fmt_rate(s.per_hour_first_last),
+                    fmt_rate(s.per_hour_least_squares),
+                ]);
+                row
+            })
+            .collect();
+        out.push_str(&table(&headers, &rows, markdown));
+        out.push('\n');
+
+        heading(&mut out, &format!("Counts at each time (host {host}, UTC; columns are the series above)"));
+        let labels: Vec<String> = (1..=series.len()).map(|i| format!("[{i}]")).collect();
+        let mut headers: Vec<&str> = vec!["time"];
+        headers.extend(labels.iter().map(String::as_str));
+        let rows: Vec<Vec<String>> = times
+            .iter()
+            .map(|t| {
+                let mut row = vec![fmt_time(Some(*t))];
+                for s in &series {
+                    let at: Vec<u64> = s.points.iter().filter(|p| p.taken_at == *t).map(|p| p.count).collect();
+                    row.push(match at.as_slice() {
+                        [] => "-".to_owned(),
+                        [one] => one.to_string(),
+                        many => many.iter().map(u64::to_string).collect::<Vec<_>>().join("/"),
+                    });
+                }
+                row
+            })
+            .collect();
+        out.push_str(&table(&headers, &rows, markdown));
+        out.push('\n');
+    }
+    if report.snapshots.is_empty() {
+        out.push_str(if markdown { "No handles match the filters.\n" } else { "no handles match the filters\n" });
+    }
+    out
+}
+
+fn time_source_label(source: TimeSource) -> &'static str {
+    match source {
+        TimeSource::Record => "record",
+        TimeSource::TimestampLine => "timestamp line",
+        TimeSource::FileName => "file name",
+        TimeSource::FileModified => "file modified",
+        TimeSource::Override => "--time",
+        TimeSource::Unknown => "unknown",
+    }
+}
+
+/// Escapes text for a Markdown table cell or heading (logs are untrusted: no HTML, no breaking the table).
+fn escape_md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in sanitize(text).chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a column holds numbers (right-aligned).
+fn numeric_column(header: &str) -> bool {
+    !matches!(header, "process" | "type" | "account" | "name" | "view" | "time" | "#")
+}
+
+/// An aligned text table, or a Markdown table.
+fn table(headers: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        let _ = writeln!(out, "| {} |", headers.iter().map(|h| escape_md(h)).collect::<Vec<_>>().join(" | "));
+        let rule: Vec<&str> = headers.iter().map(|h| if numeric_column(h) { "---:" } else { "---" }).collect();
+        let _ = writeln!(out, "| {} |", rule.join(" | "));
+        for row in rows {
+            let _ = writeln!(out, "| {} |", row.iter().map(|c| escape_md(c)).collect::<Vec<_>>().join(" | "));
+        }
+        return out;
+    }
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| sanitize(c)).collect()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |out: &mut String, row: &[String]| {
+        let mut text = String::from(" ");
+        for ((cell, w), h) in row.iter().zip(&widths).zip(headers) {
+            let pad = w.saturating_sub(cell.chars().count());
+            text.push(' ');
+            if numeric_column(h) {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad));
+            }
+            text.push(' ');
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(&mut out, &headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+    for row in &cells {
+        line(&mut out, row);
+    }
+    out
+}
+
+/// CSV: one row per (snapshot, group).
+fn render_csv(report: &HandlesReport) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "host",
+        "taken_at",
+        "time_source",
+        "path",
+        "line",
+        "mode",
+        "view",
+        "process",
+        "pid",
+        "type",
+        "account",
+        "name",
+        "count",
+    ])?;
+    for snap in &report.snapshots {
+        for (key, count) in &snap.counts {
+            writer.write_record([
+                snap.host.clone(),
+                snap.taken_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+                time_source_label(snap.time_source).to_owned(),
+                snap.source.path.clone(),
+                snap.source.line.map(|l| l.to_string()).unwrap_or_default(),
+                format!("{:?}", snap.mode).to_lowercase(),
+                key.view.to_owned(),
+                key.process.clone().unwrap_or_default(),
+                key.pid.map(|p| p.to_string()).unwrap_or_default(),
+                key.handle_type.clone().unwrap_or_default(),
+                key.account.clone().unwrap_or_default(),
+                key.name.clone().unwrap_or_default(),
+                count.to_string(),
+            ])?;
+        }
+    }
+    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_590_000_000 + h * 3600, 0).unwrap()
+    }
+
+    #[test]
+    fn least_squares_slope_per_hour() {
+        let points: Vec<Point> =
+            [(0, 100), (1, 110), (2, 120), (4, 140)].iter().map(|&(h, c)| Point { taken_at: at(h), count: c }).collect();
+        let slope = least_squares_per_hour(&points).unwrap();
+        assert!((slope - 10.0).abs() < 1e-9, "{slope}");
+        assert_eq!(least_squares_per_hour(&[Point { taken_at: at(0), count: 1 }, Point { taken_at: at(0), count: 2 }]), None);
+    }
+
+    #[test]
+    fn markdown_cells_cannot_inject_html_or_break_tables() {
+        assert_eq!(escape_md(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
+        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend?\[2J");
+    }
+
+    #[test]
+    fn process_filter_is_a_prefix_or_a_pid() {
+        let q = Query { by: None, handle_type: None, process: Some("LSASS") };
+        assert!(q.process_matches("lsass.exe", 768));
+        assert!(!q.process_matches("svchost.exe", 768));
+        let q = Query { by: None, handle_type: None, process: Some("768") };
+        assert!(q.process_matches("lsass.exe", 768));
+        assert!(q.summary_matches(Some("768")));
+        let q = Query { by: None, handle_type: None, process: Some("lsass.exe") };
+        assert!(q.summary_matches(Some("lsass")));
+        assert!(!q.summary_matches(None));
+    }
 }

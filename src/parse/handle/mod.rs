@@ -1,9 +1,464 @@
-//! handle.exe output of every version and mode (formats reference §2).
+//! handle.exe output of every version and mode (formats reference §2): banners, `-s` summaries, dumps,
+//! search lines, `-v`/`-vt` CSV, and the error and EULA text that can stand in for data.
+//!
+//! A file may hold several runs one after another (`handle -s > f` then `handle -a >> f`, §2.4, or a
+//! collection loop). Runs are split at banners, at a change of mode, at a repeated process in a dump, and
+//! at an echoed command line; each run with data becomes one [`HandleSnapshot`].
+//!
+//! The grammar rules live in small modules named after the format's parts: [`banner`], [`summary`],
+//! [`dump`], [`search`], [`csv`], [`names`], plus [`notice`] (errors, EULA) and [`command`] (echoed
+//! command lines). They borrow from the text; [`run`] turns them into owned records.
 
-use crate::model::{Diagnostic, HandleSnapshot};
+pub mod banner;
+pub mod command;
+pub mod csv;
+pub mod dump;
+pub mod names;
+pub mod notice;
+pub mod run;
+pub mod search;
+pub mod summary;
+
+use crate::model::handles::HandleMode;
+use crate::model::{Diagnostic, HandleSnapshot, Severity, TimeSource};
 use crate::parse::FileContext;
 
-/// Parses every handle.exe run in a file. (Placeholder until the handle parser lands.)
-pub fn parse(_text: &str, _ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
-    (Vec::new(), Vec::new())
+use self::command::CommandEcho;
+use self::csv::CsvLayout;
+use self::notice::Notice;
+use self::run::Run;
+
+/// At most this many unrecognised lines are reported one by one per file; the rest are counted.
+const UNRECOGNISED_SHOWN: usize = 50;
+
+/// Parses every handle.exe run in a file. Never panics; what did not parse is a diagnostic.
+pub fn parse(text: &str, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
+    let mut reader = Reader::new(&ctx.path);
+    for (index, line) in text.split('\n').enumerate() {
+        reader.line(index as u64 + 1, line.strip_suffix('\r').unwrap_or(line));
+    }
+    reader.finish(ctx)
+}
+
+/// Which kind of line the reader expects next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between runs, or after a banner.
+    Idle,
+    /// Inside a `Handle type summary:` block.
+    Summary,
+    /// Inside a dump (handle lines expected).
+    Dump,
+    /// Search-mode lines.
+    Search,
+    /// CSV rows with this delimiter and the header's claimed layout.
+    Csv(char, Option<CsvLayout>),
+}
+
+/// The line-by-line state machine over one file.
+struct Reader<'a> {
+    path: &'a str,
+    state: State,
+    run: Option<Run<'a>>,
+    finished: Vec<Run<'a>>,
+    /// Unrecognised lines since the last recognised one: a timestamp line of a collection loop, or junk.
+    loose: Vec<(u64, &'a str)>,
+    /// A command line echoed before the next run.
+    pending_echo: Option<CommandEcho<'a>>,
+    /// Inside the licence text of a first run: (first line, lines skipped).
+    license: Option<(u64, usize)>,
+    diagnostics: Vec<Diagnostic>,
+    unrecognised: usize,
+    /// Index in `diagnostics` of the last initialization error (the administrator hint joins it).
+    last_init_error: Option<usize>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(path: &'a str) -> Self {
+        Self {
+            path,
+            state: State::Idle,
+            run: None,
+            finished: Vec::new(),
+            loose: Vec::new(),
+            pending_echo: None,
+            license: None,
+            diagnostics: Vec::new(),
+            unrecognised: 0,
+            last_init_error: None,
+        }
+    }
+
+    fn diag(&mut self, line: u64, severity: Severity, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::at_line(self.path, line, severity, message));
+    }
+
+    /// Reads one line (without its line ending).
+    fn line(&mut self, no: u64, line: &'a str) {
+        // The hot path: handle lines inside a dump.
+        if self.state == State::Dump {
+            if let Some(handle) = dump::handle_line(line) {
+                if !self.loose.is_empty() {
+                    self.report_loose();
+                }
+                self.push_dump_handle(no, &handle);
+                return;
+            }
+        }
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some((_, skipped)) = &mut self.license {
+            let ends = banner::banner_title(line).is_some() || matches!(notice::notice(line), Some(Notice::EulaPrompt(_)));
+            if !ends {
+                *skipped += 1;
+                return;
+            }
+            self.end_license();
+        }
+        if let Some(version) = banner::banner_title(line) {
+            self.start_run(no, Some(version));
+            self.state = State::Idle;
+            return;
+        }
+        if banner::copyright_line(line) || banner::sysinternals_line(line) {
+            return;
+        }
+        if let Some(notice) = notice::notice(line) {
+            self.notice(no, notice);
+            return;
+        }
+        if self.data_line(no, line) {
+            return;
+        }
+        if let Some(echo) = command::command_echo(line) {
+            self.report_loose();
+            self.finish_run();
+            self.state = State::Idle;
+            self.pending_echo = Some(echo);
+            return;
+        }
+        self.loose.push((no, line));
+    }
+
+    /// Tries every data rule in the order that keeps them apart; `true` when the line was data.
+    fn data_line(&mut self, no: u64, line: &'a str) -> bool {
+        if summary::summary_title(line) {
+            let new_run = self.run.as_ref().is_some_and(|r| r.summary_open || r.summary_done);
+            self.begin(no, HandleMode::Summary, new_run);
+            if let Some(run) = &mut self.run {
+                run.summary_open = true;
+            }
+            self.state = State::Summary;
+            return true;
+        }
+        if self.state == State::Summary {
+            if let Some((handle_type, count)) = summary::type_count(line) {
+                self.report_loose();
+                let duplicate = self.run.as_mut().is_some_and(|run| run.push_type_count(handle_type, count));
+                if duplicate {
+                    self.diag(no, Severity::Info, format!("type `{handle_type}` listed twice in the summary: counts summed"));
+                }
+                return true;
+            }
+        }
+        if let Some(total) = summary::total_handles(line) {
+            self.begin(no, HandleMode::Summary, false);
+            if let Some(run) = &mut self.run {
+                run.total = Some(total);
+                run.summary_open = false;
+                run.summary_done = true;
+            }
+            self.state = State::Idle;
+            return true;
+        }
+        if dump::separator(line) {
+            self.begin(no, HandleMode::Dump, false);
+            if let Some(run) = &mut self.run {
+                run.close_process();
+            }
+            self.state = State::Dump;
+            return true;
+        }
+        if let Some(header) = csv::csv_header(line) {
+            let new_run = self.run.as_ref().is_some_and(Run::has_data);
+            self.begin(no, HandleMode::Csv, new_run);
+            if let Some(run) = &mut self.run {
+                run.csv_header = Some((no, header.layout));
+            }
+            if header.layout.is_none() {
+                self.diag(no, Severity::Warning, "CSV header with unknown columns: the layout is read from the rows");
+            }
+            self.state = State::Csv(header.delimiter, header.layout);
+            return true;
+        }
+        if let State::Csv(delimiter, hint) = self.state {
+            if let Some(row) = csv::csv_row(line, delimiter, hint) {
+                self.report_loose();
+                self.push_csv(no, &row, hint);
+                return true;
+            }
+        }
+        if let Some(found) = search::search_line(line) {
+            self.begin(no, HandleMode::Search, false);
+            if found.value_08x_bug {
+                self.note_08x_bug(no);
+            }
+            if let Some(run) = &mut self.run {
+                run.push_search(&found);
+            }
+            self.state = State::Search;
+            return true;
+        }
+        if let Some(header) = dump::process_header(line) {
+            let repeated = self.run.as_ref().is_some_and(|r| r.mode == Some(HandleMode::Dump) && r.has_process(&header));
+            self.begin(no, HandleMode::Dump, repeated);
+            if let Some(run) = &mut self.run {
+                run.open_process(&header);
+            }
+            self.state = State::Dump;
+            return true;
+        }
+        if let Some(handle) = dump::handle_line(line) {
+            self.begin(no, HandleMode::Dump, false);
+            self.state = State::Dump;
+            self.push_dump_handle(no, &handle);
+            return true;
+        }
+        if self.state == State::Dump && dump::pagefile_line(line) {
+            return true;
+        }
+        if !matches!(self.state, State::Csv(..)) {
+            for delimiter in [',', '\t'] {
+                if let Some(row) = csv::csv_row(line, delimiter, None) {
+                    self.begin(no, HandleMode::Csv, false);
+                    self.diag(no, Severity::Info, "CSV rows without a header: the layout is read from the rows");
+                    self.state = State::Csv(delimiter, None);
+                    self.push_csv(no, &row, None);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn push_dump_handle(&mut self, no: u64, handle: &dump::HandleLine<'_>) {
+        let Some(run) = &mut self.run else { return };
+        let first_orphan = run.processes.is_empty();
+        if !run.push_dump_handle(handle) && first_orphan {
+            self.diag(
+                no,
+                Severity::Warning,
+                format!("handle lines without a `pid:` header (trimmed output?): kept under {}", run::UNKNOWN_PROCESS),
+            );
+        }
+    }
+
+    fn push_csv(&mut self, no: u64, row: &csv::CsvRow<'a>, hint: Option<CsvLayout>) {
+        let Some(run) = &mut self.run else { return };
+        run.push_csv(row);
+        if hint.is_some_and(|h| h != row.layout) {
+            match &mut run.csv_mismatch {
+                Some((_, count, _)) => *count += 1,
+                None => run.csv_mismatch = Some((no, 1, row.layout)),
+            }
+        }
+    }
+
+    fn note_08x_bug(&mut self, no: u64) {
+        let already = self.diagnostics.iter().any(|d| d.message.starts_with("handle values printed as"));
+        if !already {
+            self.diag(
+                no,
+                Severity::Info,
+                "handle values printed as `<hex>08X` (handle v5.0 -u format bug, MicrosoftDocs/sysinternals#792): read as hex",
+            );
+        }
+    }
+
+    /// Makes sure a run of `mode` is open: continues the current run when it has that mode (or none yet)
+    /// and `force_new` is not set; otherwise finishes it and starts a new one at `no`.
+    fn begin(&mut self, no: u64, mode: HandleMode, force_new: bool) {
+        let continues = self.run.as_ref().is_some_and(|r| !force_new && r.mode.is_none_or(|m| m == mode));
+        if continues {
+            self.report_loose();
+        } else {
+            self.start_run(no, None);
+        }
+        if let Some(run) = &mut self.run {
+            run.mode.get_or_insert(mode);
+        }
+    }
+
+    /// Finishes the current run and starts a new one at `no`; the loose lines before it are its preamble.
+    fn start_run(&mut self, no: u64, version: Option<&'a str>) {
+        self.finish_run();
+        let mut run = Run::new(no, version, self.pending_echo.take());
+        run.preamble = std::mem::take(&mut self.loose);
+        self.run = Some(run);
+    }
+
+    /// Loose lines in the middle of a run are unrecognised.
+    fn report_loose(&mut self) {
+        for (no, line) in std::mem::take(&mut self.loose) {
+            self.unrecognised(no, line);
+        }
+    }
+
+    fn unrecognised(&mut self, no: u64, line: &str) {
+        self.unrecognised += 1;
+        if self.unrecognised <= UNRECOGNISED_SHOWN {
+            let shown: String = line.trim().chars().take(80).collect();
+            self.diag(no, Severity::Warning, format!("unrecognised line skipped: {shown}"));
+        }
+    }
+
+    fn notice(&mut self, no: u64, notice: Notice<'_>) {
+        if notice.is_failure() || matches!(notice, Notice::NoMatches) {
+            self.report_loose();
+            if self.run.is_none() {
+                self.start_run(no, None);
+            }
+        }
+        let run = self.run.as_mut();
+        match notice {
+            Notice::NoMatches => {
+                if let Some(run) = run {
+                    run.no_matches = true;
+                }
+                self.diag(
+                    no,
+                    Severity::Warning,
+                    "handle.exe found no matching handles (an unelevated run says this even when handles exist)",
+                );
+            }
+            Notice::AdministratorHint => match self.last_init_error {
+                Some(at) if self.diagnostics.get(at).is_some_and(|d| d.line.is_some_and(|l| l + 1 == no)) => {
+                    self.diagnostics[at].message.push_str(": make sure that you are an administrator");
+                }
+                _ => self.diag(no, Severity::Error, "handle.exe needs administrator rights: no data"),
+            },
+            Notice::EulaSwitchHint | Notice::PressAnyKey => {}
+            Notice::EulaPrompt(answer) => {
+                let (severity, message) = match answer {
+                    Some(true) => (Severity::Info, "EULA prompt answered yes: the output follows it"),
+                    Some(false) => (Severity::Error, "EULA prompt answered no: handle.exe printed no data"),
+                    None => (Severity::Warning, "handle.exe stopped at its EULA prompt (run it with -accepteula)"),
+                };
+                if let Some(run) = run {
+                    run.failed |= answer == Some(false);
+                }
+                self.diag(no, severity, message);
+            }
+            Notice::LicenseStart => self.license = Some((no, 0)),
+            Notice::ClosePrompt | Notice::CloseResult => {
+                if let Some(run) = run {
+                    run.closing = true;
+                }
+            }
+            failure => {
+                if let Some(run) = run {
+                    run.failed = true;
+                }
+                let message = failure_message(failure);
+                if matches!(failure, Notice::InitializationError(_)) {
+                    self.last_init_error = Some(self.diagnostics.len());
+                }
+                self.diag(no, Severity::Error, message);
+            }
+        }
+    }
+
+    fn end_license(&mut self) {
+        if let Some((start, skipped)) = self.license.take() {
+            self.diag(start, Severity::Info, format!("EULA licence text skipped ({} lines)", skipped + 1));
+        }
+    }
+
+    /// Ends the current run: a snapshot when it holds data, diagnostics otherwise.
+    fn finish_run(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        if run.closing {
+            self.diag(run.start_line, Severity::Info, "handle -c output (closing a handle) is not a snapshot: skipped");
+            return;
+        }
+        if let (Some((header_line, Some(claimed))), Some((first, rows, actual))) = (run.csv_header, run.csv_mismatch) {
+            self.diag(
+                header_line,
+                Severity::Warning,
+                format!(
+                    "CSV header says {} but {rows} row(s) from line {first} are {} (handle v5.0 -u bug, \
+                     MicrosoftDocs/sysinternals#735): read by the rows",
+                    claimed.describe(),
+                    actual.describe()
+                ),
+            );
+        }
+        if run.summary_open {
+            self.diag(run.start_line, Severity::Warning, "summary without its `Total handles:` line (truncated?)");
+        }
+        if let Some(total) = run.total {
+            let sum: u64 = run.type_counts.values().sum();
+            if !run.type_counts.is_empty() && sum != total {
+                self.diag(
+                    run.start_line,
+                    Severity::Warning,
+                    format!("summary types add up to {sum} but `Total handles:` says {total} (truncated summary?)"),
+                );
+            }
+        }
+        if run.has_data() {
+            self.finished.push(run);
+        } else if !run.failed && !run.no_matches {
+            self.diag(run.start_line, Severity::Warning, "handle.exe banner without any output after it");
+        }
+    }
+
+    fn finish(mut self, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
+        self.end_license();
+        self.report_loose();
+        self.finish_run();
+        if self.unrecognised > UNRECOGNISED_SHOWN {
+            let more = self.unrecognised - UNRECOGNISED_SHOWN;
+            self.diagnostics.push(Diagnostic::for_file(
+                self.path,
+                Severity::Warning,
+                format!("{more} more unrecognised lines skipped"),
+            ));
+        }
+        let host = ctx.host.as_deref();
+        let mut snapshots: Vec<HandleSnapshot> =
+            self.finished.into_iter().map(|run| run.into_snapshot(self.path, host)).collect();
+        assign_times(&mut snapshots, ctx);
+        (snapshots, self.diagnostics)
+    }
+}
+
+/// The diagnostic text of a failure notice.
+fn failure_message(notice: Notice<'_>) -> String {
+    match notice {
+        Notice::InitializationError(detail) if !detail.is_empty() => format!("handle.exe initialization error: {detail}"),
+        Notice::InitializationError(_) => "handle.exe initialization error".to_owned(),
+        Notice::HandleInformationError(reason) => format!("handle.exe could not obtain handle information: {reason}"),
+        Notice::DriverError(reason) => format!("handle.exe could not load its driver: {reason}"),
+        Notice::NeedsWindowsXp => "handle.exe requires Windows XP or higher".to_owned(),
+        Notice::ExtractError => {
+            "handle.exe could not extract its x64 image (run it from a writeable directory): no data".to_owned()
+        }
+        Notice::EulaFirstRun => "handle.exe stopped at its first-run EULA notice (run it with -accepteula): no data".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Gives every snapshot a time: the file's modification time, or `--time` when given.
+fn assign_times(snapshots: &mut [HandleSnapshot], ctx: &FileContext) {
+    for snap in snapshots {
+        if let Some(t) = ctx.time.time_override {
+            snap.taken_at = Some(t);
+            snap.time_source = TimeSource::Override;
+        } else if let Some(t) = ctx.modified {
+            snap.taken_at = Some(t);
+            snap.time_source = TimeSource::FileModified;
+        }
+    }
 }

@@ -1,0 +1,243 @@
+//! One handle.exe run being assembled: the grammar rules' borrowed lines become owned model records
+//! here, in one place.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::command::CommandEcho;
+use super::csv::{CsvLayout, CsvRow};
+use super::dump::{HandleLine, ProcessHeader};
+use super::names;
+use super::search::SearchLine;
+use crate::model::handles::HandleMode;
+use crate::model::{HandleEntry, HandleSnapshot, ProcessHandles, SourceRef, TimeSource};
+
+/// Name given to handles listed before any `pid:` header (trimmed output).
+pub const UNKNOWN_PROCESS: &str = "<unknown process>";
+
+/// A run of handle.exe output, from its banner (or first data line) to the next run.
+#[derive(Debug)]
+pub struct Run<'a> {
+    /// Line of the banner or first data line.
+    pub start_line: u64,
+    /// Version from the banner.
+    pub version: Option<&'a str>,
+    /// Mode, once a data line said it.
+    pub mode: Option<HandleMode>,
+    /// The echoed command line before the run, when there was one.
+    pub echo: Option<CommandEcho<'a>>,
+    /// Unrecognised lines just before the run (where a collection loop writes its timestamp).
+    pub preamble: Vec<(u64, &'a str)>,
+    /// Summary counts by type (duplicates summed).
+    pub type_counts: BTreeMap<String, u64>,
+    /// Inside a summary (between its title and `Total handles:`).
+    pub summary_open: bool,
+    /// A summary ended with `Total handles:`.
+    pub summary_done: bool,
+    /// `Total handles:`.
+    pub total: Option<u64>,
+    /// Processes listed.
+    pub processes: Vec<ProcessHandles>,
+    /// Index of the process whose section is open (dump mode).
+    current: Option<usize>,
+    /// Processes by (pid, name), for search and CSV lines and for repeated dump headers.
+    index: HashMap<(u32, &'a str), usize>,
+    /// The run hit an error notice.
+    pub failed: bool,
+    /// The run said `No matching handles found.`
+    pub no_matches: bool,
+    /// The run is `-c` output (closing a handle).
+    pub closing: bool,
+    /// The CSV header's claimed layout, and whether a mismatch was reported already.
+    pub csv_header: Option<(u64, Option<CsvLayout>)>,
+    /// Rows whose layout differed from the header's (first line, count, row layout).
+    pub csv_mismatch: Option<(u64, usize, CsvLayout)>,
+}
+
+impl<'a> Run<'a> {
+    /// A new run starting at `line`.
+    pub fn new(line: u64, version: Option<&'a str>, echo: Option<CommandEcho<'a>>) -> Self {
+        Self {
+            start_line: line,
+            version,
+            mode: None,
+            echo,
+            preamble: Vec::new(),
+            type_counts: BTreeMap::new(),
+            summary_open: false,
+            summary_done: false,
+            total: None,
+            processes: Vec::new(),
+            current: None,
+            index: HashMap::new(),
+            failed: false,
+            no_matches: false,
+            closing: false,
+            csv_header: None,
+            csv_mismatch: None,
+        }
+    }
+
+    /// Whether the run holds any data.
+    pub fn has_data(&self) -> bool {
+        !self.type_counts.is_empty() || self.total.is_some() || !self.processes.is_empty()
+    }
+
+    /// Whether a dump header for this process was seen already in this run (then a new run began).
+    pub fn has_process(&self, header: &ProcessHeader<'_>) -> bool {
+        self.index.contains_key(&(header.pid, header.name))
+    }
+
+    /// Opens a process section.
+    pub fn open_process(&mut self, header: &ProcessHeader<'a>) {
+        let owner = header.owner.map(normalise_owner);
+        self.index.insert((header.pid, header.name), self.processes.len());
+        self.current = Some(self.processes.len());
+        self.processes.push(ProcessHandles {
+            name: header.name.to_owned(),
+            pid: header.pid,
+            owner,
+            handles: Vec::new(),
+        });
+    }
+
+    /// Closes the open process section (at a separator).
+    pub fn close_process(&mut self) {
+        self.current = None;
+    }
+
+    /// Adds a dump handle line to the open section. Returns `false` when no section was open and the
+    /// handle went under [`UNKNOWN_PROCESS`] (or the `-p` pid of the echoed command).
+    pub fn push_dump_handle(&mut self, line: &HandleLine<'_>) -> bool {
+        let opened = self.current.is_some();
+        let at = if let Some(at) = self.current { at } else { self.orphan_process() };
+        self.processes[at].handles.push(entry(line.value, line.handle_type, line.share, line.name));
+        opened
+    }
+
+    /// The process that handle lines without a header go under.
+    fn orphan_process(&mut self) -> usize {
+        let filter = self.echo.and_then(|e| e.process_filter);
+        let pid = filter.and_then(|f| f.parse::<u32>().ok());
+        let name = match (filter, pid) {
+            (Some(f), None) => f,
+            _ => UNKNOWN_PROCESS,
+        };
+        let header = ProcessHeader { name, pid: pid.unwrap_or(0), owner: None };
+        if let Some(&at) = self.index.get(&(header.pid, header.name)) {
+            self.current = Some(at);
+            return at;
+        }
+        self.open_process(&header);
+        self.processes.len() - 1
+    }
+
+    /// The process a search or CSV line belongs to (created on first sight, in order of appearance).
+    fn listed_process(&mut self, name: &'a str, pid: u32, user: Option<&str>) -> usize {
+        let at = match self.index.get(&(pid, name)) {
+            Some(&at) => at,
+            None => {
+                self.index.insert((pid, name), self.processes.len());
+                self.processes.push(ProcessHandles { name: name.to_owned(), pid, owner: None, handles: Vec::new() });
+                self.processes.len() - 1
+            }
+        };
+        if let (None, Some(user)) = (&self.processes[at].owner, user) {
+            if !user.is_empty() {
+                self.processes[at].owner = Some(normalise_owner(user));
+            }
+        }
+        at
+    }
+
+    /// Adds a search-mode line.
+    pub fn push_search(&mut self, line: &SearchLine<'a>) {
+        let at = self.listed_process(line.process, line.pid, line.user);
+        self.processes[at].handles.push(entry(line.value, line.handle_type, None, line.name));
+    }
+
+    /// Adds a CSV row.
+    pub fn push_csv(&mut self, row: &CsvRow<'a>) {
+        let at = self.listed_process(row.process, row.pid, row.user);
+        self.processes[at].handles.push(entry(row.value, row.handle_type, row.share, row.name));
+    }
+
+    /// Adds a summary type line; returns `true` when the type was listed before (and the counts summed).
+    pub fn push_type_count(&mut self, handle_type: &str, count: u64) -> bool {
+        match self.type_counts.get_mut(handle_type) {
+            Some(n) => {
+                *n = n.saturating_add(count);
+                true
+            }
+            None => {
+                self.type_counts.insert(handle_type.to_owned(), count);
+                false
+            }
+        }
+    }
+
+    /// The owned snapshot (time fields are filled in later, over the whole file).
+    pub fn into_snapshot(self, path: &str, host: Option<&str>) -> HandleSnapshot {
+        HandleSnapshot {
+            source: SourceRef::line(path, self.start_line),
+            host: host.map(str::to_owned),
+            taken_at: None,
+            time_source: TimeSource::Unknown,
+            tool_version: self.version.map(str::to_owned),
+            mode: self.mode.unwrap_or(HandleMode::Dump),
+            process_filter: self.echo.and_then(|e| e.process_filter).map(str::to_owned),
+            type_counts: self.type_counts,
+            total_handles: self.total,
+            processes: self.processes,
+        }
+    }
+}
+
+/// One owned handle entry, with its name parsed by type.
+fn entry(value: u64, handle_type: &str, share: Option<&str>, name: &str) -> HandleEntry {
+    HandleEntry {
+        value,
+        handle_type: handle_type.to_owned(),
+        share: share.map(str::to_owned),
+        identity: names::identity(handle_type, name),
+        name: name.to_owned(),
+    }
+}
+
+/// `\<unable to open process>` (v3.5 prints an empty domain before the placeholder, §2.2a) becomes
+/// `<unable to open process>`, so placeholders group together whatever the version.
+fn normalise_owner(owner: &str) -> String {
+    owner.strip_prefix('\\').filter(|rest| rest.starts_with('<')).unwrap_or(owner).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_placeholders_lose_the_empty_domain() {
+        assert_eq!(normalise_owner(r"\<unable to open process>"), "<unable to open process>");
+        assert_eq!(normalise_owner(r"NT AUTHORITY\SYSTEM"), r"NT AUTHORITY\SYSTEM");
+        assert_eq!(normalise_owner("<unable to open token>"), "<unable to open token>");
+    }
+
+    #[test]
+    fn duplicate_summary_types_are_summed() {
+        let mut run = Run::new(1, None, None);
+        assert!(!run.push_type_count("Process", 3));
+        assert!(run.push_type_count("Process", 38));
+        assert_eq!(run.type_counts["Process"], 41);
+    }
+
+    #[test]
+    fn orphan_handles_take_the_echoed_pid() {
+        let echo = CommandEcho { process_filter: Some("5996"), ..CommandEcho::default() };
+        let mut run = Run::new(1, None, Some(echo));
+        let line = HandleLine { value: 0xA4, handle_type: "File", share: None, name: r"C:\Temp\test.txt" };
+        assert!(!run.push_dump_handle(&line));
+        // The first orphan opened the section; the next line belongs to it.
+        assert!(run.push_dump_handle(&line));
+        assert_eq!(run.processes.len(), 1);
+        assert_eq!((run.processes[0].name.as_str(), run.processes[0].pid), (UNKNOWN_PROCESS, 5996));
+        assert_eq!(run.processes[0].handles.len(), 2);
+    }
+}
