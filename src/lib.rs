@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod error;
+pub mod frame;
 pub mod ingest;
 pub mod model;
 pub mod output;
