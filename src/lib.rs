@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod report;
 pub mod simulate;
 
 pub use error::{Error, Result};

@@ -1,0 +1,431 @@
+//! The one chart renderer, generic over the plotters backend (PNG and SVG share it).
+//!
+//! Layout: title and subtitle on top; panels stacked on the left; a legend column on the right, so a
+//! legend never hides data; event markers as vertical lines whose labels are staggered when close.
+
+use plotters::chart::DualCoordChartContext;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::{self, Scale, Ticked};
+use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, CRITICAL, GREY, INK};
+use crate::report::series::downsample;
+
+/// Width of the legend column.
+const LEGEND_W: u32 = 280;
+/// Height of the title block.
+const TITLE_H: u32 = 70;
+/// Points per line after downsampling: about one min/max pair per pixel column of the plot.
+const BUCKETS: usize = 450;
+/// Markers drawn on each line.
+const MARKS_PER_LINE: usize = 8;
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn font(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&INK)
+}
+
+fn shape_style(style: &LineStyle) -> ShapeStyle {
+    ShapeStyle { color: style.color.to_rgba(), filled: true, stroke_width: style.width }
+}
+
+/// Draws `chart` on `root`.
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (width, height) = root.dim_in_pixel();
+    root.draw(&Text::new(chart.title.clone(), (20, 10), ("sans-serif", 24).into_font().style(FontStyle::Bold)))?;
+    root.draw(&Text::new(chart.subtitle.clone(), (20, 42), font(15).color(&GREY)))?;
+    let body = root.margin(TITLE_H, 6, 6, 6);
+    let (plot, legend) = body.split_horizontally(width.saturating_sub(LEGEND_W + 12));
+    let panels = if chart.panels.is_empty() { 1 } else { chart.panels.len() };
+    let areas = plot.split_evenly((panels, 1));
+    if chart.panels.is_empty() {
+        let (w, h) = plot.dim_in_pixel();
+        plot.draw(&Text::new("no data", ((w / 2) as i32 - 30, (h / 2) as i32), font(20).color(&GREY)))?;
+    }
+    for (i, (panel, area)) in chart.panels.iter().zip(&areas).enumerate() {
+        draw_panel(root, area, panel, &chart.x, i + 1 == chart.panels.len())?;
+    }
+    draw_legend(&legend, chart, height)?;
+    Ok(())
+}
+
+/// The raw y range of a panel's content on one axis.
+fn extent(panel: &Panel, secondary: bool) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for line in panel.lines.iter().filter(|l| l.secondary == secondary) {
+        for &(_, y) in &line.points {
+            if y.is_finite() {
+                lo = lo.min(y);
+                hi = hi.max(y);
+            }
+        }
+    }
+    if !secondary {
+        for level in &panel.levels {
+            lo = lo.min(level.y);
+            hi = hi.max(level.y);
+        }
+        for band in &panel.bands {
+            lo = lo.min(band.from);
+            hi = hi.max(band.to);
+        }
+    }
+    (lo, hi)
+}
+
+/// X range, tick positions and tick label function.
+fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, Box<dyn Fn(&f64) -> String>, String) {
+    match *x {
+        XAxis::Time { start, end, tz } => {
+            let end = if end > start { end } else { start + 3600.0 };
+            let (ticks, fmt) = axis::time_ticks(start, end, tz, 8);
+            let title = axis::time_title(start, end, tz);
+            (start, end, ticks, Box::new(move |v: &f64| axis::time_label(*v, tz, fmt)), title)
+        }
+        XAxis::Uptime { end } => {
+            let end = if end > 0.0 { end } else { 1.0 };
+            let step = [1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 48.0, 72.0, 96.0, 168.0, 336.0, 720.0]
+                .into_iter()
+                .find(|s| end / s <= 10.0)
+                .unwrap_or(1440.0);
+            let ticks: Vec<f64> = (0..).map(|k| f64::from(k) * step).take_while(|t| *t <= end).collect();
+            (0.0, end, ticks, Box::new(|v: &f64| format!("{v:.0} h")), "Hours since boot".to_owned())
+        }
+    }
+}
+
+/// Keeps the points inside the x range, scales y to display units and downsamples.
+fn prepare(line: &Line, x0: f64, x1: f64, scale: &Scale) -> Vec<(f64, f64)> {
+    let inside: Vec<(f64, f64)> = line
+        .points
+        .iter()
+        .filter(|(x, y)| *x >= x0 && *x <= x1 && x.is_finite() && y.is_finite())
+        .map(|&(x, y)| (x, scale.apply(y)))
+        .collect();
+    downsample(&inside, BUCKETS)
+}
+
+/// Draws a series on the primary or the secondary coordinates of a dual-coordinate chart.
+macro_rules! draw_on {
+    ($cc:expr, $secondary:expr, $series:expr) => {
+        if $secondary {
+            $cc.draw_secondary_series($series)?;
+        } else {
+            $cc.draw_series($series)?;
+        }
+    };
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    x: &XAxis,
+    last: bool,
+) -> DrawResult<DB> {
+    let (lo, hi) = extent(panel, false);
+    let scale = Scale::new(panel.y.quantity, lo, hi);
+    let scale2 = panel.y2.as_ref().map(|y2| {
+        let (lo, hi) = extent(panel, true);
+        Scale::new(y2.quantity, lo, hi)
+    });
+    let (x0, x1, ticks, x_label, x_title) = x_ticks(x);
+    let mut builder = ChartBuilder::on(area);
+    builder.margin_top(30).margin_left(4).margin_right(8).x_label_area_size(if last { 58 } else { 30 }).y_label_area_size(88);
+    if scale2.is_some() {
+        builder.right_y_label_area_size(88);
+    }
+    let cc = builder.build_cartesian_2d(Ticked::new(x0, x1, ticks.clone()), scale.min..scale.max)?;
+    let (s2min, s2max) = scale2.map_or((scale.min, scale.max), |s| (s.min, s.max));
+    let mut cc = cc.set_secondary_coord(Ticked::new(x0, x1, ticks), s2min..s2max);
+
+    let y_label = |v: &f64| axis::value_label(*v);
+    let grid = RGBColor(225, 225, 225);
+    let mut mesh = cc.configure_mesh();
+    mesh.x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .y_labels(7)
+        .y_desc(scale.title(&panel.y.title))
+        .label_style(font(14))
+        .axis_desc_style(font(15))
+        .bold_line_style(grid)
+        .light_line_style(TRANSPARENT)
+        .axis_style(GREY);
+    if last {
+        mesh.x_desc(x_title);
+    }
+    mesh.draw()?;
+    if let (Some(s2), Some(y2)) = (scale2, &panel.y2) {
+        cc.configure_secondary_axes()
+            .y_label_formatter(&y_label)
+            .y_labels(7)
+            .y_desc(s2.title(&y2.title))
+            .label_style(font(14))
+            .axis_desc_style(font(15))
+            .axis_style(GREY)
+            .draw()?;
+    }
+
+    for band in &panel.bands {
+        let rect = Rectangle::new(
+            [(x0, scale.apply(band.from)), (x1, scale.apply(band.to).min(scale.max))],
+            band.color.mix(0.16).filled(),
+        );
+        cc.draw_series(std::iter::once(rect))?;
+    }
+    for level in &panel.levels {
+        let y = scale.apply(level.y);
+        draw_styled(&mut cc, false, vec![(x0, y), (x1, y)], &level.style)?;
+    }
+    let s2 = scale2.unwrap_or(scale);
+    for (i, line) in panel.lines.iter().enumerate() {
+        let pts = prepare(line, x0, x1, if line.secondary { &s2 } else { &scale });
+        if pts.is_empty() {
+            continue;
+        }
+        draw_styled(&mut cc, line.secondary, pts.clone(), &line.style)?;
+        draw_marks(&mut cc, line.secondary, &pts, &line.style, i, x0, x1)?;
+    }
+
+    // Vertical markers, with labels staggered in rows when they would overlap.
+    let mut markers: Vec<&super::Marker> = panel.markers.iter().filter(|m| m.x >= x0 && m.x <= x1).collect();
+    markers.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let mut row_ends: Vec<i32> = Vec::new();
+    for marker in markers {
+        let style = marker_style(marker.kind);
+        draw_styled(&mut cc, false, vec![(marker.x, scale.min), (marker.x, scale.max)], &style)?;
+        let (px, py) = cc.backend_coord(&(marker.x, scale.max));
+        let text = font(13).color(&style.color);
+        let (tw, _) = root.estimate_text_size(&marker.label, &text)?;
+        let tw = tw as i32 + 6;
+        let row = row_ends.iter().position(|&end| end < px).unwrap_or(row_ends.len());
+        if row == row_ends.len() {
+            row_ends.push(px + tw);
+        } else {
+            row_ends[row] = px + tw;
+        }
+        if row < 3 {
+            let y = py + 4 + 17 * row as i32;
+            root.draw(&Rectangle::new([(px + 2, y - 1), (px + tw, y + 15)], WHITE.mix(0.85).filled()))?;
+            root.draw(&Text::new(marker.label.clone(), (px + 4, y), text))?;
+        }
+    }
+
+    // Panel heading, above the plotting area.
+    let (left, top) = area.get_base_pixel();
+    root.draw(&Text::new(panel.title.clone(), (left + 92, top + 6), ("sans-serif", 16).into_font().style(FontStyle::Bold)))?;
+    Ok(())
+}
+
+/// The look of a vertical marker of a kind.
+pub fn marker_style(kind: MarkerKind) -> LineStyle {
+    match kind {
+        MarkerKind::Boot => LineStyle::plain(GREY, Dash::Dashed, 2),
+        MarkerKind::Event => LineStyle::plain(CRITICAL, Dash::Solid, 2),
+        MarkerKind::Projected => LineStyle::plain(INK, Dash::Dotted, 2),
+    }
+}
+
+fn draw_styled<'a, DB, X1, Y1, X2, Y2>(
+    cc: &mut DualCoordChartContext<'a, DB, Cartesian2d<X1, Y1>, Cartesian2d<X2, Y2>>,
+    secondary: bool,
+    pts: Vec<(f64, f64)>,
+    style: &LineStyle,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    X1: Ranged<ValueType = f64>,
+    Y1: Ranged<ValueType = f64>,
+    X2: Ranged<ValueType = f64>,
+    Y2: Ranged<ValueType = f64>,
+{
+    let s = shape_style(style);
+    match style.dash {
+        Dash::Solid => draw_on!(cc, secondary, LineSeries::new(pts, s)),
+        Dash::Dashed => draw_on!(cc, secondary, DashedLineSeries::new(pts, 14, 8, s)),
+        Dash::Dotted => draw_on!(cc, secondary, DashedLineSeries::new(pts, 3, 7, s)),
+    }
+    Ok(())
+}
+
+fn draw_marks<'a, DB, X1, Y1, X2, Y2>(
+    cc: &mut DualCoordChartContext<'a, DB, Cartesian2d<X1, Y1>, Cartesian2d<X2, Y2>>,
+    secondary: bool,
+    pts: &[(f64, f64)],
+    style: &LineStyle,
+    index: usize,
+    x0: f64,
+    x1: f64,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    X1: Ranged<ValueType = f64>,
+    Y1: Ranged<ValueType = f64>,
+    X2: Ranged<ValueType = f64>,
+    Y2: Ranged<ValueType = f64>,
+{
+    if style.shape == Shape::None {
+        return Ok(());
+    }
+    // Shift each line's marks a little so marks of overlapping lines do not sit on each other.
+    let offset = (index % 5) as f64 * 0.15 + 0.1;
+    let mut chosen: Vec<(f64, f64)> = Vec::new();
+    for k in 0..MARKS_PER_LINE {
+        let target = x0 + (k as f64 + offset) / MARKS_PER_LINE as f64 * (x1 - x0);
+        let i = pts.partition_point(|p| p.0 < target);
+        if i < pts.len() && (pts[i].0 - target).abs() <= (x1 - x0) / MARKS_PER_LINE as f64 / 2.0 {
+            chosen.push(pts[i]);
+        }
+    }
+    let filled = ShapeStyle { color: style.color.to_rgba(), filled: true, stroke_width: 1 };
+    let open = ShapeStyle { color: style.color.to_rgba(), filled: false, stroke_width: 2 };
+    let at = chosen.into_iter();
+    match style.shape {
+        Shape::Circle | Shape::None => draw_on!(cc, secondary, at.map(|c| Circle::new(c, 5, filled))),
+        Shape::Ring => draw_on!(cc, secondary, at.map(|c| Circle::new(c, 5, open))),
+        Shape::Triangle => draw_on!(cc, secondary, at.map(|c| TriangleMarker::new(c, 7, filled))),
+        Shape::Cross => draw_on!(cc, secondary, at.map(|c| Cross::new(c, 5, open))),
+        Shape::Square => {
+            draw_on!(cc, secondary, at.map(|c| EmptyElement::at(c) + Rectangle::new([(-5, -5), (5, 5)], filled)));
+        }
+    }
+    Ok(())
+}
+
+/// One legend row: what to draw as the sample, and the text.
+enum Sample {
+    Line(LineStyle),
+    Band(RGBColor),
+    Marker(LineStyle),
+}
+
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, height: u32) -> DrawResult<DB> {
+    let mut rows: Vec<(Sample, String)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for panel in &chart.panels {
+        for line in &panel.lines {
+            if seen.insert(line.label.clone()) {
+                rows.push((Sample::Line(line.style), line.label.clone()));
+            }
+        }
+        for level in &panel.levels {
+            if seen.insert(level.label.clone()) {
+                rows.push((Sample::Line(level.style), level.label.clone()));
+            }
+        }
+        for band in &panel.bands {
+            if seen.insert(band.label.clone()) {
+                rows.push((Sample::Band(band.color), band.label.clone()));
+            }
+        }
+    }
+    let mut kinds: Vec<MarkerKind> = chart.panels.iter().flat_map(|p| p.markers.iter().map(|m| m.kind)).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let text = match kind {
+            MarkerKind::Boot => "boot (start of a boot)",
+            MarkerKind::Event => "logged event (2004, 2019/2020, 6008, 41)",
+            MarkerKind::Projected => "projected exhaustion",
+        };
+        rows.push((Sample::Marker(marker_style(kind)), text.to_owned()));
+    }
+    let text_style = font(14);
+    let max_text = LEGEND_W as i32 - 70;
+    let mut y = 34;
+    for (sample, label) in rows {
+        let lines = wrap(area, &label, &text_style, max_text)?;
+        if y + 20 * lines.len() as i32 > height as i32 - TITLE_H as i32 - 10 {
+            area.draw(&Text::new("…", (12, y), text_style.clone()))?;
+            break;
+        }
+        let mid = y + 8;
+        match sample {
+            Sample::Line(style) => {
+                draw_sample_line(area, &style, mid)?;
+                let filled = ShapeStyle { color: style.color.to_rgba(), filled: true, stroke_width: 1 };
+                let open = ShapeStyle { color: style.color.to_rgba(), filled: false, stroke_width: 2 };
+                let c = (32, mid);
+                match style.shape {
+                    Shape::None => {}
+                    Shape::Circle => area.draw(&Circle::new(c, 5, filled))?,
+                    Shape::Ring => area.draw(&Circle::new(c, 5, open))?,
+                    Shape::Triangle => area.draw(&TriangleMarker::new(c, 7, filled))?,
+                    Shape::Cross => area.draw(&Cross::new(c, 5, open))?,
+                    Shape::Square => area.draw(&Rectangle::new([(27, mid - 5), (37, mid + 5)], filled))?,
+                }
+            }
+            Sample::Band(color) => {
+                area.draw(&Rectangle::new([(10, mid - 8), (54, mid + 8)], color.mix(0.3).filled()))?;
+            }
+            Sample::Marker(style) => {
+                let s = shape_style(&style);
+                if style.dash == Dash::Solid {
+                    area.draw(&PathElement::new(vec![(32, mid - 10), (32, mid + 10)], s))?;
+                } else {
+                    for k in 0..4 {
+                        let y0 = mid - 10 + k * 6;
+                        area.draw(&PathElement::new(vec![(32, y0), (32, y0 + 3)], s))?;
+                    }
+                }
+            }
+        }
+        for (k, text) in lines.iter().enumerate() {
+            area.draw(&Text::new(text.clone(), (64, y + 20 * k as i32), text_style.clone()))?;
+        }
+        y += 20 * lines.len() as i32 + 8;
+    }
+    Ok(())
+}
+
+fn draw_sample_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, style: &LineStyle, mid: i32) -> DrawResult<DB> {
+    let s = shape_style(style);
+    let segments: Vec<(i32, i32)> = match style.dash {
+        Dash::Solid => vec![(10, 54)],
+        Dash::Dashed => vec![(10, 22), (28, 40), (46, 54)],
+        Dash::Dotted => vec![(10, 13), (19, 22), (28, 31), (37, 40), (46, 49)],
+    };
+    for (a, b) in segments {
+        area.draw(&PathElement::new(vec![(a, mid), (b, mid)], s))?;
+    }
+    Ok(())
+}
+
+/// Wraps a legend label to at most two lines of `max` pixels, ending in `…` when cut.
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle<'_>,
+    max: i32,
+) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let fits = |s: &str| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
+        Ok(area.estimate_text_size(s, style)?.0 as i32 <= max)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let candidate = if current.is_empty() { word.to_owned() } else { format!("{current} {word}") };
+        if fits(&candidate)? || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::take(&mut current));
+            current = word.to_owned();
+        }
+    }
+    lines.push(current);
+    if lines.len() > 2 {
+        lines.truncate(2);
+        lines[1].push('…');
+    }
+    for line in &mut lines {
+        while !fits(line)? && line.chars().count() > 2 {
+            line.pop();
+            line.pop();
+            line.push('…');
+        }
+    }
+    Ok(lines)
+}

@@ -1,0 +1,318 @@
+//! Number, size, rate and time formatting shared by every exporter and chart.
+//!
+//! Sizes are binary (KiB, MiB, GiB: what poolmon's K columns and Windows' pool limits use); times are
+//! shown in the host's zone when the run knew it (`--tz`), else in UTC, and always say which.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// A binary size unit, chosen once per axis or column so values stay comparable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteUnit {
+    /// Bytes.
+    B,
+    /// 2^10 bytes.
+    KiB,
+    /// 2^20 bytes.
+    MiB,
+    /// 2^30 bytes.
+    GiB,
+    /// 2^40 bytes.
+    TiB,
+}
+
+impl ByteUnit {
+    /// The largest unit in which `bytes` is at least 1 (B for anything below 1 KiB).
+    pub fn for_value(bytes: f64) -> Self {
+        let b = bytes.abs();
+        if b >= 1024f64.powi(4) {
+            ByteUnit::TiB
+        } else if b >= 1024f64.powi(3) {
+            ByteUnit::GiB
+        } else if b >= 1024f64.powi(2) {
+            ByteUnit::MiB
+        } else if b >= 1024.0 {
+            ByteUnit::KiB
+        } else {
+            ByteUnit::B
+        }
+    }
+
+    /// Bytes per unit.
+    pub fn factor(self) -> f64 {
+        match self {
+            ByteUnit::B => 1.0,
+            ByteUnit::KiB => 1024.0,
+            ByteUnit::MiB => 1024f64.powi(2),
+            ByteUnit::GiB => 1024f64.powi(3),
+            ByteUnit::TiB => 1024f64.powi(4),
+        }
+    }
+
+    /// The unit's symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ByteUnit::B => "B",
+            ByteUnit::KiB => "KiB",
+            ByteUnit::MiB => "MiB",
+            ByteUnit::GiB => "GiB",
+            ByteUnit::TiB => "TiB",
+        }
+    }
+}
+
+/// A size with three significant digits in the best binary unit: `2.31 GiB`, `1,664 B`.
+pub fn bytes(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".to_owned();
+    }
+    let unit = ByteUnit::for_value(value);
+    if unit == ByteUnit::B {
+        return format!("{} B", count(value.round() as i64));
+    }
+    format!("{} {}", significant(value / unit.factor()), unit.symbol())
+}
+
+/// A size with the exact byte count after it: `2.31 GiB (2,480,000,000 B)`, for evidence tables.
+pub fn bytes_exact(value: u64) -> String {
+    if value < 1024 {
+        return format!("{} B", count(value as i64));
+    }
+    format!("{} ({} B)", bytes(value as f64), count(value as i64))
+}
+
+/// A rate in bytes per hour: `+25.9 MiB/h`.
+pub fn bytes_rate(per_hour: f64) -> String {
+    if !per_hour.is_finite() {
+        return "n/a".to_owned();
+    }
+    let sign = if per_hour > 0.0 { "+" } else if per_hour < 0.0 { "-" } else { "" };
+    format!("{sign}{}/h", bytes(per_hour.abs()))
+}
+
+/// A count per hour: `+15,672/h`.
+pub fn count_rate(per_hour: f64) -> String {
+    if !per_hour.is_finite() {
+        return "n/a".to_owned();
+    }
+    let sign = if per_hour > 0.0 { "+" } else { "" };
+    let magnitude = per_hour.abs();
+    let body = if magnitude >= 100.0 { count(per_hour.round() as i64) } else { significant(per_hour) };
+    format!("{sign}{body}/h")
+}
+
+/// An integer with thousands separators: `1,394,724`.
+pub fn count(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An unsigned count with thousands separators.
+pub fn count_u(value: u64) -> String {
+    count(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// Three significant digits without exponent: `2.31`, `25.9`, `412`, `1,394,724` (large values keep
+/// all their integer digits).
+pub fn significant(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".to_owned();
+    }
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 {
+        count(value.round() as i64)
+    } else if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 0.01 || magnitude == 0.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.2e}")
+    }
+}
+
+/// A share as a percentage: `87%`, `0.4%`.
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "n/a".to_owned();
+    }
+    let p = share * 100.0;
+    if p.abs() >= 10.0 || p == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// A p-value: `< 0.0001` below that, else four decimals.
+pub fn p_value(p: f64) -> String {
+    if !p.is_finite() {
+        "n/a".to_owned()
+    } else if p < 0.0001 {
+        "< 0.0001".to_owned()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// A ratio such as allocations per free: `1.0007`, `12.3`, `∞` when nothing was freed.
+pub fn ratio(value: f64) -> String {
+    if value.is_infinite() {
+        "∞".to_owned()
+    } else if !value.is_finite() {
+        "n/a".to_owned()
+    } else if value.abs() < 10.0 {
+        format!("{value:.4}")
+    } else {
+        significant(value)
+    }
+}
+
+/// A duration given in hours: `45 min`, `5.2 h`, `3 d 4 h`.
+pub fn hours(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".to_owned();
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    let h = value.abs();
+    if h < 1.0 {
+        format!("{sign}{:.0} min", h * 60.0)
+    } else if h < 48.0 {
+        format!("{sign}{h:.1} h")
+    } else {
+        let days = (h / 24.0).floor();
+        let rest = (h - days * 24.0).round();
+        if rest >= 24.0 {
+            format!("{sign}{:.0} d", days + 1.0)
+        } else if rest == 0.0 {
+            format!("{sign}{days:.0} d")
+        } else {
+            format!("{sign}{days:.0} d {rest:.0} h")
+        }
+    }
+}
+
+/// Hours between two instants (`b - a`).
+pub fn hours_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 3_600_000.0
+}
+
+/// The zone times are shown in: the analysis' zone when it parses, else UTC. The flag says whether the
+/// zone was known (a named zone other than UTC counts as known; UTC is labelled as such either way).
+pub fn zone(name: &str) -> Tz {
+    name.parse::<Tz>().unwrap_or(chrono_tz::UTC)
+}
+
+/// A time in the report's zone, to the second, with the zone's abbreviation: `2020-05-22 22:35:55 CEST`.
+pub fn time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+}
+
+/// A time in the report's zone, to the minute: `2020-05-22 22:35 CEST`.
+pub fn time_short(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// Replaces control characters (terminal escapes, NULs from broken encodings) so log text cannot
+/// disturb a table, a chart label or a file name; tabs become spaces.
+pub fn clean(text: &str) -> String {
+    text.chars().map(|c| if c == '\t' { ' ' } else if c.is_control() { '?' } else { c }).collect()
+}
+
+/// A pool tag shown so its trailing spaces are visible (`Key ` → `Key·`, poolmon's tags are exactly four
+/// characters and `Key` and `Key ` would otherwise look the same).
+pub fn tag(tag: &str) -> String {
+    let cleaned = clean(tag);
+    let trimmed = cleaned.trim_end_matches(' ');
+    let spaces = cleaned.len() - trimmed.len();
+    format!("{trimmed}{}", "·".repeat(spaces))
+}
+
+/// A string usable in a file name: ASCII letters, digits, `.`, `-` and `_`; everything else is `_`.
+pub fn file_stem(text: &str) -> String {
+    let stem: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .take(60)
+        .collect();
+    let stem = stem.trim_start_matches('.').to_owned();
+    if stem.is_empty() {
+        "_".to_owned()
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn bytes_use_binary_units_with_three_significant_digits() {
+        assert_eq!(bytes(1664.0), "1.62 KiB");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(2_480_000_000.0), "2.31 GiB");
+        assert_eq!(bytes(27_180_000.0), "25.9 MiB");
+        assert_eq!(bytes_exact(1664), "1.62 KiB (1,664 B)");
+    }
+
+    #[test]
+    fn rates_carry_a_sign_and_unit() {
+        assert_eq!(bytes_rate(27_180_000.0), "+25.9 MiB/h");
+        assert_eq!(bytes_rate(-2048.0), "-2.00 KiB/h");
+        assert_eq!(count_rate(15_672.4), "+15,672/h");
+        assert_eq!(count_rate(2.5), "+2.50/h");
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(1_394_724), "1,394,724");
+        assert_eq!(count(-1000), "-1,000");
+        assert_eq!(count(999), "999");
+        assert_eq!(count_u(u64::MAX), count(i64::MAX));
+    }
+
+    #[test]
+    fn durations_read_in_days_and_hours() {
+        assert_eq!(hours(0.5), "30 min");
+        assert_eq!(hours(5.25), "5.2 h");
+        assert_eq!(hours(89.0), "3 d 17 h");
+        assert_eq!(hours(-2.0), "-2.0 h");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone_with_its_abbreviation() {
+        let at = Utc.with_ymd_and_hms(2020, 5, 22, 20, 35, 55).unwrap();
+        assert_eq!(time(at, zone("Europe/Berlin")), "2020-05-22 22:35:55 CEST");
+        assert_eq!(time_short(at, zone("not a zone")), "2020-05-22 20:35 UTC");
+    }
+
+    #[test]
+    fn log_text_loses_control_characters_and_tags_show_trailing_spaces() {
+        assert_eq!(clean("a\u{1b}[2Jb\tc"), "a?[2Jb c");
+        assert_eq!(tag("Key "), "Key·");
+        assert_eq!(file_stem("../lsass.exe <x>"), "_lsass.exe__x_");
+        assert_eq!(file_stem(""), "_");
+    }
+
+    #[test]
+    fn p_values_and_ratios() {
+        assert_eq!(p_value(0.000_01), "< 0.0001");
+        assert_eq!(p_value(0.0312), "0.0312");
+        assert_eq!(ratio(f64::INFINITY), "∞");
+        assert_eq!(ratio(1.000_71), "1.0007");
+        assert_eq!(percent(0.874), "87%");
+    }
+}
