@@ -3,3 +3,8 @@
 mod cli;
 mod diff;
 mod tags;
+mod evtx_writer;
+mod events;
+mod poolmon;
+mod report;
+mod handle;

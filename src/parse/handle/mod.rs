@@ -18,9 +18,11 @@ pub mod notice;
 pub mod run;
 pub mod search;
 pub mod summary;
+pub mod times;
 
 use crate::model::handles::HandleMode;
-use crate::model::{Diagnostic, HandleSnapshot, Severity, TimeSource};
+use crate::model::{Diagnostic, HandleSnapshot, Severity};
+use crate::parse::timestamp::{stamp_line, RawStamp};
 use crate::parse::FileContext;
 
 use self::command::CommandEcho;
@@ -34,8 +36,13 @@ const UNRECOGNISED_SHOWN: usize = 50;
 /// Parses every handle.exe run in a file. Never panics; what did not parse is a diagnostic.
 pub fn parse(text: &str, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
     let mut reader = Reader::new(&ctx.path);
+    let mut last = 0;
     for (index, line) in text.split('\n').enumerate() {
-        reader.line(index as u64 + 1, line.strip_suffix('\r').unwrap_or(line));
+        last = index as u64 + 1;
+        reader.line(last, line.strip_suffix('\r').unwrap_or(line));
+    }
+    if !text.is_empty() && !text.ends_with('\n') && reader.run.as_ref().is_some_and(Run::has_data) {
+        reader.diag(last, Severity::Info, "the file ends without a line ending: its last line may be cut short");
     }
     reader.finish(ctx)
 }
@@ -65,8 +72,8 @@ struct Reader<'a> {
     loose: Vec<(u64, &'a str)>,
     /// A command line echoed before the next run.
     pending_echo: Option<CommandEcho<'a>>,
-    /// Inside the licence text of a first run: (first line, lines skipped).
-    license: Option<(u64, usize)>,
+    /// Inside the licence text of a first run: (first line, last line).
+    license: Option<(u64, u64)>,
     diagnostics: Vec<Diagnostic>,
     unrecognised: usize,
     /// Index in `diagnostics` of the last initialization error (the administrator hint joins it).
@@ -108,10 +115,10 @@ impl<'a> Reader<'a> {
         if line.trim().is_empty() {
             return;
         }
-        if let Some((_, skipped)) = &mut self.license {
+        if let Some((_, last)) = &mut self.license {
             let ends = banner::banner_title(line).is_some() || matches!(notice::notice(line), Some(Notice::EulaPrompt(_)));
             if !ends {
-                *skipped += 1;
+                *last = no;
                 return;
             }
             self.end_license();
@@ -244,13 +251,8 @@ impl<'a> Reader<'a> {
 
     fn push_dump_handle(&mut self, no: u64, handle: &dump::HandleLine<'_>) {
         let Some(run) = &mut self.run else { return };
-        let first_orphan = run.processes.is_empty();
-        if !run.push_dump_handle(handle) && first_orphan {
-            self.diag(
-                no,
-                Severity::Warning,
-                format!("handle lines without a `pid:` header (trimmed output?): kept under {}", run::UNKNOWN_PROCESS),
-            );
+        if !run.push_dump_handle(handle) {
+            run.orphan_line.get_or_insert(no);
         }
     }
 
@@ -279,7 +281,10 @@ impl<'a> Reader<'a> {
     /// Makes sure a run of `mode` is open: continues the current run when it has that mode (or none yet)
     /// and `force_new` is not set; otherwise finishes it and starts a new one at `no`.
     fn begin(&mut self, no: u64, mode: HandleMode, force_new: bool) {
-        let continues = self.run.as_ref().is_some_and(|r| !force_new && r.mode.is_none_or(|m| m == mode));
+        // A timestamp line since the last data line means a new run even without a banner (`-nobanner` loops).
+        let stamped = self.loose.iter().any(|(_, line)| stamp_line(line).is_some());
+        let continues =
+            self.run.as_ref().is_some_and(|r| !force_new && !stamped && r.mode.is_none_or(|m| m == mode));
         if continues {
             self.report_loose();
         } else {
@@ -290,18 +295,29 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Finishes the current run and starts a new one at `no`; the loose lines before it are its preamble.
+    /// Finishes the current run and starts a new one at `no`; a timestamp line among the loose lines before it
+    /// dates it, the other loose lines are unrecognised.
     fn start_run(&mut self, no: u64, version: Option<&'a str>) {
         self.finish_run();
         let mut run = Run::new(no, version, self.pending_echo.take());
-        run.preamble = std::mem::take(&mut self.loose);
+        for (line_no, line) in std::mem::take(&mut self.loose) {
+            match stamp_line(line) {
+                // The last timestamp line before a run dates it (§1.4).
+                Some(stamp) => run.stamp = Some(RawStamp { line: Some(line_no), ..stamp }),
+                None => self.unrecognised(line_no, line),
+            }
+        }
         self.run = Some(run);
     }
 
-    /// Loose lines in the middle of a run are unrecognised.
+    /// Loose lines in the middle of a run are unrecognised; a timestamp line there dates nothing.
     fn report_loose(&mut self) {
         for (no, line) in std::mem::take(&mut self.loose) {
-            self.unrecognised(no, line);
+            if stamp_line(line).is_some() {
+                self.diag(no, Severity::Info, "timestamp line not followed by handle.exe output: ignored");
+            } else {
+                self.unrecognised(no, line);
+            }
         }
     }
 
@@ -350,7 +366,7 @@ impl<'a> Reader<'a> {
                 }
                 self.diag(no, severity, message);
             }
-            Notice::LicenseStart => self.license = Some((no, 0)),
+            Notice::LicenseStart => self.license = Some((no, no)),
             Notice::ClosePrompt | Notice::CloseResult => {
                 if let Some(run) = run {
                     run.closing = true;
@@ -370,8 +386,8 @@ impl<'a> Reader<'a> {
     }
 
     fn end_license(&mut self) {
-        if let Some((start, skipped)) = self.license.take() {
-            self.diag(start, Severity::Info, format!("EULA licence text skipped ({} lines)", skipped + 1));
+        if let Some((start, last)) = self.license.take() {
+            self.diag(start, Severity::Info, format!("EULA licence text skipped (lines {start}-{last})"));
         }
     }
 
@@ -392,6 +408,13 @@ impl<'a> Reader<'a> {
                     claimed.describe(),
                     actual.describe()
                 ),
+            );
+        }
+        if let Some(line) = run.orphan_line {
+            self.diag(
+                line,
+                Severity::Warning,
+                format!("handle lines without a `pid:` header (trimmed output?): kept under {}", orphan_name(&run)),
             );
         }
         if run.summary_open {
@@ -427,10 +450,23 @@ impl<'a> Reader<'a> {
             ));
         }
         let host = ctx.host.as_deref();
-        let mut snapshots: Vec<HandleSnapshot> =
-            self.finished.into_iter().map(|run| run.into_snapshot(self.path, host)).collect();
-        assign_times(&mut snapshots, ctx);
+        let mut stamps = Vec::with_capacity(self.finished.len());
+        let mut snapshots = Vec::with_capacity(self.finished.len());
+        for mut run in self.finished {
+            stamps.push(run.stamp.take());
+            snapshots.push(run.into_snapshot(self.path, host));
+        }
+        times::assign(&mut snapshots, &stamps, ctx, &mut self.diagnostics);
         (snapshots, self.diagnostics)
+    }
+}
+
+/// What handles without a header were kept under.
+fn orphan_name(run: &Run<'_>) -> String {
+    match run.echo.and_then(|e| e.process_filter) {
+        Some(filter) if filter.parse::<u32>().is_ok() => format!("{} (pid {filter})", run::UNKNOWN_PROCESS),
+        Some(filter) => filter.to_owned(),
+        None => run::UNKNOWN_PROCESS.to_owned(),
     }
 }
 
@@ -447,18 +483,5 @@ fn failure_message(notice: Notice<'_>) -> String {
         }
         Notice::EulaFirstRun => "handle.exe stopped at its first-run EULA notice (run it with -accepteula): no data".to_owned(),
         other => format!("{other:?}"),
-    }
-}
-
-/// Gives every snapshot a time: the file's modification time, or `--time` when given.
-fn assign_times(snapshots: &mut [HandleSnapshot], ctx: &FileContext) {
-    for snap in snapshots {
-        if let Some(t) = ctx.time.time_override {
-            snap.taken_at = Some(t);
-            snap.time_source = TimeSource::Override;
-        } else if let Some(t) = ctx.modified {
-            snap.taken_at = Some(t);
-            snap.time_source = TimeSource::FileModified;
-        }
     }
 }

@@ -10,6 +10,7 @@ use super::names;
 use super::search::SearchLine;
 use crate::model::handles::HandleMode;
 use crate::model::{HandleEntry, HandleSnapshot, ProcessHandles, SourceRef, TimeSource};
+use crate::parse::timestamp::RawStamp;
 
 /// Name given to handles listed before any `pid:` header (trimmed output).
 pub const UNKNOWN_PROCESS: &str = "<unknown process>";
@@ -25,8 +26,8 @@ pub struct Run<'a> {
     pub mode: Option<HandleMode>,
     /// The echoed command line before the run, when there was one.
     pub echo: Option<CommandEcho<'a>>,
-    /// Unrecognised lines just before the run (where a collection loop writes its timestamp).
-    pub preamble: Vec<(u64, &'a str)>,
+    /// The timestamp line a collection loop wrote just before the run.
+    pub stamp: Option<RawStamp>,
     /// Summary counts by type (duplicates summed).
     pub type_counts: BTreeMap<String, u64>,
     /// Inside a summary (between its title and `Total handles:`).
@@ -51,6 +52,8 @@ pub struct Run<'a> {
     pub csv_header: Option<(u64, Option<CsvLayout>)>,
     /// Rows whose layout differed from the header's (first line, count, row layout).
     pub csv_mismatch: Option<(u64, usize, CsvLayout)>,
+    /// First handle line listed outside any process section.
+    pub orphan_line: Option<u64>,
 }
 
 impl<'a> Run<'a> {
@@ -61,7 +64,7 @@ impl<'a> Run<'a> {
             version,
             mode: None,
             echo,
-            preamble: Vec::new(),
+            stamp: None,
             type_counts: BTreeMap::new(),
             summary_open: false,
             summary_done: false,
@@ -74,6 +77,7 @@ impl<'a> Run<'a> {
             closing: false,
             csv_header: None,
             csv_mismatch: None,
+            orphan_line: None,
         }
     }
 
