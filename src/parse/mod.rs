@@ -61,6 +61,13 @@ impl Format {
             || has("Process,PID,")
             || has("Process\tPID\t")
             || has("No matching handles found")
+            // handle.exe error and first-run output with no data (formats reference §2.3): still handle.exe,
+            // so the file gets that error as a diagnostic rather than "not a recognised format".
+            || has("Nthandle v")
+            || has("Error obtaining handle information")
+            || has("Make sure that you are an administrator")
+            || has("Unable to extract x64 image")
+            || has("Use -accepteula to accept EULA")
         {
             return Some(Format::Handle);
         }
