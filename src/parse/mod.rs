@@ -71,7 +71,7 @@ impl Format {
         {
             return Some(Format::Handle);
         }
-        if has(" Tag  Type") || has("Tag  Type") || has("Tag\tType") || has("Pool N:") {
+        if has(" Tag  Type") || has("Tag  Type") || has("Tag\tType") || has("Pool N:") || poolmon::looks_like(text) {
             return Some(Format::Poolmon);
         }
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");

@@ -96,10 +96,19 @@ impl RawStamp {
         Some(date.and_time(time))
     }
 
-    /// Which orders this stamp allows on its own: (day first possible, month first possible).
+    /// Which orders this stamp allows on its own: (day first possible, month first possible). A named weekday
+    /// narrows two valid readings to the one it fits, but never rules out the only valid one (a loop's clock may
+    /// be right while a hand-typed weekday is wrong).
     fn allows(&self) -> (bool, bool) {
-        let ok = |order| self.naive(order).is_some_and(|t| self.weekday.is_none_or(|w| t.weekday() == w));
-        (ok(DateOrder::Dmy), ok(DateOrder::Mdy))
+        let dmy = self.naive(DateOrder::Dmy);
+        let mdy = self.naive(DateOrder::Mdy);
+        if let (Some(w), Some(d), Some(m)) = (self.weekday, dmy, mdy) {
+            let fits = (d.weekday() == w, m.weekday() == w);
+            if fits.0 != fits.1 {
+                return fits;
+            }
+        }
+        (dmy.is_some(), mdy.is_some())
     }
 
     fn is_ambiguous(&self) -> bool {

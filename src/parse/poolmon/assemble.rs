@@ -225,6 +225,7 @@ impl Assembler {
                 );
             }
             ErrorLine::Other => self.diag(no, Severity::Warning, format!("poolmon message: {}", quote(line))),
+            ErrorLine::Advice => self.diag(no, Severity::Info, format!("poolmon advice: {}", quote(line))),
         }
     }
 
@@ -246,11 +247,13 @@ impl Assembler {
         if let Some(b) = self.current.as_ref() {
             // A last line without a line end is cut short when the rest of the table says more should follow:
             // rows of `-n` files without /g end in 8 spaces, and /g tables end each row in driver text.
+            // A `-n` table's first row has no earlier rows to compare with: its layout says the spaces belong.
+            let snapshot_layout = matches!(b.table.layout, Layout::X86Snapshot | Layout::X64Snapshot);
+            let rows = b.table.snapshot.rows.len();
+            let spaces_expected =
+                if rows == 0 { snapshot_layout && !b.table.mapped_driver } else { b.rows_with_trailing_space == rows };
             let cut = !complete
-                && ((!fields.trailing_space
-                    && b.rows_with_trailing_space > 0
-                    && b.rows_with_trailing_space == b.table.snapshot.rows.len())
-                    || (b.table.mapped_driver && fields.driver.is_none()));
+                && ((!fields.trailing_space && spaces_expected) || (b.table.mapped_driver && fields.driver.is_none()));
             if cut {
                 self.diag(no, Severity::Error, format!("truncated last line, skipped: {}", quote(line)));
                 return;

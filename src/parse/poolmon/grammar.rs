@@ -132,8 +132,11 @@ pub enum ErrorLine {
     /// Pool tags could not be queried (`Poolmon: Failed to query pool tags ...`, `Query pooltags Failed`, ...):
     /// no snapshot follows.
     QueryFailed,
-    /// Any other `Poolmon:` message (tag file, log file errors) or its follow-up advice line.
+    /// Any other `Poolmon:` message (tag file, log file errors).
     Other,
+    /// The advice printed after a failed query (`Please check if pool tags are enabled.`, `Did you remember to
+    /// enable pool tagging with gflags.exe and reboot?`).
+    Advice,
 }
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -385,15 +388,12 @@ pub fn error_line(line: &str) -> Res<'_, ErrorLine> {
             tag("Query pooltags Failed"),
         )),
     );
-    let other = value(
-        ErrorLine::Other,
-        alt((
-            tag("Poolmon: "),
-            tag("Please check if pool tags are enabled"),
-            tag("Did you remember to enable pool tagging"),
-        )),
+    let other = value(ErrorLine::Other, tag("Poolmon: "));
+    let advice = value(
+        ErrorLine::Advice,
+        alt((tag("Please check if pool tags are enabled"), tag("Did you remember to enable pool tagging"))),
     );
-    let (_, kind) = alt((truncated, failed, other)).parse(i)?;
+    let (_, kind) = alt((truncated, failed, other, advice)).parse(i)?;
     Ok(("", kind))
 }
 
@@ -587,6 +587,7 @@ mod tests {
         );
         assert_eq!(error_line("Query pooltags Failed c0000017").unwrap().1, ErrorLine::QueryFailed);
         assert_eq!(error_line("Poolmon: Tag file pooltag.txt absent or invalid: 2").unwrap().1, ErrorLine::Other);
+        assert_eq!(error_line("Please check if pool tags are enabled.").unwrap().1, ErrorLine::Advice);
         assert!(error_line(" FMfn Paged 1 2 3 4 5").is_err());
     }
 }

@@ -59,6 +59,18 @@ pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str, boo
     })
 }
 
+/// Whether text looks like poolmon output even without the usual ` Tag  Type` header or `Pool N:` summary:
+/// a mangled column header (`## Tag   Type`, tabs), a data row, or one of poolmon's own error lines within the
+/// first 200 lines (a file from a loop whose runs all failed is still a poolmon file, and says why).
+pub fn looks_like(text: &str) -> bool {
+    text.lines().take(200).any(|line| {
+        row::fast_tag_row(line).is_some()
+            || grammar::column_header(line).is_ok()
+            || grammar::tag_row(line).is_ok()
+            || grammar::error_line(line).is_ok()
+    })
+}
+
 /// Parses every table in a decoded poolmon file, with what the model has no place for.
 pub fn parse_detailed(text: &str, ctx: &FileContext) -> (Vec<PoolmonTable>, Vec<Diagnostic>) {
     let mut assembler = assemble::Assembler::new(&ctx.path, ctx.host.clone());
@@ -100,6 +112,14 @@ mod tests {
         assert_eq!(v, vec![(1, "a\r", true), (2, "b", true), (3, "c", false)]);
         let v: Vec<_> = numbered_lines("a\rb\r").collect();
         assert_eq!(v, vec![(1, "a", true), (2, "b", true)]);
+    }
+
+    #[test]
+    fn looks_like_mangled_or_failed_poolmon_output() {
+        assert!(looks_like("## Tag   Type   Allocs   Frees   Diff   Bytes   Per Alloc\n"));
+        assert!(looks_like("Tue 05/22/2020 22:35:55.53 \r\nQuery pooltags Failed c0000017\r\n"));
+        assert!(looks_like("Io Nonp 1021112 ( 1) 1020985 ( 1) 127 91912 ( 0) 723\n"));
+        assert!(!looks_like("Toke - nt!se - Token objects\nlsass.exe pid: 768 NT AUTHORITY\\SYSTEM\n"));
     }
 
     #[test]

@@ -108,22 +108,21 @@ impl<'c> TimeAssigner<'c> {
         if total < 2 || count == 0 {
             return;
         }
-        let what = if self.ctx.time.time_override.is_some() {
-            "they were given the --time value (all the same time, so no rates between them)".to_owned()
+        let message = if self.ctx.time.time_override.is_some() {
+            format!(
+                "{count} of {total} snapshots in this file have no timestamp line before them and were all given the \
+                 --time value (one moment, so no rates between them)"
+            )
         } else if self.unknown > 0 {
             format!(
-                "{} have no time (the file's modification time dates only the last run); a collection loop that \
-                 writes `echo %DATE% %TIME%` before each poolmon run gives every snapshot its time",
+                "{} of {total} snapshots in this file have no time: no timestamp line before them (the file's \
+                 modification time dates only the last run); a collection loop that writes `echo %DATE% %TIME%` \
+                 before each poolmon run dates every snapshot",
                 self.unknown
             )
         } else {
-            "the first took its time from the file name".to_owned()
+            return;
         };
-        diagnostics.push(Diagnostic::at_line(
-            &self.ctx.path,
-            line,
-            Severity::Warning,
-            format!("{count} of {total} snapshots in this file have no timestamp line before them: {what}"),
-        ));
+        diagnostics.push(Diagnostic::at_line(&self.ctx.path, line, Severity::Warning, message));
     }
 }
