@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::model::{Dataset, EventKind, ObjectIdentity};
+use crate::model::{Dataset, EventKind, HostData, ObjectIdentity};
 
 /// Host name (`unknown` when no host could be told).
 pub const HOST: &str = "host";
@@ -207,47 +207,50 @@ pub struct HandleCount {
     pub source_line: Option<u64>,
 }
 
-/// Counts handles per (snapshot, process, pid, type, account or path prefix), sorted, for every host.
+/// Counts handles per (snapshot, process, pid, type, account or path prefix), for every host.
 /// Summaries (`-s`) give one row per type under [`SYSTEM_PROCESS`] (or the `-p` filter's text).
 pub fn handle_counts(dataset: &Dataset) -> Vec<HandleCount> {
+    dataset.hosts.iter().flat_map(|(name, data)| host_handle_counts(name, data)).collect()
+}
+
+/// [`handle_counts`] for one host.
+pub fn host_handle_counts(name: &str, data: &HostData) -> Vec<HandleCount> {
     let mut out = Vec::new();
-    for (name, data) in &dataset.hosts {
-        for snap in &data.handle_snapshots {
-            let base = |process: String, pid, handle_type: String, count| HandleCount {
-                host: name.clone(),
-                time: snap.taken_at,
-                process,
-                pid,
-                handle_type,
-                account: None,
-                name_prefix: None,
-                count,
-                source_path: snap.source.path.clone(),
-                source_line: snap.source.line,
-            };
-            let scope = snap.process_filter.clone().unwrap_or_else(|| SYSTEM_PROCESS.to_owned());
-            for (handle_type, count) in &snap.type_counts {
-                out.push(base(scope.clone(), None, handle_type.clone(), *count));
+    for snap in &data.handle_snapshots {
+        let base = |process: String, pid, handle_type: String, count| HandleCount {
+            host: name.to_owned(),
+            time: snap.taken_at,
+            process,
+            pid,
+            handle_type,
+            account: None,
+            name_prefix: None,
+            count,
+            source_path: snap.source.path.clone(),
+            source_line: snap.source.line,
+        };
+        let scope = snap.process_filter.clone().unwrap_or_else(|| SYSTEM_PROCESS.to_owned());
+        for (handle_type, count) in &snap.type_counts {
+            out.push(base(scope.clone(), None, handle_type.clone(), *count));
+        }
+        for proc in &snap.processes {
+            let mut groups: std::collections::BTreeMap<(&str, Option<String>, Option<String>), u64> =
+                std::collections::BTreeMap::new();
+            for h in &proc.handles {
+                let (account, prefix) = match &h.identity {
+                    Some(ObjectIdentity::Token { account, .. }) => (Some(account.clone()), None),
+                    Some(ObjectIdentity::File { path } | ObjectIdentity::Key { path }) => {
+                        (None, Some(path_prefix(path, 3)))
+                    }
+                    _ => (None, None),
+                };
+                *groups.entry((h.handle_type.as_str(), account, prefix)).or_default() += 1;
             }
-            for proc in &snap.processes {
-                let mut groups: std::collections::BTreeMap<(&str, Option<String>, Option<String>), u64> =
-                    std::collections::BTreeMap::new();
-                for h in &proc.handles {
-                    let (account, prefix) = match &h.identity {
-                        Some(ObjectIdentity::Token { account, .. }) => (Some(account.clone()), None),
-                        Some(ObjectIdentity::File { path } | ObjectIdentity::Key { path }) => {
-                            (None, Some(path_prefix(path, 3)))
-                        }
-                        _ => (None, None),
-                    };
-                    *groups.entry((h.handle_type.as_str(), account, prefix)).or_default() += 1;
-                }
-                for ((handle_type, account, prefix), count) in groups {
-                    let mut row = base(proc.name.clone(), Some(proc.pid), handle_type.to_owned(), count);
-                    row.account = account;
-                    row.name_prefix = prefix;
-                    out.push(row);
-                }
+            for ((handle_type, account, prefix), count) in groups {
+                let mut row = base(proc.name.clone(), Some(proc.pid), handle_type.to_owned(), count);
+                row.account = account;
+                row.name_prefix = prefix;
+                out.push(row);
             }
         }
     }

@@ -4,7 +4,16 @@
 //! `poolscope analyze --format json` prints and what every report renders; each array is flat and
 //! each element carries its `host` and `boot`, so `jq` and dataframe tools can use them directly.
 
+pub mod boots;
+pub mod correlate;
 pub mod diff;
+pub mod growth;
+pub mod host;
+pub mod limits;
+pub mod projection;
+pub mod stats;
+pub mod suspects;
+pub mod verdict;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -231,4 +240,87 @@ pub struct Parameters {
     pub fdr: f64,
     /// Time zone used for local times.
     pub tz: String,
+}
+
+/// Options of [`analyze`].
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// Warm-up excluded at the start of each boot, hours (`None`: 10% of the boot or 1 hour,
+    /// whichever is shorter).
+    pub warmup_hours: Option<f64>,
+    /// Paged pool limit, bytes (`--limit-paged`).
+    pub limit_paged: Option<u64>,
+    /// Nonpaged pool limit, bytes (`--limit-nonpaged`).
+    pub limit_nonpaged: Option<u64>,
+    /// The suspect rule (false-discovery rate, material-size floor, persistence).
+    pub rule: suspects::SuspectRule,
+    /// Time zone the inputs' local times were read in (echoed in [`Parameters`]).
+    pub tz: String,
+    /// Tag descriptions (built-in notes, plus pooltag.txt when given).
+    pub descriptions: crate::parse::pooltag::TagDescriptions,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        Self {
+            warmup_hours: None,
+            limit_paged: None,
+            limit_nonpaged: None,
+            rule: suspects::SuspectRule::default(),
+            tz: "UTC".to_owned(),
+            descriptions: crate::parse::pooltag::TagDescriptions::builtin(),
+        }
+    }
+}
+
+/// Analyses every host of a dataset (hosts in parallel; the output is sorted by host, then boot,
+/// then rank, so it is the same on every run). The dataset's diagnostics come first in
+/// [`Analysis::diagnostics`], then the analysis' own.
+pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Analysis {
+    use rayon::prelude::*;
+    let hosts: Vec<(&String, &crate::model::HostData)> = dataset.hosts.iter().collect();
+    let results: Vec<host::HostResult> =
+        hosts.par_iter().map(|(name, data)| host::analyse_host(name, data, options)).collect();
+    let mut analysis = Analysis {
+        schema_version: ANALYSIS_SCHEMA_VERSION,
+        verdicts: Vec::new(),
+        boots: Vec::new(),
+        suspects: Vec::new(),
+        projections: Vec::new(),
+        correlations: Vec::new(),
+        series: Vec::new(),
+        parameters: Parameters {
+            warmup_hours: options.warmup_hours,
+            limit_paged: options.limit_paged,
+            limit_nonpaged: options.limit_nonpaged,
+            fdr: options.rule.fdr,
+            tz: options.tz.clone(),
+        },
+        diagnostics: dataset.diagnostics.clone(),
+    };
+    for r in results {
+        analysis.verdicts.extend(r.verdict);
+        analysis.boots.extend(r.boots);
+        analysis.suspects.extend(r.suspects);
+        analysis.projections.extend(r.projections);
+        analysis.correlations.extend(r.correlations);
+        analysis.series.extend(r.series);
+        analysis.diagnostics.extend(r.diagnostics);
+    }
+    // Most serious first: hosts with a leak, then the fastest top suspect, then the name.
+    let top_rate = |v: &Verdict| {
+        analysis
+            .suspects
+            .iter()
+            .filter(|s| s.host == v.host && s.boot == v.boot && s.rank == 1)
+            .map(|s| s.bytes_per_hour)
+            .next()
+            .unwrap_or(0.0)
+    };
+    let mut verdicts = std::mem::take(&mut analysis.verdicts);
+    verdicts.sort_by(|a, b| {
+        b.leak_found.cmp(&a.leak_found).then_with(|| top_rate(b).total_cmp(&top_rate(a))).then_with(|| a.host.cmp(&b.host))
+    });
+    analysis.verdicts = verdicts;
+    analysis
 }

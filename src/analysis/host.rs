@@ -1,0 +1,332 @@
+//! The analysis of one host: boots, then per boot the trend test of every series, the suspects,
+//! the projections and the correlations; then repeats across boots and the verdict.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::boots::{split_boots, BootSpan};
+use super::correlate::{self, HandleSeries, TagPoints};
+use super::growth::{self, boot_series, BootSeries, Trend};
+use super::limits::{self, HostLimits};
+use super::projection::{self, Sustained};
+use super::suspects::{self, Candidate};
+use super::{stats, verdict};
+use super::{AnalyzeOptions, Boot, Correlation, Projection, Resource, Series, Suspect, Verdict};
+use crate::model::{Diagnostic, HostData, PoolSnapshot, PoolType, Severity};
+
+/// Suspects per boot that are correlated with handle series and drawn as chart series.
+const TOP_SUSPECTS: usize = 5;
+/// Chart series longer than this are thinned to about half of it.
+const SERIES_MAX_POINTS: usize = 2000;
+
+/// Everything found for one host.
+#[derive(Debug, Default)]
+pub struct HostResult {
+    /// Boots.
+    pub boots: Vec<Boot>,
+    /// Suspects.
+    pub suspects: Vec<Suspect>,
+    /// Projections.
+    pub projections: Vec<Projection>,
+    /// Correlations.
+    pub correlations: Vec<Correlation>,
+    /// Chart series.
+    pub series: Vec<Series>,
+    /// The verdict.
+    pub verdict: Option<Verdict>,
+    /// Diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Every point of a series, thinned to at most [`SERIES_MAX_POINTS`] by keeping every k-th point
+/// and the last one (charts need the shape, not every minute).
+fn chart_series(host: &str, boot: u32, name: String, times: &[DateTime<Utc>], values: &[f64]) -> Series {
+    let n = times.len().min(values.len());
+    let stride = if n > SERIES_MAX_POINTS { n.div_ceil(SERIES_MAX_POINTS / 2) } else { 1 };
+    let keep: Vec<usize> = (0..n).filter(|i| i % stride == 0 || *i == n - 1).collect();
+    Series {
+        host: host.to_owned(),
+        boot,
+        name,
+        times: keep.iter().map(|&i| times[i]).collect(),
+        values: keep.iter().map(|&i| values[i]).collect(),
+    }
+}
+
+/// The trend test of every series of a boot, with Benjamini-Hochberg q-values.
+fn trends(series: &BootSeries) -> Vec<((String, PoolType), Trend, f64)> {
+    let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
+    let keys: Vec<&(String, PoolType)> = series.tags.keys().collect();
+    let tested: Vec<((String, PoolType), Trend)> = keys
+        .par_iter()
+        .filter_map(|key| {
+            let s = &series.tags[*key];
+            let t = series.hours_of(s);
+            let (ft, fy) = growth::window(&t, &s.bytes, fit_from);
+            growth::trend(&ft, &fy).map(|tr| ((*key).clone(), tr))
+        })
+        .collect();
+    let p: Vec<f64> = tested.iter().map(|(_, tr)| tr.p).collect();
+    let q = stats::benjamini_hochberg(&p);
+    tested.into_iter().zip(q).map(|((k, tr), q)| (k, tr, q)).collect()
+}
+
+/// One boot's suspects (ranked), sustained rates and projections.
+struct BootFindings {
+    suspects: Vec<Candidate>,
+    sustained: BTreeMap<PoolType, Sustained>,
+    projections: Vec<Projection>,
+}
+
+fn analyse_boot(
+    host: &str,
+    boot: &BootSpan,
+    series: &BootSeries,
+    limits: &HostLimits,
+    data: &HostData,
+    options: &AnalyzeOptions,
+) -> BootFindings {
+    let tested = trends(series);
+    let candidates: Vec<Candidate> = tested
+        .par_iter()
+        .filter(|(_, tr, q)| *q < options.rule.fdr && tr.binned_slope > 0.0)
+        .filter_map(|((tag, pool), tr, q)| {
+            let s = series.tags.get(&(tag.clone(), *pool))?;
+            let g = growth::growth(series, s)?;
+            Some(Candidate { tag: tag.clone(), pool: *pool, trend: *tr, q: *q, growth: g, driver: s.driver.clone() })
+        })
+        .collect();
+    let suspects = suspects::rank(candidates, &options.rule);
+    let paged = projection::sustained_pool(series, PoolType::Paged, &suspects);
+    let nonpaged = projection::sustained_pool(series, PoolType::Nonpaged, &suspects);
+    let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
+    let mut projections = Vec::new();
+    let commit = projection::sustained_commit(series, &paged, &nonpaged);
+    let last_commit = series.commit.iter().rev().flatten().next().copied();
+    let headroom =
+        limits.commit.as_ref().zip(last_commit).map(|((limit, _), now)| (*limit as f64 - now).max(0.0) as u64);
+    let paged_total = series.total(PoolType::Paged);
+    let paged_now = paged_total.last().copied().unwrap_or(0.0) as u64;
+    if let Some(limit) = limits::paged_limit(options.limit_paged, limits, paged_now, headroom) {
+        projections.extend(projection::project(
+            host,
+            boot,
+            Resource::Paged,
+            (&series.times, &series.hours, &paged_total),
+            &limit,
+            &paged,
+            fit_from,
+        ));
+    }
+    if let Some(limit) = limits::nonpaged_limit(options.limit_nonpaged, limits) {
+        let total = series.total(PoolType::Nonpaged);
+        projections.extend(projection::project(
+            host,
+            boot,
+            Resource::Nonpaged,
+            (&series.times, &series.hours, &total),
+            &limit,
+            &nonpaged,
+            fit_from,
+        ));
+    }
+    if let (Some((hours, values, rate)), Some(limit)) = (&commit, limits::commit_limit(limits)) {
+        let times: Vec<DateTime<Utc>> =
+            series.commit.iter().zip(&series.times).filter(|(c, _)| c.is_some()).map(|(_, t)| *t).collect();
+        projections.extend(projection::project(
+            host,
+            boot,
+            Resource::Commit,
+            (&times, hours, values),
+            &limit,
+            rate,
+            fit_from,
+        ));
+    }
+    projection::observe(&mut projections, boot, &data.events);
+    let sustained = BTreeMap::from([(PoolType::Paged, paged), (PoolType::Nonpaged, nonpaged)]);
+    BootFindings { suspects, sustained, projections }
+}
+
+fn suspect_row(
+    host: &str,
+    boot: u32,
+    rank: usize,
+    c: &Candidate,
+    sustained: &BTreeMap<PoolType, Sustained>,
+    options: &AnalyzeOptions,
+) -> Suspect {
+    let g = &c.growth;
+    let total = sustained.get(&c.pool).map_or(0.0, |s| s.rate);
+    let info = options.descriptions.describe(&c.tag);
+    Suspect {
+        host: host.to_owned(),
+        boot,
+        rank: rank as u32 + 1,
+        tag: c.tag.clone(),
+        pool: c.pool,
+        bytes_per_hour: g.bytes_per_hour,
+        bytes_per_hour_ci: g.bytes_per_hour_ci,
+        ols_bytes_per_hour: g.ols_bytes_per_hour,
+        r_squared: g.r_squared,
+        outstanding_per_hour: g.outstanding_per_hour,
+        per_alloc_bytes: g.per_alloc_bytes,
+        per_alloc_stable: g.per_alloc_stable,
+        alloc_free_ratio: g.alloc_free_ratio,
+        positive_step_share: g.positive_step_share,
+        share_of_growth: if total > 0.0 { (g.bytes_per_hour / total).clamp(0.0, 1.0) } else { 0.0 },
+        trend_p: c.trend.p,
+        trend_q: c.q,
+        end_point_delta_bytes: g.end_point_delta_bytes,
+        bytes_now: g.bytes_now,
+        outstanding_now: g.outstanding_now,
+        driver: c.driver.clone(),
+        description: info.map(|i| i.summary()),
+        repeats_in_boots: Vec::new(),
+    }
+}
+
+/// Analyses one host.
+pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
+    let mut out = HostResult::default();
+    let timed: Vec<(&PoolSnapshot, DateTime<Utc>)> =
+        data.pool_snapshots.iter().filter_map(|s| s.taken_at.map(|t| (s, t))).collect();
+    let untimed = data.pool_snapshots.len() - timed.len();
+    if untimed > 0 {
+        out.diagnostics.push(Diagnostic::for_file(
+            "",
+            Severity::Warning,
+            format!("{host}: {untimed} poolmon snapshots have no time and were left out of the analysis (see --time)"),
+        ));
+    }
+    let mut timed = timed;
+    timed.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.source.cmp(&b.0.source)));
+    let snaps: Vec<&PoolSnapshot> = timed.iter().map(|(s, _)| *s).collect();
+    let times: Vec<DateTime<Utc>> = timed.iter().map(|(_, t)| *t).collect();
+    let spans = split_boots(host, &snaps, &times, &data.events, options.warmup_hours, &mut out.diagnostics);
+    let limits = limits::host_limits(&data.events, &snaps);
+    if limits.release.is_none() && !spans.is_empty() {
+        out.diagnostics.push(Diagnostic::for_file(
+            "",
+            Severity::Info,
+            format!("{host}: no event names the Windows release; pool maxima assume x64 Windows 8.1/2012 R2 or later"),
+        ));
+    }
+    let handles: Vec<HandleSeries> = correlate::handle_series(&crate::frame::host_handle_counts(host, data));
+    let mut per_boot_rates: BTreeMap<u32, Vec<(String, PoolType, f64)>> = BTreeMap::new();
+    for span in &spans {
+        let series = boot_series(span, &snaps, &times);
+        for ((tag, pool), s) in &series.tags {
+            if s.wraps > 0 {
+                out.diagnostics.push(Diagnostic::for_file(
+                    "",
+                    Severity::Info,
+                    format!(
+                        "{host} boot {}: {} ({pool}) Allocs/Frees wrapped past 2^32 {} times; unwrapped",
+                        span.boot,
+                        tag.trim_end(),
+                        s.wraps
+                    ),
+                ));
+            }
+        }
+        let findings = analyse_boot(host, span, &series, &limits, data, options);
+        out.boots.push(Boot {
+            host: host.to_owned(),
+            boot: span.boot,
+            start: span.start,
+            end: span.end,
+            start_evidence: span.start_evidence.clone(),
+            end_evidence: span.end_evidence.clone(),
+            pool_samples: span.snapshots.len(),
+            fit_start: span.fit_start,
+        });
+        per_boot_rates.insert(
+            span.boot,
+            findings.suspects.iter().map(|c| (c.tag.clone(), c.pool, c.growth.bytes_per_hour)).collect(),
+        );
+        for (rank, c) in findings.suspects.iter().enumerate() {
+            out.suspects.push(suspect_row(host, span.boot, rank, c, &findings.sustained, options));
+        }
+        // Correlations and chart series for the top suspects.
+        let pool_interval = correlate::median_interval_ms(&series.times);
+        let mut boot_rows = Vec::new();
+        for c in findings.suspects.iter().take(TOP_SUSPECTS) {
+            let Some(s) = series.tags.get(&(c.tag.clone(), c.pool)) else { continue };
+            let tag_times: Vec<DateTime<Utc>> = s.idx.iter().map(|&i| series.times[i as usize]).collect();
+            let points = TagPoints { tag: &c.tag, times: &tag_times, outstanding: &s.outstanding };
+            match correlate::correlate(host, span, points, &handles, pool_interval) {
+                Ok(rows) => boot_rows.extend(rows),
+                Err(e) => out.diagnostics.push(Diagnostic::for_file(
+                    "",
+                    Severity::Warning,
+                    format!("{host} boot {}: correlating {} failed: {e}", span.boot, c.tag.trim_end()),
+                )),
+            }
+            out.series.push(chart_series(
+                host,
+                span.boot,
+                format!("tag:{}:{}", c.tag, c.pool),
+                &tag_times,
+                &s.bytes,
+            ));
+        }
+        out.series.push(chart_series(host, span.boot, "paged_total".into(), &series.times, &series.total(PoolType::Paged)));
+        out.series.push(chart_series(
+            host,
+            span.boot,
+            "nonpaged_total".into(),
+            &series.times,
+            &series.total(PoolType::Nonpaged),
+        ));
+        let (ct, cv): (Vec<DateTime<Utc>>, Vec<f64>) =
+            series.times.iter().zip(&series.commit).filter_map(|(t, c)| c.map(|c| (*t, c))).unzip();
+        if !ct.is_empty() {
+            out.series.push(chart_series(host, span.boot, "commit".into(), &ct, &cv));
+        }
+        // Handle counts of the attributed processes, per type (and the attributed account).
+        let mut drawn: Vec<(String, Option<String>)> = Vec::new();
+        for c in findings.suspects.iter().take(TOP_SUSPECTS) {
+            if let Some((process, account)) = correlate::attribution(&boot_rows, &c.tag) {
+                let key = (process.process.clone(), account.and_then(|a| a.account.clone()));
+                if !drawn.contains(&key) {
+                    drawn.push(key);
+                }
+            }
+        }
+        for (process, account) in &drawn {
+            for h in handles.iter().filter(|h| &h.process == process && (h.account.is_none() || h.account == *account)) {
+                let (ht, hv): (Vec<DateTime<Utc>>, Vec<f64>) =
+                    h.times.iter().zip(&h.counts).filter(|(t, _)| span.contains(**t)).map(|(t, c)| (*t, *c)).unzip();
+                if ht.is_empty() {
+                    continue;
+                }
+                let name = match &h.account {
+                    Some(a) => format!("handles:{}:{}:{a}", h.process, h.handle_type),
+                    None => format!("handles:{}:{}", h.process, h.handle_type),
+                };
+                out.series.push(chart_series(host, span.boot, name, &ht, &hv));
+            }
+        }
+        out.correlations.extend(boot_rows);
+        out.projections.extend(findings.projections);
+    }
+    let repeats = suspects::repeats(&per_boot_rates);
+    for s in &mut out.suspects {
+        if let Some(r) = repeats.get(&(s.boot, s.tag.clone(), s.pool)) {
+            s.repeats_in_boots.clone_from(r);
+        }
+    }
+    let object_type = |tag: &str| crate::parse::pooltag::object_type_for_tag(tag).map(str::to_owned);
+    out.verdict = Some(verdict::verdict(
+        host,
+        &out.boots,
+        &out.suspects,
+        &out.projections,
+        &out.correlations,
+        &object_type,
+    ));
+    out
+}

@@ -1,0 +1,170 @@
+//! Which (tag, pool type) series leak, ranked (ANALYSIS.md §3).
+//!
+//! The rule, in order:
+//! 1. **Trend**: Mann-Kendall on hourly medians of the fitting window (Hamed-Rao corrected), with
+//!    Benjamini-Hochberg control of the false-discovery rate across every series of the host and
+//!    boot: q < `fdr` (default 0.01).
+//! 2. **Direction and confidence**: the Theil-Sen slope of bytes is positive and so is the lower end
+//!    of its 95% interval.
+//! 3. **Material size**: at least `min_bytes_per_hour` (default 64 KiB/h). A tag that grows by a few
+//!    hundred bytes an hour never exhausts a pool, however significant its trend.
+//! 4. **Persistence**: the Theil-Sen slope over the last third of the fitting window is at least
+//!    `persistence` (default one half) of the whole window's. A cache that rises and plateaus has a
+//!    late slope near zero and is not flagged; a leak keeps its rate to the end.
+//!
+//! Survivors are ranked by the robust slope (bytes/hour), never by size or end-point difference.
+
+use std::collections::BTreeMap;
+
+use super::growth::{Growth, Trend};
+use crate::model::PoolType;
+
+/// The thresholds of the suspect rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SuspectRule {
+    /// Benjamini-Hochberg false-discovery rate (q below it passes).
+    pub fdr: f64,
+    /// Smallest sustained growth worth flagging, bytes/hour.
+    pub min_bytes_per_hour: f64,
+    /// Smallest ratio of the late slope to the whole-window slope.
+    pub persistence: f64,
+}
+
+impl Default for SuspectRule {
+    fn default() -> Self {
+        Self { fdr: 0.01, min_bytes_per_hour: 64.0 * 1024.0, persistence: 0.5 }
+    }
+}
+
+/// A series that passed the trend test, with its full statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Tag.
+    pub tag: String,
+    /// Pool type.
+    pub pool: PoolType,
+    /// The trend test.
+    pub trend: Trend,
+    /// Benjamini-Hochberg adjusted p-value.
+    pub q: f64,
+    /// Growth statistics.
+    pub growth: Growth,
+    /// Mapped_Driver text.
+    pub driver: Option<String>,
+}
+
+/// Why a candidate is not a suspect (`None`: it is one).
+pub fn rejection(c: &Candidate, rule: &SuspectRule) -> Option<&'static str> {
+    let g = &c.growth;
+    if c.q >= rule.fdr {
+        return Some("trend not significant");
+    }
+    if g.bytes_per_hour <= 0.0 || g.bytes_per_hour_ci[0] <= 0.0 {
+        return Some("slope interval includes zero");
+    }
+    if g.bytes_per_hour < rule.min_bytes_per_hour {
+        return Some("below the material-size floor");
+    }
+    if g.late_bytes_per_hour < rule.persistence * g.bytes_per_hour {
+        return Some("levels off (late slope below half the slope)");
+    }
+    None
+}
+
+/// The suspects among the candidates, ranked by robust bytes/hour (ties by tag, then pool).
+pub fn rank(candidates: Vec<Candidate>, rule: &SuspectRule) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = candidates.into_iter().filter(|c| rejection(c, rule).is_none()).collect();
+    out.sort_by(|a, b| {
+        b.growth
+            .bytes_per_hour
+            .total_cmp(&a.growth.bytes_per_hour)
+            .then_with(|| a.tag.cmp(&b.tag))
+            .then_with(|| a.pool.cmp(&b.pool))
+    });
+    out
+}
+
+/// For each boot's suspects, the other boots of the same host where the same (tag, pool) was a
+/// suspect at a rate within a factor of two: a rate that repeats boot after boot.
+pub fn repeats(per_boot: &BTreeMap<u32, Vec<(String, PoolType, f64)>>) -> BTreeMap<(u32, String, PoolType), Vec<u32>> {
+    let mut out = BTreeMap::new();
+    for (boot, list) in per_boot {
+        for (tag, pool, rate) in list {
+            let others: Vec<u32> = per_boot
+                .iter()
+                .filter(|(b, _)| *b != boot)
+                .filter(|(_, l)| {
+                    l.iter().any(|(t, p, r)| t == tag && p == pool && *r >= rate / 2.0 && *r <= rate * 2.0)
+                })
+                .map(|(b, _)| *b)
+                .collect();
+            out.insert((*boot, tag.clone(), *pool), others);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(tag: &str, rate: f64, late: f64, q: f64) -> Candidate {
+        Candidate {
+            tag: tag.into(),
+            pool: PoolType::Paged,
+            trend: Trend { n: 100, binned_slope: rate, p: q, variance_factor: 1.0 },
+            q,
+            growth: Growth {
+                bytes_per_hour: rate,
+                bytes_per_hour_ci: [rate * 0.9, rate * 1.1],
+                late_bytes_per_hour: late,
+                ols_bytes_per_hour: rate,
+                r_squared: 0.9,
+                outstanding_per_hour: rate / 100.0,
+                per_alloc_bytes: 100.0,
+                per_alloc_stable: true,
+                alloc_free_ratio: 1.1,
+                positive_step_share: 0.6,
+                end_point_delta_bytes: 0,
+                bytes_now: 0,
+                outstanding_now: 0,
+            },
+            driver: None,
+        }
+    }
+
+    #[test]
+    fn the_rule_rejects_each_failure() {
+        let rule = SuspectRule::default();
+        assert_eq!(rejection(&candidate("Leak", 2e6, 2e6, 1e-9), &rule), None);
+        assert_eq!(rejection(&candidate("Noise", 2e6, 2e6, 0.2), &rule), Some("trend not significant"));
+        assert_eq!(rejection(&candidate("Tiny", 1000.0, 1000.0, 1e-9), &rule), Some("below the material-size floor"));
+        assert!(rejection(&candidate("MmSt", 5e7, 1e5, 1e-12), &rule).unwrap().starts_with("levels off"));
+        let mut shaky = candidate("Shaky", 2e6, 2e6, 1e-9);
+        shaky.growth.bytes_per_hour_ci[0] = -1.0;
+        assert_eq!(rejection(&shaky, &rule), Some("slope interval includes zero"));
+    }
+
+    #[test]
+    fn ranking_is_by_sustained_slope_not_size() {
+        let mut slow = candidate("AcSf", 2e6, 2e6, 1e-9);
+        slow.growth.bytes_now = 10;
+        let mut plateau = candidate("MmSt", 9e7, 0.0, 1e-12);
+        plateau.growth.bytes_now = 1 << 30;
+        let fast = candidate("Toke", 2.6e7, 2.6e7, 1e-12);
+        let ranked = rank(vec![slow, plateau, fast], &SuspectRule::default());
+        let tags: Vec<&str> = ranked.iter().map(|c| c.tag.as_str()).collect();
+        assert_eq!(tags, vec!["Toke", "AcSf"]);
+    }
+
+    #[test]
+    fn repeats_need_a_similar_rate() {
+        let mut per_boot = BTreeMap::new();
+        per_boot.insert(0, vec![("Toke".to_owned(), PoolType::Paged, 2.6e7)]);
+        per_boot.insert(1, vec![("Toke".to_owned(), PoolType::Paged, 2.4e7)]);
+        per_boot.insert(2, vec![("Toke".to_owned(), PoolType::Paged, 1e5)]);
+        let r = repeats(&per_boot);
+        assert_eq!(r[&(0, "Toke".to_owned(), PoolType::Paged)], vec![1]);
+        assert!(r[&(2, "Toke".to_owned(), PoolType::Paged)].is_empty());
+    }
+}

@@ -1,0 +1,219 @@
+//! The verdict: the analysis of one host in plain words, most important first.
+//!
+//! "Toke (paged; Token objects) grows 26.1 MB/h (95% CI 25.8-26.4 MB/h), 97% of paged pool growth,
+//! 1,664 bytes per allocation; commit is projected to run out at 2020-05-22 14:02 UTC (observed:
+//! event 2004 at ...); lsass.exe Token handles for CONTOSO\svc-scan grow in step (440/h; Spearman
+//! 0.91 on increments)."
+
+use chrono::{DateTime, Utc};
+
+use super::correlate::attribution;
+use super::projection::rate_text;
+use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
+
+/// `2020-05-22 14:02 UTC`.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// An integer with thousands separators (`1,394,724`).
+pub fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in decimal units (`2.9 GB`, `640.0 MB`).
+pub fn bytes_text(bytes: f64) -> String {
+    let abs = bytes.abs();
+    if abs >= 1e12 {
+        format!("{:.1} TB", bytes / 1e12)
+    } else if abs >= 1e9 {
+        format!("{:.2} GB", bytes / 1e9)
+    } else if abs >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else if abs >= 1e3 {
+        format!("{:.1} KB", bytes / 1e3)
+    } else {
+        format!("{bytes:.0} B")
+    }
+}
+
+/// A duration in hours as `3.2 h` or `4.1 days`.
+pub fn hours_text(hours: f64) -> String {
+    if hours.abs() >= 48.0 {
+        format!("{:.1} days", hours / 24.0)
+    } else {
+        format!("{hours:.1} h")
+    }
+}
+
+fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::Paged => "paged pool",
+        Resource::Nonpaged => "nonpaged pool",
+        Resource::Commit => "commit",
+    }
+}
+
+/// What the analysis found for one host, from its results (each slice already limited to the host).
+pub fn verdict(
+    host: &str,
+    boots: &[Boot],
+    suspects: &[Suspect],
+    projections: &[Projection],
+    correlations: &[Correlation],
+    object_type: &dyn Fn(&str) -> Option<String>,
+) -> Verdict {
+    let Some(last_boot) = boots.last() else {
+        return Verdict {
+            host: host.to_owned(),
+            boot: 0,
+            leak_found: false,
+            text: format!("{host}: no poolmon snapshots with times, so no pool growth could be measured."),
+        };
+    };
+    let boot = suspects.iter().map(|s| s.boot).max().unwrap_or(last_boot.boot);
+    let here: Vec<&Suspect> = suspects.iter().filter(|s| s.boot == boot).collect();
+    let mut sentences = Vec::new();
+    let leak_found = !here.is_empty();
+    if let Some(top) = here.first() {
+        let mut what = vec![top.pool.as_str().to_owned()];
+        if let Some(t) = object_type(&top.tag) {
+            what.push(format!("{t} objects"));
+        } else if let Some(d) = &top.driver {
+            what.push(d.clone());
+        }
+        let mut s = format!(
+            "{} ({}) grows {} (95% CI {} to {}), {:.0}% of {} pool growth",
+            top.tag.trim_end(),
+            what.join("; "),
+            rate_text(top.bytes_per_hour),
+            rate_text(top.bytes_per_hour_ci[0]),
+            rate_text(top.bytes_per_hour_ci[1]),
+            top.share_of_growth * 100.0,
+            top.pool.as_str(),
+        );
+        if top.per_alloc_bytes > 0.0 {
+            s.push_str(&format!(", {} bytes per allocation", thousands(top.per_alloc_bytes.round() as u64)));
+            if top.per_alloc_stable {
+                s.push_str(" (a fixed-size object leaking)");
+            }
+        }
+        if !top.repeats_in_boots.is_empty() {
+            let list: Vec<String> = top.repeats_in_boots.iter().map(u32::to_string).collect();
+            s.push_str(&format!("; the same rate recurs in boot {}", list.join(", ")));
+        }
+        sentences.push(s);
+        if here.len() > 1 {
+            let others: Vec<String> = here[1..]
+                .iter()
+                .take(3)
+                .map(|o| format!("{} ({}) {}", o.tag.trim_end(), o.pool, rate_text(o.bytes_per_hour)))
+                .collect();
+            let more = if here.len() > 4 { format!(" and {} more", here.len() - 4) } else { String::new() };
+            sentences.push(format!("also growing: {}{more}", others.join(", ")));
+        }
+    } else {
+        sentences.push(format!(
+            "no pool tag grows steadily after warm-up in boot {boot} (of {}): no leak found",
+            boots.len()
+        ));
+    }
+    // The resource that runs out first.
+    let mine: Vec<&Projection> = projections.iter().filter(|p| p.boot == boot).collect();
+    let first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
+    if let Some(p) = first {
+        let at = p.exhaustion_at.unwrap_or(p.now_at);
+        let mut s = if at <= p.now_at {
+            format!("{} was at its limit at the last sample ({})", resource_name(p.pool), time_text(p.now_at))
+        } else {
+            format!(
+                "{} is projected to run out at {} ({} after the last sample",
+                resource_name(p.pool),
+                time_text(at),
+                hours_text(super::boots::hours_between(p.now_at, at))
+            )
+        };
+        if at > p.now_at {
+            if let Some([lo, hi]) = p.exhaustion_range {
+                s.push_str(&format!("; range {} to {}", time_text(lo), time_text(hi)));
+            }
+            s.push(')');
+        }
+        s.push_str(&format!(" at the sustained {}", rate_text(p.bytes_per_hour)));
+        if let Some(naive) = p.naive_exhaustion_at {
+            s.push_str(&format!(" (a straight-line fit of the total says {})", time_text(naive)));
+        }
+        if let (Some(obs), Some(evidence)) = (p.observed_exhaustion_at, &p.observed_evidence) {
+            let error = super::boots::hours_between(obs, at);
+            s.push_str(&format!(
+                "; observed: {evidence} ({} {} the projection)",
+                hours_text(error.abs()),
+                if error >= 0.0 { "before" } else { "after" }
+            ));
+        }
+        sentences.push(s);
+    } else if let Some(p) = mine.iter().find(|p| p.observed_exhaustion_at.is_some()) {
+        sentences.push(format!(
+            "{} ran out: {}",
+            resource_name(p.pool),
+            p.observed_evidence.clone().unwrap_or_default()
+        ));
+    }
+    if let Some(top) = here.first() {
+        let rows: Vec<Correlation> = correlations.iter().filter(|c| c.boot == boot).cloned().collect();
+        if let Some((process, account)) = attribution(&rows, &top.tag) {
+            let who = match account {
+                Some(a) => format!(
+                    "{} {} handles for {}",
+                    process.process,
+                    process.handle_type,
+                    a.account.as_deref().unwrap_or_default()
+                ),
+                None => format!("{} {} handles", process.process, process.handle_type),
+            };
+            let rate = account.map_or(process.handles_per_hour, |a| a.handles_per_hour);
+            let lag = if process.lag == 0 { String::new() } else { format!(", lag {} samples", process.lag) };
+            sentences.push(format!(
+                "{who} grow in step ({:.0}/h; Spearman {:.2} on increments{lag})",
+                rate, process.coefficient
+            ));
+        }
+    }
+    let mut text = format!("{host}: ");
+    for (i, sentence) in sentences.iter().enumerate() {
+        // Later sentences start with a capital, unless they start with a file name (`lsass.exe`).
+        let first_word = sentence.split(' ').next().unwrap_or_default();
+        let mut chars = sentence.chars();
+        match chars.next() {
+            Some(c) if i > 0 && !first_word.contains('.') => {
+                text.extend(c.to_uppercase());
+                text.push_str(chars.as_str());
+            }
+            _ => text.push_str(sentence),
+        }
+        text.push_str(". ");
+    }
+    Verdict { host: host.to_owned(), boot, leak_found, text: text.trim_end().to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(1_394_724), "1,394,724");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(bytes_text(2.9e9), "2.90 GB");
+        assert_eq!(hours_text(50.0), "2.1 days");
+        assert_eq!(hours_text(3.25), "3.2 h");
+    }
+}
