@@ -95,6 +95,9 @@ pub fn count_rate(per_hour: f64) -> String {
     if !per_hour.is_finite() {
         return "n/a".to_owned();
     }
+    if per_hour == 0.0 {
+        return "0/h".to_owned();
+    }
     let sign = if per_hour > 0.0 { "+" } else { "" };
     let magnitude = per_hour.abs();
     let body = if magnitude >= 100.0 { count(per_hour.round() as i64) } else { significant(per_hour) };
@@ -148,7 +151,10 @@ pub fn percent(share: f64) -> String {
         return "n/a".to_owned();
     }
     let p = share * 100.0;
-    if p.abs() >= 10.0 || p == 0.0 {
+    // 99.6% is not "100%": a pool at its limit and one just below it read differently.
+    if (99.5..100.0).contains(&p) {
+        format!("{p:.1}%")
+    } else if p.abs() >= 10.0 || p == 0.0 {
         format!("{p:.0}%")
     } else {
         format!("{p:.1}%")

@@ -12,13 +12,17 @@ use crate::error::Result;
 /// File name inside the report folder.
 pub const FILE_NAME: &str = "summary.md";
 
-/// Escapes text for a Markdown table cell: CommonMark backslash escapes for the characters that
-/// start markup (`<` would open raw HTML, `[` a link, `|` a new cell), control characters removed.
+/// Escapes text for a Markdown table cell: `<`, `>` and `&` as HTML entities (so no raw tag survives
+/// even in a renderer that passes HTML through), CommonMark backslash escapes for the characters that
+/// start markup (`[` a link, `|` a new cell, `*` emphasis), control characters removed.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in format::clean(text).chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~' => {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -131,7 +135,9 @@ mod tests {
 
     #[test]
     fn markup_in_log_text_is_escaped() {
-        assert_eq!(escape("<script>alert(1)</script>"), "\\<script\\>alert(1)\\</script\\>");
+        assert_eq!(escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(escape("\"><img src=x>"), "\"&gt;&lt;img src=x&gt;");
+        assert_eq!(escape("a & b"), "a &amp; b");
         assert_eq!(escape("a|b"), "a\\|b");
         assert_eq!(escape("[x](http://e)"), "\\[x\\](http://e)");
         assert_eq!(escape("CORP\\svc_scan"), "CORP\\\\svc\\_scan");

@@ -92,7 +92,7 @@ pub fn projection_check(p: &Projection, report: &Report<'_>) -> String {
 /// Binary and description of a tag, as known.
 pub fn tag_words(s: &Suspect) -> String {
     match (&s.driver, &s.description) {
-        (Some(d), Some(text)) if d != text => format!("{}: {}", format::clean(d), format::clean(text)),
+        (Some(d), Some(text)) if !d.contains(text.as_str()) => format!("{}: {}", format::clean(d), format::clean(text)),
         (Some(d), _) => format::clean(d),
         (None, Some(text)) => format::clean(text),
         (None, None) => "unknown tag (search the driver files for it, see the section below)".to_owned(),

@@ -178,27 +178,32 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
             continue;
         }
         let last_boot = boots.last().copied().unwrap_or(0);
-        let levels = ctx
-            .analysis
-            .projections
-            .iter()
-            .find(|p| p.host == host && p.boot == last_boot && p.pool == resource)
-            .map(|p| Level {
-                label: format!(
-                    "{} limit {} ({})",
-                    resource_words(resource),
-                    format::bytes(p.limit_bytes as f64),
-                    format::clean(&p.limit_source)
-                ),
-                y: p.limit_bytes as f64,
-                style: LineStyle::plain(INK, Dash::Solid, 2),
-            })
-            .into_iter()
-            .collect();
-        let title = if resource == Resource::Paged { "Paged pool" } else { "Nonpaged pool" };
+        let data_max = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0, f64::max);
+        let limit = ctx.analysis.projections.iter().find(|p| p.host == host && p.boot == last_boot && p.pool == resource);
+        let mut title = if resource == Resource::Paged { "Paged pool" } else { "Nonpaged pool" }.to_owned();
+        let mut levels = Vec::new();
+        if let Some(p) = limit {
+            let limit = p.limit_bytes as f64;
+            // A limit far above the data would flatten it to the axis: name it instead of drawing it.
+            if limit <= 4.0 * data_max {
+                levels.push(Level {
+                    label: format!(
+                        "{} limit {} ({})",
+                        resource_words(resource),
+                        format::bytes(limit),
+                        format::clean(&p.limit_source)
+                    ),
+                    y: limit,
+                    style: LineStyle::plain(INK, Dash::Solid, 2),
+                });
+            } else {
+                title = format!("{title} (limit {} is far above the data)", format::bytes(limit));
+            }
+        }
+        let axis = if resource == Resource::Paged { "Paged pool" } else { "Nonpaged pool" };
         panels.push(Panel {
-            title: title.to_owned(),
-            y: YAxis { title: title.to_owned(), quantity: Quantity::Bytes },
+            title,
+            y: YAxis { title: axis.to_owned(), quantity: Quantity::Bytes },
             y2: None,
             lines,
             bands: Vec::new(),
@@ -261,6 +266,12 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
     let observed = p.observed_exhaustion_at.map(to_x);
     let exhaustion = p.exhaustion_at.map(to_x);
     let cap = now + (3.0 * (now - start)).max(24.0 * 3600.0);
+    // A chart is worth drawing when the limit comes into view: the projection reaches it within the
+    // chart, the archive shows the exhaustion, or usage is already a visible share of the limit.
+    let reaches = exhaustion.is_some_and(|x| x <= cap);
+    if !(reaches || observed.is_some() || p.now_bytes as f64 >= 0.05 * p.limit_bytes as f64) {
+        return None;
+    }
     let horizon = [Some(now), exhaustion, observed].into_iter().flatten().fold(now, f64::max).min(cap);
     let end = horizon + (horizon - start) * 0.04;
     let limit = p.limit_bytes as f64;

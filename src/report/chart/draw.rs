@@ -194,6 +194,7 @@ fn draw_panel<DB: DrawingBackend>(
     let mut markers: Vec<&super::Marker> = panel.markers.iter().filter(|m| m.x >= x0 && m.x <= x1).collect();
     markers.sort_by(|a, b| a.x.total_cmp(&b.x));
     let mut row_ends: Vec<i32> = Vec::new();
+    let right_edge = cc.backend_coord(&(x1, scale.max)).0;
     for marker in markers {
         let style = marker_style(marker.kind);
         draw_styled(&mut cc, false, vec![(marker.x, scale.min), (marker.x, scale.max)], &style)?;
@@ -201,16 +202,18 @@ fn draw_panel<DB: DrawingBackend>(
         let text = font(13).color(&style.color);
         let (tw, _) = root.estimate_text_size(&marker.label, &text)?;
         let tw = tw as i32 + 6;
-        let row = row_ends.iter().position(|&end| end < px).unwrap_or(row_ends.len());
+        // Labels near the right edge go to the left of their line, so they stay inside the plot.
+        let left = if px + tw > right_edge { px - tw } else { px };
+        let row = row_ends.iter().position(|&end| end < left).unwrap_or(row_ends.len());
         if row == row_ends.len() {
-            row_ends.push(px + tw);
+            row_ends.push(left + tw);
         } else {
-            row_ends[row] = px + tw;
+            row_ends[row] = left + tw;
         }
         if row < 3 {
             let y = py + 4 + 17 * row as i32;
-            root.draw(&Rectangle::new([(px + 2, y - 1), (px + tw, y + 15)], WHITE.mix(0.85).filled()))?;
-            root.draw(&Text::new(marker.label.clone(), (px + 4, y), text))?;
+            root.draw(&Rectangle::new([(left + 2, y - 1), (left + tw, y + 15)], WHITE.mix(0.85).filled()))?;
+            root.draw(&Text::new(marker.label.clone(), (left + 4, y), text))?;
         }
     }
 
