@@ -232,10 +232,12 @@ struct CountedSnapshot {
     counts: BTreeMap<GroupKey, u64>,
 }
 
-/// One row of the latest snapshot's grouped table.
+/// One row of a latest snapshot's grouped table.
 #[derive(Debug, Serialize)]
 struct GroupRow {
     host: String,
+    /// Index of the snapshot in `snapshots`.
+    snapshot: usize,
     #[serde(flatten)]
     key: GroupKey,
     count: u64,
@@ -278,7 +280,7 @@ struct HandlesReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     filter_process: Option<String>,
     snapshots: Vec<CountedSnapshot>,
-    /// The latest counted snapshot of each host, grouped.
+    /// The latest counted snapshot of each host and view (summary, listing), grouped.
     groups: Vec<GroupRow>,
     /// Groups with counts at two or more times.
     series: Vec<Series>,
@@ -350,16 +352,23 @@ fn build(dataset: &crate::model::Dataset, query: &Query<'_>, top: Option<usize>)
         }
     }
     let mut groups = Vec::new();
-    let mut latest: BTreeMap<&str, &CountedSnapshot> = BTreeMap::new();
-    for snap in &snapshots {
-        latest.insert(&snap.host, snap);
+    // Snapshots are in time order per host: the last one of each view wins.
+    let mut latest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (at, snap) in snapshots.iter().enumerate() {
+        if let Some(key) = snap.counts.keys().next() {
+            latest.insert((&snap.host, key.view), at);
+        }
     }
-    for (host, snap) in latest {
+    let mut latest: Vec<usize> = latest.into_values().collect();
+    latest.sort_unstable();
+    for at in latest {
+        let snap = &snapshots[at];
         let mut rows: Vec<GroupRow> = snap
             .counts
             .iter()
             .map(|(key, &count)| GroupRow {
-                host: host.to_owned(),
+                host: snap.host.clone(),
+                snapshot: at,
                 key: key.clone(),
                 count,
                 share: if snap.handles == 0 { 0.0 } else { count as f64 * 100.0 / snap.handles as f64 },
@@ -394,7 +403,8 @@ fn build_series(snapshots: &[CountedSnapshot]) -> Vec<Series> {
     }
     let mut series: Vec<Series> = points
         .into_iter()
-        .filter(|(_, p)| p.len() >= 2)
+        // A series needs two distinct times: counts from several files dated alike are no growth.
+        .filter(|(_, p)| p.iter().any(|q| q.taken_at != p[0].taken_at))
         .map(|((host, key), mut points)| {
             points.sort_by_key(|p| p.taken_at);
             let (first, last) = (points[0].clone(), points[points.len() - 1].clone());
@@ -473,117 +483,149 @@ fn render_text(report: &HandlesReport, markdown: bool) -> String {
     let mut out = String::new();
     let mixed_views = report.groups.iter().any(|g| g.key.view == "summary")
         && report.groups.iter().any(|g| g.key.view == "listing");
-    let heading = |out: &mut String, text: &str| {
-        if markdown {
-            let _ = writeln!(out, "## {}\n", escape_md(text));
-        } else {
-            let _ = writeln!(out, "{}", sanitize(text));
-        }
-    };
     let mut hosts: Vec<&str> = report.snapshots.iter().map(|s| s.host.as_str()).collect();
     hosts.dedup();
     for host in hosts {
-        let Some(snap) = report.snapshots.iter().rev().find(|s| s.host == host) else { continue };
-        let version = snap.tool_version.as_deref().map(|v| format!(", handle v{v}")).unwrap_or_default();
-        let line = snap.source.line.map(|l| format!(":{l}")).unwrap_or_default();
-        heading(
-            &mut out,
-            &format!(
-                "Host {host}: latest snapshot {} UTC ({}), {:?}{version}, {}{line}",
-                fmt_time(snap.taken_at),
-                time_source_label(snap.time_source),
-                snap.mode,
-                snap.source.path,
-            ),
-        );
-        let mut headers: Vec<&str> = key_columns(report.by).to_vec();
-        if mixed_views {
-            headers.insert(0, "view");
+        let mut shown: Vec<usize> = report.groups.iter().filter(|g| g.host == host).map(|g| g.snapshot).collect();
+        shown.dedup();
+        for at in shown {
+            render_groups(&mut out, report, at, markdown);
         }
-        headers.extend(["handles", "share"]);
-        let mut rows = Vec::new();
-        for group in report.groups.iter().filter(|g| g.host == host) {
-            let mut row = key_cells(&group.key, report.by);
-            if mixed_views {
-                row.insert(0, group.key.view.to_owned());
-            }
-            row.push(group.count.to_string());
-            row.push(format!("{:.1}%", group.share));
-            rows.push(row);
-        }
-        let mut total = vec![String::new(); headers.len()];
-        total[0] = "total".to_owned();
-        total[headers.len() - 2] = snap.handles.to_string();
-        rows.push(total);
-        out.push_str(&table(&headers, &rows, markdown));
-        out.push('\n');
-
-        let series: Vec<&Series> = report.series.iter().filter(|s| s.host == host).collect();
-        if series.is_empty() {
-            continue;
-        }
-        let times: Vec<DateTime<Utc>> = {
-            let mut t: Vec<DateTime<Utc>> = series.iter().flat_map(|s| s.points.iter().map(|p| p.taken_at)).collect();
-            t.sort();
-            t.dedup();
-            t
-        };
-        let span = (times[times.len() - 1] - times[0]).num_minutes() as f64 / 60.0;
-        heading(&mut out, &format!("Growth per hour (host {host}, {} times over {span:.2} h)", times.len()));
-        let mut headers: Vec<&str> = vec!["#"];
-        if mixed_views {
-            headers.push("view");
-        }
-        headers.extend(key_columns(report.by));
-        headers.extend(["first", "last", "change", "/h first-last", "/h least squares"]);
-        let rows: Vec<Vec<String>> = series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut row = vec![format!("[{}]", i + 1)];
-                if mixed_views {
-                    row.push(s.key.view.to_owned());
-                }
-                row.extend(key_cells(&s.key, report.by));
-                row.extend([
-                    s.first.to_string(),
-                    s.last.to_string(),
-                    format!("{:+}", s.change),
-                    fmt_rate(s.per_hour_first_last),
-                    fmt_rate(s.per_hour_least_squares),
-                ]);
-                row
-            })
-            .collect();
-        out.push_str(&table(&headers, &rows, markdown));
-        out.push('\n');
-
-        heading(&mut out, &format!("Counts at each time (host {host}, UTC; columns are the series above)"));
-        let labels: Vec<String> = (1..=series.len()).map(|i| format!("[{i}]")).collect();
-        let mut headers: Vec<&str> = vec!["time"];
-        headers.extend(labels.iter().map(String::as_str));
-        let rows: Vec<Vec<String>> = times
-            .iter()
-            .map(|t| {
-                let mut row = vec![fmt_time(Some(*t))];
-                for s in &series {
-                    let at: Vec<u64> = s.points.iter().filter(|p| p.taken_at == *t).map(|p| p.count).collect();
-                    row.push(match at.as_slice() {
-                        [] => "-".to_owned(),
-                        [one] => one.to_string(),
-                        many => many.iter().map(u64::to_string).collect::<Vec<_>>().join("/"),
-                    });
-                }
-                row
-            })
-            .collect();
-        out.push_str(&table(&headers, &rows, markdown));
-        out.push('\n');
+        render_series(&mut out, report, host, mixed_views, markdown);
     }
     if report.snapshots.is_empty() {
         out.push_str(if markdown { "No handles match the filters.\n" } else { "no handles match the filters\n" });
     }
     out
+}
+
+fn heading(out: &mut String, text: &str, markdown: bool) {
+    if markdown {
+        let _ = writeln!(out, "## {}\n", escape_md(text));
+    } else {
+        let _ = writeln!(out, "{}", sanitize(text));
+    }
+}
+
+/// The grouped table of one snapshot.
+fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: bool) {
+    let snap = &report.snapshots[at];
+    let version = snap.tool_version.as_deref().map(|v| format!(", handle v{v}")).unwrap_or_default();
+    let line = snap.source.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let scope = match (snap.mode, snap.process_filter.as_deref()) {
+        (HandleMode::Summary, Some(filter)) => format!(" (-p {filter})"),
+        (HandleMode::Summary, None) => " (all processes)".to_owned(),
+        _ => String::new(),
+    };
+    heading(out, &format!("{}; host {}", describe(report), snap.host), markdown);
+    let path = if markdown { escape_md(&snap.source.path) } else { sanitize(&snap.source.path) };
+    let _ = writeln!(
+        out,
+        "{}latest {}{scope}: {} UTC ({}){version}, {path}{line}\n",
+        if markdown { "" } else { "  " },
+        mode_label(snap.mode),
+        fmt_time(snap.taken_at),
+        time_source_label(snap.time_source),
+    );
+    let mut headers: Vec<&str> = key_columns(report.by).to_vec();
+    headers.extend(["handles", "share"]);
+    let mut rows: Vec<Vec<String>> = report
+        .groups
+        .iter()
+        .filter(|g| g.snapshot == at)
+        .map(|group| {
+            let mut row = key_cells(&group.key, report.by);
+            row.push(group.count.to_string());
+            row.push(format!("{:.1}%", group.share));
+            row
+        })
+        .collect();
+    let mut total = vec![String::new(); headers.len()];
+    total[0] = "total".to_owned();
+    total[headers.len() - 2] = snap.handles.to_string();
+    rows.push(total);
+    out.push_str(&table(&headers, &rows, markdown));
+    out.push('\n');
+}
+
+/// The growth table and the counts at each time of one host's series.
+fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_views: bool, markdown: bool) {
+    let series: Vec<&Series> = report.series.iter().filter(|s| s.host == host).collect();
+    let mut times: Vec<DateTime<Utc>> = series.iter().flat_map(|s| s.points.iter().map(|p| p.taken_at)).collect();
+    times.sort();
+    times.dedup();
+    let (Some(first), Some(last)) = (times.first(), times.last()) else { return };
+    let span = (*last - *first).num_seconds() as f64 / 3600.0;
+    heading(out, &format!("Growth per hour; host {host}, {} snapshot times over {span:.2} h", times.len()), markdown);
+    let mut headers: Vec<&str> = vec!["#"];
+    if mixed_views {
+        headers.push("view");
+    }
+    headers.extend(key_columns(report.by));
+    headers.extend(["first", "last", "change", "/h first-last", "/h least squares"]);
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut row = vec![format!("[{}]", i + 1)];
+            if mixed_views {
+                row.push(s.key.view.to_owned());
+            }
+            row.extend(key_cells(&s.key, report.by));
+            row.extend([
+                s.first.to_string(),
+                s.last.to_string(),
+                format!("{:+}", s.change),
+                fmt_rate(s.per_hour_first_last),
+                fmt_rate(s.per_hour_least_squares),
+            ]);
+            row
+        })
+        .collect();
+    out.push_str(&table(&headers, &rows, markdown));
+    out.push('\n');
+
+    heading(out, &format!("Counts at each time; host {host}, columns are the series above"), markdown);
+    let labels: Vec<String> = (1..=series.len()).map(|i| format!("[{i}]")).collect();
+    let mut headers: Vec<&str> = vec!["time (UTC)"];
+    headers.extend(labels.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = times
+        .iter()
+        .map(|t| {
+            let mut row = vec![fmt_time(Some(*t))];
+            for s in &series {
+                let at: Vec<String> = s.points.iter().filter(|p| p.taken_at == *t).map(|p| p.count.to_string()).collect();
+                // Several snapshots at one time (files dated alike) show all their counts.
+                row.push(if at.is_empty() { "-".to_owned() } else { at.join("/") });
+            }
+            row
+        })
+        .collect();
+    out.push_str(&table(&headers, &rows, markdown));
+    out.push('\n');
+}
+
+/// What the tables count, in words: "Token handles of lsass.exe, by account".
+fn describe(report: &HandlesReport) -> String {
+    let what = report.filter_type.as_deref().map_or_else(|| "Handles".to_owned(), |t| format!("Handles of type {t}"));
+    let of = report.filter_process.as_deref().map(|p| format!(" of {p}")).unwrap_or_default();
+    let by = match report.by {
+        None => "process and type",
+        Some(GroupBy::Type) => "type",
+        Some(GroupBy::Process) => "process",
+        Some(GroupBy::Account) => "account (Token handle names)",
+        Some(GroupBy::Name) => "object name",
+    };
+    format!("{what}{of}, by {by}")
+}
+
+fn mode_label(mode: HandleMode) -> &'static str {
+    match mode {
+        HandleMode::Summary => "-s summary",
+        HandleMode::Dump => "dump",
+        HandleMode::Search => "search",
+        HandleMode::Csv => "-v CSV",
+    }
 }
 
 fn time_source_label(source: TimeSource) -> &'static str {
@@ -617,7 +659,7 @@ fn escape_md(text: &str) -> String {
 
 /// Whether a column holds numbers (right-aligned).
 fn numeric_column(header: &str) -> bool {
-    !matches!(header, "process" | "type" | "account" | "name" | "view" | "time" | "#")
+    !matches!(header, "process" | "type" | "account" | "name" | "view" | "time (UTC)" | "#")
 }
 
 /// An aligned text table, or a Markdown table.
