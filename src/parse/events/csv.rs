@@ -98,6 +98,27 @@ fn delimiter_of(header: &str) -> u8 {
     }
 }
 
+/// Counts lines up to increasing byte offsets.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The 1-based line of byte `offset` (offsets only grow while a file is read).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len()).max(self.offset);
+        // The csv crate places a record after the `\r` of a CRLF, before its `\n`.
+        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        self.line += self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.offset = offset;
+        self.line
+    }
+}
+
 /// One row as read, before its time is settled.
 struct Row {
     line: u64,
@@ -136,13 +157,15 @@ pub fn parse_delimited(
     let mut columns: Option<Vec<Column>> = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Lines are counted from byte offsets (multi-line quoted messages span several).
+    let mut lines = LineCounter { bytes: body.as_bytes(), offset: 0, line: 1 + skipped_lines };
     loop {
-        let line_before = reader.position().line() + skipped_lines;
+        let line_before = lines.line_at(reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line_before, |p| p.line() + skipped_lines);
+                let line = e.position().map_or(line_before, |p| lines.line_at(p.byte()));
                 diags.push(Diagnostic::at_line(path, line, Severity::Error, format!("row skipped: {e}")));
                 // A UTF-8 error is per record; anything else (IO) ends the file.
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
@@ -151,7 +174,7 @@ pub fn parse_delimited(
                 break;
             }
         }
-        let line = record.position().map_or(line_before, |p| p.line() + skipped_lines);
+        let line = record.position().map_or(line_before, |p| lines.line_at(p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }

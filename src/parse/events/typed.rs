@@ -123,6 +123,12 @@ fn text(data: &BTreeMap<String, String>, key: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_owned())
 }
 
+/// A data value as written (pool tags keep their trailing spaces, `Ntf `); `None` when absent or blank.
+fn raw(data: &BTreeMap<String, String>, key: &str) -> Option<String> {
+    let v = data.get(key)?.trim_matches('\0');
+    (!v.trim().is_empty()).then(|| v.to_owned())
+}
+
 /// The first of `keys` that holds a number: decimal as the manifests' UInt types render, or `0x` hex.
 fn number(data: &BTreeMap<String, String>, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
@@ -148,17 +154,17 @@ pub fn resource_exhaustion(data: &BTreeMap<String, String>) -> ResourceExhaustio
     let tags = |pool: &str| -> Vec<TagUsage> {
         (1..=3)
             .filter_map(|i| {
-                let name = text(data, &format!("{pool}PoolInfo/Tag_{i}/Name"))
-                    .or_else(|| text(data, &format!("{pool}PoolTag_{i}")))?;
+                let tag = raw(data, &format!("{pool}PoolInfo/Tag_{i}/Name"))
+                    .or_else(|| raw(data, &format!("{pool}PoolTag_{i}")))?;
                 let bytes = number(data, &[&format!("{pool}PoolInfo/Tag_{i}/PoolUsed"), &format!("{pool}PoolUsed_{i}")])?;
-                Some(TagUsage { tag: name.trim_matches('\0').to_owned(), bytes })
+                Some(TagUsage { tag, bytes })
             })
             .collect()
     };
     let processes = (1..=6)
         .filter_map(|i| {
             let key = |field: &str| format!("ProcessInfo/Process_{i}/{field}");
-            let name = text(data, &key("Name"))?;
+            let name = raw(data, &key("Name"))?;
             let commit_charge = number(data, &[&key("CommitCharge")])?;
             // Unused slots are still written, with an empty name and zero commit (§1.1).
             if commit_charge == 0 {

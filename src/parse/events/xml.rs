@@ -129,9 +129,10 @@ fn event_body(reader: &mut Reader<&[u8]>, start_is_empty: bool) -> Result<EventF
     // and whether it has element children (only leaves become data).
     let mut path = String::new();
     let mut open: Vec<(usize, bool)> = Vec::new();
-    let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| ReadError::Xml {
-        offset: reader.error_position(),
-        message: e.to_string(),
+    let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| match e {
+        // Every `Unclosed*` syntax error means the input ended inside markup.
+        quick_xml::Error::Syntax(s) if s != quick_xml::errors::SyntaxError::InvalidBangMarkup => ReadError::Truncated,
+        e => ReadError::Xml { offset: reader.error_position(), message: e.to_string() },
     };
     loop {
         let ev = reader.read_event().map_err(|e| xml_err(reader, e))?;
@@ -589,7 +590,7 @@ mod tests {
 
     #[test]
     fn broken_event_is_skipped_and_reading_resumes() {
-        let broken = WEVTUTIL_LINE.replace("<Channel>", "<Chan<nel>");
+        let broken = WEVTUTIL_LINE.replace("<Channel>", "<!Channel>");
         let text = format!("{WEVTUTIL_LINE}\n{broken}\n{WEVTUTIL_LINE}\n");
         let (events, diags) = read(&text);
         assert_eq!(events.len(), 2, "{diags:?}");
