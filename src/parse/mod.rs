@@ -48,6 +48,9 @@ impl Format {
 
     /// Guesses the format of decoded text.
     pub fn detect_text(text: &str) -> Option<Format> {
+        if let Some(format) = Self::detect_event_export_header(text) {
+            return Some(format);
+        }
         let has = |needle: &str| text.contains(needle);
         if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
             return Some(Format::EventXml);
@@ -90,6 +93,31 @@ impl Format {
             return Some(Format::Pooltag);
         }
         None
+    }
+}
+
+impl Format {
+    /// Event exports recognised by their first line (events reference §2.4-2.6), before any sniffing of
+    /// content that an event message could trigger (a message may quote ` pid: ` or ` Tag  Type`):
+    /// Event Viewer's CSV or tab-delimited header, and Get-WinEvent's `#TYPE` line or quoted header.
+    fn detect_event_export_header(text: &str) -> Option<Format> {
+        let mut lines = text.trim_start_matches('\u{feff}').lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut first = lines.next()?;
+        if first.starts_with("#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord") {
+            first = lines.next().unwrap_or("");
+        }
+        let unquoted = first.replace('"', "");
+        let named = |name: &str| unquoted.split([',', ';', '\t']).any(|f| f.trim() == name);
+        let event_viewer = named("Date and Time") && named("Source") && named("Event ID");
+        let get_winevent = named("Id") && named("ProviderName") && named("TimeCreated");
+        if !(event_viewer || get_winevent) {
+            return None;
+        }
+        if first.matches('\t').count() >= 3 {
+            Some(Format::EventText)
+        } else {
+            Some(Format::EventCsv)
+        }
     }
 }
 
