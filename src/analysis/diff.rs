@@ -251,7 +251,7 @@ pub struct SnapshotDiff {
     /// What rows are ranked by.
     pub sort: DiffSort,
     /// The pool filter (`None`: both pools).
-    pub pool: Option<PoolType>,
+    pub pool_filter: Option<PoolType>,
     /// Rows after the pool filter, before `top` was applied.
     pub rows_total: usize,
     /// Rows, ranked by the absolute change of the sort column (ties by tag, then pool), limited to `top`.
@@ -559,7 +559,7 @@ pub fn diff(before: &PoolSnapshot, after: &PoolSnapshot, options: &DiffOptions) 
 
     let mut rows: Vec<DiffRow> = all_rows.into_iter().filter(|r| options.include_unchanged || !r.unchanged()).collect();
     // Keys are unique and already sorted by (tag, pool), and sort_by is stable: ties keep that order.
-    rows.sort_by(|x, y| y.sort_key(options.sort).cmp(&x.sort_key(options.sort)));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.sort_key(options.sort)));
     let rows_total = rows.len();
     if let Some(n) = options.top {
         rows.truncate(n);
@@ -571,7 +571,7 @@ pub fn diff(before: &PoolSnapshot, after: &PoolSnapshot, options: &DiffOptions) 
         after: SnapshotInfo::of(after),
         hours: hours.map(round3),
         sort: options.sort,
-        pool: options.pool,
+        pool_filter: options.pool,
         rows_total,
         rows,
         totals,
@@ -590,7 +590,16 @@ mod tests {
 
     fn row(tag: &str, pool: PoolType, allocs: u64, frees: u64, bytes: u64) -> PoolRow {
         let diff = allocs.wrapping_sub(frees) % (1 << 32);
-        PoolRow { tag: tag.into(), pool, allocs, frees, diff, bytes, per_alloc: bytes.checked_div(diff).unwrap_or(0), driver: None }
+        PoolRow {
+            tag: tag.into(),
+            pool,
+            allocs,
+            frees,
+            diff,
+            bytes,
+            per_alloc: bytes.checked_div(diff).unwrap_or(0),
+            driver: None,
+        }
     }
 
     fn snap(hour: Option<u32>, rows: Vec<PoolRow>) -> PoolSnapshot {
@@ -616,16 +625,16 @@ mod tests {
         let b = snap(Some(14), vec![row("Toke", Paged, 5000, 900, 4100 * 1664), row("File", Nonpaged, 60, 50, 4000)]);
         let d = diff(&a, &b, &DiffOptions::default());
         assert_eq!(d.hours, Some(4.0));
-        let t = find(&d, "Toke", Paged);
-        assert_eq!((t.delta_allocs, t.delta_frees, t.delta_diff), (4000, 0, 4000));
-        assert_eq!(t.delta_bytes, 4000 * 1664);
-        assert_eq!(t.bytes_per_hour, Some(1000.0 * 1664.0));
-        assert_eq!(t.diff_per_hour, Some(1000.0));
-        assert_eq!(t.per_alloc, Some(1664.0));
-        assert_eq!((t.per_alloc_before, t.per_alloc_after), (Some(1664), Some(1664)));
-        let f = find(&d, "File", Nonpaged);
-        assert_eq!((f.delta_allocs, f.delta_frees, f.delta_bytes), (10, 10, 0));
-        assert_eq!(f.per_alloc, None, "no byte change: no size of the change");
+        let toke = find(&d, "Toke", Paged);
+        assert_eq!((toke.delta_allocs, toke.delta_frees, toke.delta_diff), (4000, 0, 4000));
+        assert_eq!(toke.delta_bytes, 4000 * 1664);
+        assert_eq!(toke.bytes_per_hour, Some(1000.0 * 1664.0));
+        assert_eq!(toke.diff_per_hour, Some(1000.0));
+        assert_eq!(toke.per_alloc, Some(1664.0));
+        assert_eq!((toke.per_alloc_before, toke.per_alloc_after), (Some(1664), Some(1664)));
+        let file = find(&d, "File", Nonpaged);
+        assert_eq!((file.delta_allocs, file.delta_frees, file.delta_bytes), (10, 10, 0));
+        assert_eq!(file.per_alloc, None, "no byte change: no size of the change");
     }
 
     #[test]
@@ -667,7 +676,10 @@ mod tests {
     #[test]
     fn totals_per_pool_and_overall_cover_all_rows_not_only_top() {
         let a = snap(Some(0), vec![row("Aaaa", Paged, 1, 0, 100), row("Bbbb", Nonpaged, 1, 0, 100)]);
-        let b = snap(Some(2), vec![row("Aaaa", Paged, 2, 0, 300), row("Bbbb", Nonpaged, 3, 0, 1100), row("Cccc", Paged, 1, 0, 50)]);
+        let b = snap(
+            Some(2),
+            vec![row("Aaaa", Paged, 2, 0, 300), row("Bbbb", Nonpaged, 3, 0, 1100), row("Cccc", Paged, 1, 0, 50)],
+        );
         let d = diff(&a, &b, &DiffOptions { top: Some(1), ..DiffOptions::default() });
         assert_eq!(d.rows.len(), 1);
         assert_eq!(d.rows_total, 3);
@@ -677,23 +689,32 @@ mod tests {
         let all = d.total(TotalScope::All).unwrap();
         assert_eq!((all.delta_bytes, all.delta_diff), (1250, 4));
         assert_eq!(all.bytes_per_hour, Some(625.0));
-        assert_eq!(d.totals.iter().map(|t| t.pool).collect::<Vec<_>>(), [TotalScope::Paged, TotalScope::Nonpaged, TotalScope::All]);
+        assert_eq!(
+            d.totals.iter().map(|t| t.pool).collect::<Vec<_>>(),
+            [TotalScope::Paged, TotalScope::Nonpaged, TotalScope::All]
+        );
     }
 
     #[test]
     fn sort_by_absolute_change_with_ties_broken_by_tag_then_pool() {
-        let a = snap(None, vec![
-            row("Bbbb", Paged, 10, 0, 1000),
-            row("Aaaa", Nonpaged, 10, 0, 1000),
-            row("Aaaa", Paged, 10, 0, 1000),
-            row("Cccc", Paged, 10, 0, 1000),
-        ]);
-        let b = snap(None, vec![
-            row("Bbbb", Paged, 11, 0, 500),
-            row("Aaaa", Nonpaged, 12, 0, 1500),
-            row("Aaaa", Paged, 13, 0, 1500),
-            row("Cccc", Paged, 100, 0, 1001),
-        ]);
+        let a = snap(
+            None,
+            vec![
+                row("Bbbb", Paged, 10, 0, 1000),
+                row("Aaaa", Nonpaged, 10, 0, 1000),
+                row("Aaaa", Paged, 10, 0, 1000),
+                row("Cccc", Paged, 10, 0, 1000),
+            ],
+        );
+        let b = snap(
+            None,
+            vec![
+                row("Bbbb", Paged, 11, 0, 500),
+                row("Aaaa", Nonpaged, 12, 0, 1500),
+                row("Aaaa", Paged, 13, 0, 1500),
+                row("Cccc", Paged, 100, 0, 1001),
+            ],
+        );
         let order = |sort| {
             diff(&a, &b, &DiffOptions { sort, ..DiffOptions::default() })
                 .rows
@@ -734,8 +755,14 @@ mod tests {
 
     #[test]
     fn decrease_that_diff_contradicts_is_not_a_wrap() {
-        let a = snap(None, vec![row("Rset", Paged, 5000, 1000, 4000), row("Aaaa", Paged, 5, 0, 40), row("Bbbb", Paged, 5, 0, 40)]);
-        let b = snap(None, vec![row("Rset", Paged, 100, 50, 50), row("Aaaa", Paged, 6, 0, 48), row("Bbbb", Paged, 6, 0, 48)]);
+        let a = snap(
+            None,
+            vec![row("Rset", Paged, 5000, 1000, 4000), row("Aaaa", Paged, 5, 0, 40), row("Bbbb", Paged, 5, 0, 40)],
+        );
+        let b = snap(
+            None,
+            vec![row("Rset", Paged, 100, 50, 50), row("Aaaa", Paged, 6, 0, 48), row("Bbbb", Paged, 6, 0, 48)],
+        );
         let d = diff(&a, &b, &DiffOptions::default());
         let r = find(&d, "Rset", Paged);
         assert_eq!((r.delta_allocs, r.delta_frees), (-4900, -950));
@@ -792,21 +819,36 @@ mod tests {
         let b = snap(Some(1), vec![row("Toke", Paged, 2, 0, 200)]);
         let mut d = diff(&a, &b, &DiffOptions::default());
         d.describe_rows(|t| (t == "Toke").then(|| "Token objects".to_owned()));
-        let v = serde_json::to_value(&d).unwrap();
+        let json = serde_json::to_value(&d).unwrap();
         for key in ["schema_version", "before", "after", "hours", "rows", "totals", "appeared", "disappeared"] {
-            assert!(v.get(key).is_some(), "{key}");
+            assert!(json.get(key).is_some(), "{key}");
         }
-        let r = &v["rows"][0];
+        let first = &json["rows"][0];
         for key in [
-            "tag", "pool", "status", "bytes_before", "bytes_after", "delta_bytes", "delta_diff", "delta_allocs",
-            "delta_frees", "bytes_per_hour", "diff_before", "diff_after", "allocs_before", "allocs_after",
-            "frees_before", "frees_after", "per_alloc", "description",
+            "tag",
+            "pool",
+            "status",
+            "bytes_before",
+            "bytes_after",
+            "delta_bytes",
+            "delta_diff",
+            "delta_allocs",
+            "delta_frees",
+            "bytes_per_hour",
+            "diff_before",
+            "diff_after",
+            "allocs_before",
+            "allocs_after",
+            "frees_before",
+            "frees_after",
+            "per_alloc",
+            "description",
         ] {
-            assert!(r.get(key).is_some(), "{key} missing in {r}");
+            assert!(first.get(key).is_some(), "{key} missing in {first}");
         }
-        assert_eq!(r["status"], "present");
-        assert_eq!(r["pool"], "paged");
-        assert_eq!(v["before"]["time_source"], "timestamp_line");
+        assert_eq!(first["status"], "present");
+        assert_eq!(first["pool"], "paged");
+        assert_eq!(json["before"]["time_source"], "timestamp_line");
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! (ANALYSIS.md §5). Its `object_type` column is the one editable tag-to-object-type map, read through
 //! [`object_type_for_tag`] and [`tag_for_object_type`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -65,7 +65,12 @@ const fn note(tag: &'static str, binary: &'static str, description: &'static str
     BuiltinTag { tag, binary, description, object_type: None }
 }
 
-const fn object(tag: &'static str, binary: &'static str, object_type: &'static str, description: &'static str) -> BuiltinTag {
+const fn object(
+    tag: &'static str,
+    binary: &'static str,
+    object_type: &'static str,
+    description: &'static str,
+) -> BuiltinTag {
     BuiltinTag { tag, binary, description, object_type: Some(object_type) }
 }
 
@@ -97,18 +102,18 @@ pub const BUILTIN_TAGS: &[BuiltinTag] = &[
         "Event objects (one per CreateEvent); a leak of event handles shows up here and in the Event \
          handle count of the process that holds them.",
     ),
+    note(
+        "FMfn",
+        "fltmgr.sys",
+        "Filter Manager file name cache entries (name cache nodes); large and growing when a file-system \
+         filter (antivirus, backup, DLP) queries names of many files.",
+    ),
     object(
         "File",
         "nt!io",
         "File",
         "File objects: one per open of a file, directory, device, pipe or socket; grows with File handles \
          nobody closes.",
-    ),
-    note(
-        "FMfn",
-        "fltmgr.sys",
-        "Filter Manager file name cache entries (name cache nodes); large and growing when a file-system \
-         filter (antivirus, backup, DLP) queries names of many files.",
     ),
     note(
         "Irp ",
@@ -127,23 +132,14 @@ pub const BUILTIN_TAGS: &[BuiltinTag] = &[
         "Key",
         "Registry key objects: one per open registry key; grows with Key handles left open.",
     ),
-    note(
-        "MmSa",
-        "nt!mm",
-        "Memory manager subsection AVL tree nodes, used to find the subsections of mapped files.",
-    ),
+    note("MmSa", "nt!mm", "Memory manager subsection AVL tree nodes, used to find the subsections of mapped files."),
     note(
         "MmSt",
         "nt!mm",
         "Memory manager prototype page tables for mapped files and sections; grows with the amount of file \
          data mapped or cached, and shrinks under memory pressure.",
     ),
-    object(
-        "Muta",
-        "nt!ex",
-        "Mutant",
-        "Mutant (mutex) objects; grows with Mutant handles left open.",
-    ),
+    object("Muta", "nt!ex", "Mutant", "Mutant (mutex) objects; grows with Mutant handles left open."),
     note(
         "NtFs",
         "ntfs.sys",
@@ -156,11 +152,7 @@ pub const BUILTIN_TAGS: &[BuiltinTag] = &[
         "NTFS file control blocks (FCB_DATA), one per file NTFS has open or cached; grows with open files and \
          with the file-system cache's working set.",
     ),
-    note(
-        "ObDi",
-        "nt!ob",
-        "Object manager directories (the \\BaseNamedObjects-style folders named objects live in).",
-    ),
+    note("ObDi", "nt!ob", "Object manager directories (the \\BaseNamedObjects-style folders named objects live in)."),
     note(
         "ObNm",
         "nt!ob",
@@ -186,23 +178,14 @@ pub const BUILTIN_TAGS: &[BuiltinTag] = &[
         "Security attributes attached to tokens (claims, capabilities); grows together with Toke when tokens \
          leak.",
     ),
-    note(
-        "SeTl",
-        "nt!se",
-        "Token locks: one per token object, so it grows in step with Toke when tokens leak.",
-    ),
+    note("SeTl", "nt!se", "Token locks: one per token object, so it grows in step with Toke when tokens leak."),
     object(
         "Sect",
         "nt!mm",
         "Section",
         "Section objects (file mappings and shared memory); grows with Section handles left open.",
     ),
-    object(
-        "Sema",
-        "nt!ex",
-        "Semaphore",
-        "Semaphore objects; grows with Semaphore handles left open.",
-    ),
+    object("Sema", "nt!ex", "Semaphore", "Semaphore objects; grows with Semaphore handles left open."),
     object(
         "Thre",
         "nt!ps",
@@ -363,7 +346,11 @@ impl PooltagFile {
             out.extend(indices.iter().map(|&i| (MatchKind::Exact, &self.entries[i])));
         }
         out.extend(
-            self.wildcards.iter().map(|&i| &self.entries[i]).filter(|e| e.matches(&tag)).map(|e| (MatchKind::Wildcard, e)),
+            self.wildcards
+                .iter()
+                .map(|&i| &self.entries[i])
+                .filter(|e| e.matches(&tag))
+                .map(|e| (MatchKind::Wildcard, e)),
         );
         out
     }
@@ -560,12 +547,17 @@ pub struct TagInfo {
 }
 
 impl TagInfo {
-    /// `description (binary)`, or the description alone; for one-line table cells.
+    /// `description (binary)`, or the description alone; for one-line table cells. A built-in note is
+    /// cut to its first clause (`Token objects`): the notes are written as `what: why it grows`.
     pub fn summary(&self) -> String {
-        match (&self.binary, self.description.is_empty()) {
-            (Some(b), false) => format!("{} ({b})", self.description),
+        let description = match self.source {
+            TagSource::BuiltIn => self.description.split([':', ';']).next().unwrap_or_default().trim(),
+            TagSource::Pooltag => self.description.as_str(),
+        };
+        match (&self.binary, description.is_empty()) {
+            (Some(b), false) => format!("{description} ({b})"),
             (Some(b), true) => b.clone(),
-            (None, _) => self.description.clone(),
+            (None, _) => description.to_owned(),
         }
     }
 }
@@ -637,18 +629,18 @@ impl TagDescriptions {
     /// has no description. Sorted and deduplicated.
     pub fn case_suggestions(&self, tag: &str) -> Vec<String> {
         let padded = pad_tag(tag);
-        let mut out: BTreeMap<String, ()> = BTreeMap::new();
+        let mut out: BTreeSet<String> = BTreeSet::new();
         for b in BUILTIN_TAGS {
             if b.tag != padded && b.tag.to_lowercase() == padded.to_lowercase() {
-                out.insert(b.tag.to_owned(), ());
+                out.insert(b.tag.to_owned());
             }
         }
         if let Some(file) = &self.pooltag {
             for e in file.case_insensitive_matches(tag) {
-                out.insert(e.pattern.clone(), ());
+                out.insert(e.pattern.clone());
             }
         }
-        out.into_keys().collect()
+        out.into_iter().collect()
     }
 }
 
@@ -773,7 +765,8 @@ mod tests {
 
     #[test]
     fn stray_line_is_a_warning_with_its_line() {
-        let (file, diags) = parsed("FtV  - <unknown>    - Fault tolerance driver\n       <unknown>\nG??? - <unknown> - Gdi\n");
+        let (file, diags) =
+            parsed("FtV  - <unknown>    - Fault tolerance driver\n       <unknown>\nG??? - <unknown> - Gdi\n");
         assert_eq!(file.entries.len(), 2);
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, Some(2));
@@ -832,7 +825,8 @@ mod tests {
 
     #[test]
     fn lookup_is_case_sensitive_with_suggestions() {
-        let (file, _) = parsed("Call - nt!ex - kernel callback object signature\ncall - <unknown> - debugging call tables\n");
+        let (file, _) =
+            parsed("Call - nt!ex - kernel callback object signature\ncall - <unknown> - debugging call tables\n");
         assert_eq!(file.lookup("Call")[0].1.description, "kernel callback object signature");
         assert_eq!(file.lookup("call")[0].1.description, "debugging call tables");
         assert!(file.lookup("CALL").is_empty());
@@ -906,7 +900,10 @@ mod tests {
         let mmxx = d.describe("MmXx").unwrap();
         assert_eq!((mmxx.source, mmxx.match_kind), (TagSource::Pooltag, MatchKind::Wildcard));
         assert!(d.describe("Zzzz").is_none());
-        assert_eq!(TagDescriptions::builtin().describe("Toke").unwrap().source, TagSource::BuiltIn);
+        let builtin = TagDescriptions::builtin().describe("Toke").unwrap();
+        assert_eq!(builtin.source, TagSource::BuiltIn);
+        assert_eq!(builtin.summary(), "Token objects (nt!se)", "built-in notes are cut to their first clause");
+        assert_eq!(toke.summary(), "Token objects (nt!se)");
     }
 
     #[test]
@@ -916,7 +913,11 @@ mod tests {
         let sources: Vec<(TagSource, MatchKind)> = all.iter().map(|i| (i.source, i.match_kind)).collect();
         assert_eq!(
             sources,
-            [(TagSource::BuiltIn, MatchKind::Exact), (TagSource::Pooltag, MatchKind::Exact), (TagSource::Pooltag, MatchKind::Wildcard)]
+            [
+                (TagSource::BuiltIn, MatchKind::Exact),
+                (TagSource::Pooltag, MatchKind::Exact),
+                (TagSource::Pooltag, MatchKind::Wildcard)
+            ]
         );
         assert_eq!(all[1].line, Some(1));
         assert_eq!(all[1].path.as_deref(), Some("pooltag.txt"));

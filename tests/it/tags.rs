@@ -61,8 +61,16 @@ fn stray_line_is_reported_once_on_stderr_and_listed_with_verbose() {
 #[test]
 fn utf16_copy_gives_the_same_answers() {
     let ansi = stdout_of(&["tags", "Toke", "Dh 1", "PX1", "--pooltag", QUIRKS, "--format", "json"]);
-    let utf16 =
-        stdout_of(&["tags", "Toke", "Dh 1", "PX1", "--pooltag", "fixtures/pooltag/quirks_utf16le_bom.txt", "--format", "json"]);
+    let utf16 = stdout_of(&[
+        "tags",
+        "Toke",
+        "Dh 1",
+        "PX1",
+        "--pooltag",
+        "fixtures/pooltag/quirks_utf16le_bom.txt",
+        "--format",
+        "json",
+    ]);
     assert_eq!(ansi.replace("quirks.txt", "X"), utf16.replace("quirks_utf16le_bom.txt", "X"));
 }
 
@@ -115,7 +123,8 @@ fn file_without_entries_exits_2() {
 
 #[test]
 fn missing_pooltag_file_exits_2_and_names_it() {
-    let out = poolscope().args(["tags", "Toke", "--pooltag", "no/such/pooltag.txt"]).assert().code(2).get_output().clone();
+    let out =
+        poolscope().args(["tags", "Toke", "--pooltag", "no/such/pooltag.txt"]).assert().code(2).get_output().clone();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no/such/pooltag.txt"), "{stderr}");
 }

@@ -21,23 +21,27 @@ const DEFAULT_TEXT_ROWS: usize = 40;
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 Selecting snapshots:
-  FILE          a snapshot file; when it holds several snapshots (a collection loop appending to one file),
-                A means its first snapshot and B its last
-  FILE@N        the Nth snapshot of FILE, counted from 1 (@1 is the first); negative counts from the end
-                (@-1 is the last, @-2 the one before)
-  FILE@TIME     the snapshot taken nearest to TIME (RFC 3339, or \"YYYY-MM-DD HH:MM[:SS]\" in --tz); ties go to
-                the earlier snapshot, and snapshots without a time are not candidates
-  Paths may contain '@': only the text after the last '@' is a selector, and only when it reads as a number
-  or a time; an existing file whose name contains '@' is always taken as it is.
-  With B left out, B is A's file: `poolscope diff series.log` compares its first and last snapshots.
+  FILE       a snapshot file. When it holds several snapshots (a collection loop
+             appending to one file), A is its first snapshot and B its last.
+  FILE@N     the Nth snapshot of FILE, counted from 1 (@1 is the first).
+             Negative counts from the end: @-1 is the last, @-2 the one before.
+  FILE@TIME  the snapshot taken nearest to TIME (RFC 3339, or
+             \"YYYY-MM-DD HH:MM[:SS]\" in --tz). Ties go to the earlier snapshot;
+             snapshots without a time are not candidates.
+  Paths may contain '@': only the text after the last '@' is a selector, and
+  only when it reads as a number or a time. An existing file whose name
+  contains '@' is always taken as it is.
+  Without B, B is A's file: `poolscope diff series.log` compares its first and
+  last snapshots.
 
-Rows are (tag, pool type) pairs ranked by the absolute change of --sort. Allocs and Frees are 32-bit kernel
-counters: a counter that went down within one boot is read as a wrap and 2^32 is added (the row says so).")]
+Rows are (tag, pool type) pairs ranked by the absolute change of --sort.
+Allocs and Frees are 32-bit kernel counters: a counter that went down within
+one boot is read as a wrap and 2^32 is added (the row says so).")]
 pub struct DiffArgs {
-    /// The earlier snapshot: FILE, FILE@N or FILE@TIME.
+    /// The earlier snapshot: FILE, FILE@N (N from 1; @-1 is the last) or FILE@TIME.
     #[arg(value_name = "A")]
     pub before: String,
-    /// The later snapshot: FILE, FILE@N or FILE@TIME (default: A's file, last snapshot).
+    /// The later snapshot: FILE, FILE@N or FILE@TIME (default: the last snapshot of A's file).
     #[arg(value_name = "B")]
     pub after: Option<String>,
     /// Rank rows by the absolute change of this column.
@@ -163,6 +167,9 @@ pub fn select(
 ) -> Result<(usize, Option<String>)> {
     let count = snapshots.len();
     let name = path.display();
+    if count == 0 {
+        anyhow::bail!("{name}: no poolmon snapshot found");
+    }
     match selector {
         Selector::Default => Ok((if side == Side::Before { 0 } else { count - 1 }, None)),
         Selector::Index(0) => anyhow::bail!(
@@ -416,7 +423,8 @@ fn describe_side(info: &SnapshotInfo) -> String {
     }
     match info.taken_at {
         Some(t) => {
-            let _ = write!(s, ", taken {} ({})", t.format("%Y-%m-%d %H:%M:%S UTC"), time_source_words(info.time_source));
+            let _ =
+                write!(s, ", taken {} ({})", t.format("%Y-%m-%d %H:%M:%S UTC"), time_source_words(info.time_source));
         }
         None => s.push_str(", time unknown"),
     }
@@ -444,7 +452,8 @@ fn status_word(status: RowStatus) -> &'static str {
 }
 
 fn per_alloc_cell(row: &DiffRow) -> String {
-    row.per_alloc.map_or_else(|| "-".to_owned(), |p| fmt_bytes(p))
+    // Bytes per allocation are small and exact (`1,664 B`, the size of one leaked object): no binary units.
+    row.per_alloc.map_or_else(|| "-".to_owned(), |p| format!("{} B", fmt_count(p.round().abs() as u64)))
 }
 
 fn truncate_chars(text: &str, max: usize) -> String {
@@ -492,6 +501,9 @@ fn table(header: &[&str], rows: &[Vec<String>], left: &[usize]) -> String {
 }
 
 fn list_tags(items: &[snapdiff::TagPool]) -> String {
+    if items.is_empty() {
+        return "none".to_owned();
+    }
     items.iter().map(|t| format!("{} ({})", sanitize(&t.tag), t.pool)).collect::<Vec<_>>().join(", ")
 }
 
@@ -508,7 +520,8 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
     }
     out.push('\n');
 
-    let header = ["Totals", "Bytes A", "Bytes B", "Change", "Per hour", "Diff A", "Diff B", "Change", "Tags A", "Tags B"];
+    let header =
+        ["Totals", "Bytes A", "Bytes B", "Change", "Per hour", "Diff A", "Diff B", "Change", "Tags A", "Tags B"];
     let rows: Vec<Vec<String>> = d
         .totals
         .iter()
@@ -534,7 +547,7 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
         out,
         "Tags by {}{}: {} of {} changed rows",
         sort_words(d.sort),
-        d.pool.map(|p| format!(", {p} pool only")).unwrap_or_default(),
+        d.pool_filter.map(|p| format!(", {p} pool only")).unwrap_or_default(),
         d.rows.len(),
         d.rows_total
     );
@@ -542,8 +555,20 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
         out.push_str("  (no tag changed)\n");
     } else {
         let header = [
-            "Tag", "Pool", "", "Bytes A", "Bytes B", "Change", "Per hour", "Diff A", "Diff B", "Change", "Allocs",
-            "Frees", "Per alloc", "What",
+            "Tag",
+            "Pool",
+            "",
+            "Bytes A",
+            "Bytes B",
+            "Change",
+            "Per hour",
+            "Diff A",
+            "Diff B",
+            "Change",
+            "Allocs",
+            "Frees",
+            "Per alloc",
+            "What",
         ];
         let rows: Vec<Vec<String>> = d
             .rows
@@ -679,7 +704,8 @@ pub fn render_markdown(d: &SnapshotDiff, top_defaulted: bool) -> String {
             items.iter().map(|t| format!("`{}` ({})", md(&t.tag), t.pool)).collect::<Vec<_>>().join(", ")
         }
     };
-    let _ = writeln!(out, "\nAppeared in B: {}.\n\nDisappeared from A: {}.", tags_md(&d.appeared), tags_md(&d.disappeared));
+    let _ =
+        writeln!(out, "\nAppeared in B: {}.\n\nDisappeared from A: {}.", tags_md(&d.appeared), tags_md(&d.disappeared));
     if !d.notes.is_empty() {
         out.push_str("\n### Notes\n\n");
         for n in &d.notes {
@@ -866,7 +892,9 @@ mod tests {
         let text = render_text(&d, true);
         assert!(text.starts_with("A: s.log (line 1), taken 2020-05-22 10:00:00 UTC (from a timestamp line)"), "{text}");
         assert!(text.contains("Interval: 2.00 hours"), "{text}");
-        assert!(text.contains("+162.5 KiB"), "{text}");
+        assert!(text.contains("+162 KiB"), "{text}");
+        assert!(text.contains("1,664 B"), "{text}");
+        assert!(text.contains("Appeared in B (0): none"), "{text}");
         assert!(text.contains("+81.2 KiB/h"), "{text}");
         assert!(text.contains("Token objects (nt!se)"), "{text}");
         let csv = String::from_utf8(render_csv(&d).unwrap()).unwrap();

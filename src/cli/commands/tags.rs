@@ -18,15 +18,17 @@ pub const TAGS_SCHEMA_VERSION: u32 = 1;
 /// Arguments of `poolscope tags`.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
-Pool tags are 4 characters and case-sensitive. Shorter tags end in spaces, so `Key` is looked up as `Key `
-(quote a tag with a space: 'Dh 1').
+Pool tags are 4 characters and case-sensitive. Shorter tags end in spaces, so
+`Key` is looked up as `Key ` (quote a tag with a space: 'Dh 1').
 
-Descriptions come from poolscope's built-in notes on kernel-object tags (Toke, Proc, File, Key, ...), and from
-pooltag.txt when given: it ships with the Debugging Tools for Windows, in e.g.
-C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\triage\\pooltag.txt. Wildcard entries (`Afd?`, `Acp*`)
-are shown after exact ones, with the pattern that matched.")]
+Descriptions come from poolscope's built-in notes on kernel-object tags (Toke,
+Proc, File, Key, ...) and, when given, from pooltag.txt. pooltag.txt ships with
+the Debugging Tools for Windows, e.g.
+  C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\triage\\pooltag.txt
+Wildcard entries (`Afd?`, `Acp*`) are listed after exact ones, with the
+pattern that matched.")]
 pub struct TagsArgs {
-    /// Pool tags to describe (e.g. Toke 'Key ' MmSt).
+    /// Pool tags to describe, such as `Toke`, `Key` or `MmSt`.
     #[arg(required = true, value_name = "TAG")]
     pub tags: Vec<String>,
     /// A pooltag.txt file to take descriptions from (UTF-8, ANSI or UTF-16).
@@ -56,7 +58,10 @@ pub fn load_descriptions(path: Option<&Path>, printer: &Printer) -> Result<TagDe
     let (file, diagnostics) = pooltag::load(path).with_context(|| format!("--pooltag {}", path.display()))?;
     if file.entries.is_empty() {
         printer.diagnostics(&diagnostics);
-        anyhow::bail!("--pooltag {}: no pooltag entries found (expected lines like `Toke - nt!se - Token objects`)", path.display());
+        anyhow::bail!(
+            "--pooltag {}: no pooltag entries found (expected lines like `Toke - nt!se - Token objects`)",
+            path.display()
+        );
     }
     if printer.verbose {
         printer.diagnostics(&diagnostics);
@@ -192,14 +197,17 @@ pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions) -> Str
         }
         let _ = write!(out, "{}", sanitize(&r.tag));
         if r.padded {
-            let _ = write!(out, "  (given as {:?}; pool tags are 4 characters, so it was padded to {:?})", r.given, r.tag);
+            let _ =
+                write!(out, "  (given as {:?}; pool tags are 4 characters, so it was padded to {:?})", r.given, r.tag);
         }
         out.push('\n');
         if let Some(ty) = &r.object_type {
             let _ = writeln!(out, "  kernel object type: {ty} (poolscope compares this tag with {ty} handle counts)");
         }
         if r.matches.is_empty() {
-            let _ = writeln!(out, "  {}", sanitize(&unknown_hint(&r.tag, descriptions)));
+            for line in unknown_hint(&r.tag, descriptions).lines() {
+                let _ = writeln!(out, "  {}", sanitize(line.trim_start()));
+            }
             if !r.case_suggestions.is_empty() {
                 let list: Vec<String> = r.case_suggestions.iter().map(|t| format!("{t:?}")).collect();
                 let _ = writeln!(out, "  tags are case-sensitive; did you mean {}?", list.join(" or "));
@@ -208,7 +216,8 @@ pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions) -> Str
         }
         let labels: Vec<String> = r.matches.iter().map(source_label).collect();
         let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        let binary_width = r.matches.iter().map(|m| m.binary.as_deref().unwrap_or("-").chars().count()).max().unwrap_or(0);
+        let binary_width =
+            r.matches.iter().map(|m| m.binary.as_deref().unwrap_or("-").chars().count()).max().unwrap_or(0);
         for (m, label) in r.matches.iter().zip(&labels) {
             let binary = m.binary.as_deref().unwrap_or("-");
             let mut line = format!("  {label:<label_width$}  {binary:<binary_width$}  {}", m.description);
@@ -227,7 +236,8 @@ fn md_cell(text: &str) -> String {
 
 /// A Markdown table: one row per match.
 pub fn render_markdown(reports: &[TagReport], descriptions: &TagDescriptions) -> String {
-    let mut out = String::from("| Tag | Source | Pattern | Binary | Description | Object type |\n|---|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| Tag | Source | Pattern | Binary | Description | Object type |\n|---|---|---|---|---|---|\n");
     for r in reports {
         let tag = format!("`{}`", md_cell(&r.tag));
         let ty = r.object_type.clone().unwrap_or_default();
