@@ -157,9 +157,23 @@ pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
 }
 
 /// Writes the chosen long table as CSV (stdout or `-o`) or Parquet (`-o` required).
-fn write_table(_args: &ParseArgs, _dataset: &Dataset) -> Result<()> {
-    // FRAME-PENDING: switches to crate::frame once it lands.
-    bail!("CSV and Parquet output are not available yet")
+fn write_table(args: &ParseArgs, dataset: &Dataset) -> Result<()> {
+    let mut frame = match args.table {
+        RecordTable::Pool => crate::frame::pool_rows_frame(dataset)?,
+        RecordTable::Handles => crate::frame::handle_rows_frame(dataset)?,
+        RecordTable::Events => crate::frame::events_frame(dataset)?,
+    };
+    if args.format == ParseFormat::Parquet {
+        let Some(path) = args.output.output.as_deref() else {
+            bail!("--format parquet needs -o FILE (Parquet is binary; it is not printed to a terminal)");
+        };
+        crate::frame::write_parquet(&mut frame, path)?;
+    } else {
+        let mut bytes = Vec::new();
+        crate::frame::write_csv(&mut frame, &mut bytes)?;
+        emit(args.output.output.as_deref(), &bytes)?;
+    }
+    Ok(())
 }
 
 /// KiB total of one pool type in a snapshot.
