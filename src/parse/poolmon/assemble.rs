@@ -49,6 +49,8 @@ pub struct Assembler {
     negatives: (u64, u64),
     /// Lines outside any table that were not recognised: count and first line.
     ignored: (u64, u64),
+    /// Rows in the previous table: the next one's row vector starts at that capacity (no regrowth per table).
+    last_rows: usize,
     /// Diagnostics so far.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -76,6 +78,7 @@ impl Assembler {
             pending_truncated: false,
             negatives: (0, 0),
             ignored: (0, 0),
+            last_rows: 0,
             diagnostics: Vec::new(),
         }
     }
@@ -146,7 +149,7 @@ impl Assembler {
             self.finish_current(out);
         }
         let (path, host) = (&self.path, &self.host);
-        let (stamp, truncated) = (&mut self.pending_stamp, &mut self.pending_truncated);
+        let (stamp, truncated, capacity) = (&mut self.pending_stamp, &mut self.pending_truncated, self.last_rows);
         self.current.get_or_insert_with(|| Builder {
             table: PoolmonTable {
                 snapshot: PoolSnapshot {
@@ -155,7 +158,7 @@ impl Assembler {
                     taken_at: None,
                     time_source: TimeSource::Unknown,
                     header: PoolHeader::default(),
-                    rows: Vec::new(),
+                    rows: Vec::with_capacity(capacity),
                 },
                 layout: Layout::Other,
                 mapped_driver: false,
@@ -244,7 +247,7 @@ impl Assembler {
             *slot = value;
             negative |= reinterpreted;
         }
-        if let Some(b) = self.current.as_ref() {
+        if let (false, Some(b)) = (complete, self.current.as_ref()) {
             // A last line without a line end is cut short when the rest of the table says more should follow:
             // rows of `-n` files without /g end in 8 spaces, and /g tables end each row in driver text.
             // A `-n` table's first row has no earlier rows to compare with: its layout says the spaces belong.
@@ -252,8 +255,7 @@ impl Assembler {
             let rows = b.table.snapshot.rows.len();
             let spaces_expected =
                 if rows == 0 { snapshot_layout && !b.table.mapped_driver } else { b.rows_with_trailing_space == rows };
-            let cut = !complete
-                && ((!fields.trailing_space && spaces_expected) || (b.table.mapped_driver && fields.driver.is_none()));
+            let cut = (!fields.trailing_space && spaces_expected) || (b.table.mapped_driver && fields.driver.is_none());
             if cut {
                 self.diag(no, Severity::Error, format!("truncated last line, skipped: {}", quote(line)));
                 return;
@@ -290,6 +292,7 @@ impl Assembler {
     pub fn finish_current(&mut self, out: &mut dyn FnMut(PoolmonTable)) {
         let Some(b) = self.current.take() else { return };
         let mut table = b.table;
+        self.last_rows = table.snapshot.rows.len();
         let line = table.snapshot.source.line.unwrap_or(0);
         if table.snapshot.rows.is_empty() {
             if b.has_memory || b.has_commit {
@@ -316,11 +319,7 @@ impl Assembler {
     /// One row per (tag, pool type) in a table: later repeats are dropped with a warning.
     fn drop_duplicates(&mut self, table: &mut PoolmonTable) {
         let rows = &table.snapshot.rows;
-        let mut keys: Vec<(&str, crate::model::PoolType, usize)> =
-            rows.iter().enumerate().map(|(k, r)| (r.tag.as_str(), r.pool, k)).collect();
-        keys.sort_unstable();
-        let mut repeats: Vec<usize> =
-            keys.windows(2).filter(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1).map(|w| w[1].2).collect();
+        let mut repeats = repeated_rows(rows);
         if repeats.is_empty() {
             return;
         }
@@ -375,6 +374,36 @@ impl Assembler {
     }
 }
 
+/// Indexes of rows whose (tag, pool type) an earlier row already has. Runs once per table, so it is on the hot
+/// path of large logs: 4-byte tags (all of them, in practice) are compared as integers, and tables that poolmon
+/// sorted by tag (its default) need no sort at all.
+fn repeated_rows(rows: &[PoolRow]) -> Vec<usize> {
+    let packed: Option<Vec<u64>> = rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let tag: [u8; 4] = r.tag.as_bytes().try_into().ok()?;
+            let key = (u64::from(u32::from_be_bytes(tag)) << 1) | u64::from(r.pool == crate::model::PoolType::Paged);
+            Some((key << 31) | (k as u64 & 0x7fff_ffff))
+        })
+        .collect();
+    match packed {
+        Some(mut keys) if rows.len() < 1 << 31 => {
+            if keys.windows(2).all(|w| w[0] >> 31 < w[1] >> 31) {
+                return Vec::new();
+            }
+            keys.sort_unstable();
+            keys.windows(2).filter(|w| w[0] >> 31 == w[1] >> 31).map(|w| (w[1] & 0x7fff_ffff) as usize).collect()
+        }
+        _ => {
+            let mut keys: Vec<(&str, crate::model::PoolType, usize)> =
+                rows.iter().enumerate().map(|(k, r)| (r.tag.as_str(), r.pool, k)).collect();
+            keys.sort_unstable();
+            keys.windows(2).filter(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1).map(|w| w[1].2).collect()
+        }
+    }
+}
+
 /// A tag as the model keeps it: 4 characters, padded with spaces when a paste lost the padding (`Io` → `Io  `).
 fn pad_tag(tag: &str) -> String {
     let mut s = String::with_capacity(4);
@@ -425,6 +454,27 @@ mod tests {
         assert_eq!(t[0].snapshot.rows[0].allocs, 1);
         assert_eq!(d.len(), 1);
         assert!(d[0].message.contains("repeated"));
+    }
+
+    #[test]
+    fn repeated_rows_by_packed_and_string_keys() {
+        let r = |tag: &str, pool| PoolRow {
+            tag: tag.into(),
+            pool,
+            allocs: 0,
+            frees: 0,
+            diff: 0,
+            bytes: 0,
+            per_alloc: 0,
+            driver: None,
+        };
+        use crate::model::PoolType::{Nonpaged, Paged};
+        let sorted = [r("Abcd", Nonpaged), r("Abcd", Paged), r("Bcde", Paged)];
+        assert!(repeated_rows(&sorted).is_empty());
+        let unsorted = [r("Bcde", Paged), r("Abcd", Paged), r("Bcde", Paged), r("Abcd", Nonpaged), r("Bcde", Paged)];
+        assert_eq!(repeated_rows(&unsorted), [2, 4]);
+        let wide = [r("Lin\u{eb}", Paged), r("Abcd", Paged), r("Lin\u{eb}", Paged)];
+        assert_eq!(repeated_rows(&wide), [2]);
     }
 
     #[test]

@@ -95,11 +95,8 @@ pub fn fast_tag_row(line: &str) -> Option<RowFields<'_>> {
 }
 
 #[inline]
-fn skip_ws(b: &[u8], mut p: usize) -> usize {
-    while matches!(b.get(p), Some(b' ' | b'\t')) {
-        p += 1;
-    }
-    p
+fn skip_ws(b: &[u8], p: usize) -> usize {
+    b.get(p..).map_or(p, |rest| p + rest.iter().take_while(|&&c| c == b' ' || c == b'\t').count())
 }
 
 /// An optionally negative decimal number of at most 18 digits (so it cannot overflow) at `p`; the number must

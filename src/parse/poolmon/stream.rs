@@ -62,56 +62,133 @@ pub fn parse_reader_detailed<R: BufRead>(
     ctx: &FileContext,
     on_table: impl FnMut(PoolmonTable),
 ) -> Vec<Diagnostic> {
-    let mut assembler = Assembler::new(&ctx.path, ctx.host.clone());
-    let mut pipe =
-        Pipeline { held: None, emitted: 0, times: TimeAssigner::streaming(ctx), diagnostics: Vec::new(), on_table };
-    let mut buf: Vec<u8> = Vec::with_capacity(512);
-    let mut no: u64 = 0;
+    let mut lines = LineFeeder {
+        assembler: Assembler::new(&ctx.path, ctx.host.clone()),
+        pipe: Pipeline {
+            held: None,
+            emitted: 0,
+            times: TimeAssigner::streaming(ctx),
+            diagnostics: Vec::new(),
+            on_table,
+        },
+        no: 0,
+    };
+    // Lines are read in place from the reader's buffer; only a line split across two refills is copied.
+    let mut carry: Vec<u8> = Vec::new();
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                pipe.diagnostics.push(Diagnostic::at_line(
-                    &ctx.path,
-                    no + 1,
-                    Severity::Error,
-                    format!("read error, rest of the file skipped: {e}"),
-                ));
+                lines.read_error(&ctx.path, &e);
                 break;
             }
-        }
-        if buf.contains(&0) {
-            // UTF-16 from here on (or a mixed file): decode the rest whole, keeping line numbers.
-            if let Err(e) = reader.read_to_end(&mut buf) {
-                pipe.diagnostics.push(Diagnostic::at_line(
-                    &ctx.path,
-                    no + 1,
-                    Severity::Error,
-                    format!("read error, rest of the file skipped: {e}"),
-                ));
+        };
+        let len = chunk.len();
+        let Some(last_end) = chunk.iter().rposition(|&b| b == b'\n') else {
+            carry.extend_from_slice(chunk);
+            reader.consume(len);
+            continue;
+        };
+        let block = &chunk[..=last_end];
+        if carry.contains(&0) || block.contains(&0) {
+            // UTF-16 from the line holding the first NUL on (a PowerShell wrapper's lines; formats reference
+            // §1.5): the lines before it are read as usual, the rest is decoded whole, keeping line numbers.
+            let mut all = std::mem::take(&mut carry);
+            all.extend_from_slice(chunk);
+            reader.consume(len);
+            let nul = all.iter().position(|&b| b == 0).unwrap_or(0);
+            let line_start = all[..nul].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let mut rest = all.split_off(line_start);
+            lines.block(&all);
+            if let Err(e) = reader.read_to_end(&mut rest) {
+                lines.read_error(&ctx.path, &e);
             }
-            let text = decode(&buf);
-            for (k, line, complete) in numbered_lines(&text.text) {
-                assembler.line(no + k, line, complete, &mut |t| pipe.push(t));
-            }
-            break;
+            lines.decoded(&rest);
+            return lines.finish();
         }
-        no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let bytes = if complete { &buf[..buf.len() - 1] } else { &buf[..] };
-        if let Ok(line) = std::str::from_utf8(bytes) {
-            assembler.line(no, line, complete, &mut |t| pipe.push(t));
+        let mut body = block;
+        if !carry.is_empty() {
+            let first_end = block.iter().position(|&b| b == b'\n').unwrap_or(last_end);
+            carry.extend_from_slice(&block[..=first_end]);
+            lines.block(&carry);
+            carry.clear();
+            body = &block[first_end + 1..];
+        }
+        lines.block(body);
+        carry.extend_from_slice(&chunk[last_end + 1..]);
+        reader.consume(len);
+    }
+    if !carry.is_empty() {
+        if carry.contains(&0) {
+            lines.decoded(&carry);
         } else {
-            let line = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0;
-            assembler.line(no, &line, complete, &mut |t| pipe.push(t));
+            lines.line(&carry, false);
         }
     }
-    assembler.finish(&mut |t| pipe.push(t));
-    let mut diagnostics = std::mem::take(&mut assembler.diagnostics);
-    diagnostics.extend(pipe.finish());
-    diagnostics
+    lines.finish()
+}
+
+/// Feeds byte lines to the assembler, numbering them and decoding each as UTF-8, else Windows-1252.
+struct LineFeeder<'c, F: FnMut(PoolmonTable)> {
+    assembler: Assembler,
+    pipe: Pipeline<'c, F>,
+    no: u64,
+}
+
+impl<F: FnMut(PoolmonTable)> LineFeeder<'_, F> {
+    /// Whole lines, each ending in `\n`, without NUL bytes.
+    fn block(&mut self, bytes: &[u8]) {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            // The common case: one validation for the block, memchr-driven splitting.
+            for line in text.split_terminator('\n') {
+                self.no += 1;
+                self.assembler.line(self.no, line, true, &mut |t| self.pipe.push(t));
+            }
+        } else if let Some(body) = bytes.strip_suffix(b"\n") {
+            for line in body.split(|&b| b == b'\n') {
+                self.line(line, true);
+            }
+        }
+    }
+
+    /// One line (without its `\n`), decoded on its own.
+    fn line(&mut self, bytes: &[u8], complete: bool) {
+        self.no += 1;
+        if let Ok(line) = std::str::from_utf8(bytes) {
+            self.assembler.line(self.no, line, complete, &mut |t| self.pipe.push(t));
+        } else {
+            let line = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0;
+            self.assembler.line(self.no, &line, complete, &mut |t| self.pipe.push(t));
+        }
+    }
+
+    /// The rest of the input, decoded whole (UTF-16 or mixed encodings).
+    fn decoded(&mut self, bytes: &[u8]) {
+        let text = decode(bytes);
+        let base = self.no;
+        for (k, line, complete) in numbered_lines(&text.text) {
+            self.no = base + k;
+            self.assembler.line(self.no, line, complete, &mut |t| self.pipe.push(t));
+        }
+    }
+
+    fn read_error(&mut self, path: &str, e: &std::io::Error) {
+        self.pipe.diagnostics.push(Diagnostic::at_line(
+            path,
+            self.no + 1,
+            Severity::Error,
+            format!("read error, rest of the file skipped: {e}"),
+        ));
+    }
+
+    fn finish(mut self) -> Vec<Diagnostic> {
+        self.assembler.finish(&mut |t| self.pipe.push(t));
+        let mut diagnostics = std::mem::take(&mut self.assembler.diagnostics);
+        diagnostics.extend(self.pipe.finish());
+        diagnostics
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +215,25 @@ mod tests {
         d2.sort();
         assert_eq!(d1, d2);
         assert_eq!(whole[0].header.commit_kb, Some(4_100_436));
+    }
+
+    #[test]
+    fn lines_split_across_buffer_refills() {
+        let text =
+            "22/05/2020 22:35:55.53 \r\n\r\n Tag  Type     Allocs         Frees    Diff   Bytes    Per Alloc\r\n\r\n \
+                    Toke Nonp         10         5         5       500        100        \r\n \
+                    MmSt Paged   2269405   2095404    174001 156097152        897        \r\n \
+                    File Nonp   25376177  25";
+        let ctx = FileContext { path: "r.log".into(), ..FileContext::default() };
+        let (whole, d1) = super::super::parse(text, &ctx);
+        assert_eq!(whole[0].rows.len(), 2);
+        for capacity in [1, 2, 3, 7, 64, 8192] {
+            let mut streamed = Vec::new();
+            let reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+            let d2 = parse_reader(reader, &ctx, |s| streamed.push(s));
+            assert_eq!(whole, streamed, "capacity {capacity}");
+            assert_eq!(d1, d2, "capacity {capacity}");
+        }
     }
 
     #[test]
