@@ -2,9 +2,10 @@
 
 mod cli;
 mod diff;
-mod tags;
-mod evtx_writer;
 mod events;
+mod evtx_writer;
+mod handle;
+mod handle_cli;
 mod poolmon;
 mod report;
-mod handle;
+mod tags;

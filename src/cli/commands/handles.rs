@@ -299,7 +299,8 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
 
     let total: usize = dataset.hosts.values().map(|h| h.handle_snapshots.len()).sum();
     if total == 0 {
-        printer.error(&anyhow::anyhow!("no handle.exe output found in the inputs (expected -s, -a, search or -v output)"));
+        printer
+            .error(&anyhow::anyhow!("no handle.exe output found in the inputs (expected -s, -a, search or -v output)"));
         return Ok(ExitStatus::Error);
     }
     let query = Query { by: args.by, handle_type: args.handle_type.as_deref(), process: args.process.as_deref() };
@@ -481,8 +482,8 @@ fn fmt_rate(rate: Option<f64>) -> String {
 /// Text (aligned columns, sanitised) or Markdown (escaped table cells).
 fn render_text(report: &HandlesReport, markdown: bool) -> String {
     let mut out = String::new();
-    let mixed_views = report.groups.iter().any(|g| g.key.view == "summary")
-        && report.groups.iter().any(|g| g.key.view == "listing");
+    let mixed_views =
+        report.groups.iter().any(|g| g.key.view == "summary") && report.groups.iter().any(|g| g.key.view == "listing");
     let mut hosts: Vec<&str> = report.snapshots.iter().map(|s| s.host.as_str()).collect();
     hosts.dedup();
     for host in hosts {
@@ -594,7 +595,8 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
         .map(|t| {
             let mut row = vec![fmt_time(Some(*t))];
             for s in &series {
-                let at: Vec<String> = s.points.iter().filter(|p| p.taken_at == *t).map(|p| p.count.to_string()).collect();
+                let at: Vec<String> =
+                    s.points.iter().filter(|p| p.taken_at == *t).map(|p| p.count.to_string()).collect();
                 // Several snapshots at one time (files dated alike) show all their counts.
                 row.push(if at.is_empty() { "-".to_owned() } else { at.join("/") });
             }
@@ -607,13 +609,20 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
 
 /// What the tables count, in words: "Token handles of lsass.exe, by account".
 fn describe(report: &HandlesReport) -> String {
-    let what = report.filter_type.as_deref().map_or_else(|| "Handles".to_owned(), |t| format!("Handles of type {t}"));
+    let what = report.filter_type.as_deref().map_or_else(
+        || "Handles".to_owned(),
+        |t| {
+            let mut chars = t.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+            format!("{first}{} handles", chars.as_str())
+        },
+    );
     let of = report.filter_process.as_deref().map(|p| format!(" of {p}")).unwrap_or_default();
     let by = match report.by {
         None => "process and type",
         Some(GroupBy::Type) => "type",
         Some(GroupBy::Process) => "process",
-        Some(GroupBy::Account) => "account (Token handle names)",
+        Some(GroupBy::Account) => "account",
         Some(GroupBy::Name) => "object name",
     };
     format!("{what}{of}, by {by}")
@@ -754,11 +763,16 @@ mod tests {
 
     #[test]
     fn least_squares_slope_per_hour() {
-        let points: Vec<Point> =
-            [(0, 100), (1, 110), (2, 120), (4, 140)].iter().map(|&(h, c)| Point { taken_at: at(h), count: c }).collect();
+        let points: Vec<Point> = [(0, 100), (1, 110), (2, 120), (4, 140)]
+            .iter()
+            .map(|&(h, c)| Point { taken_at: at(h), count: c })
+            .collect();
         let slope = least_squares_per_hour(&points).unwrap();
         assert!((slope - 10.0).abs() < 1e-9, "{slope}");
-        assert_eq!(least_squares_per_hour(&[Point { taken_at: at(0), count: 1 }, Point { taken_at: at(0), count: 2 }]), None);
+        assert_eq!(
+            least_squares_per_hour(&[Point { taken_at: at(0), count: 1 }, Point { taken_at: at(0), count: 2 }]),
+            None
+        );
     }
 
     #[test]
