@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{emit, parse_time_arg, time_settings};
-use crate::cli::args::{OutputArgs, OutputFormat, TimeArgs};
+use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::ingest::{self, IngestOptions};
@@ -42,15 +42,28 @@ pub struct EventsArgs {
     /// Only events at or before this time.
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
-    /// Output format: text, json, csv or markdown.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+    pub format: EventsFormat,
     /// Time options.
     #[command(flatten)]
     pub time: TimeArgs,
     /// Output file.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `events --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    /// One line per event; 2004 events with their commit, pool, tag and process figures.
+    Text,
+    /// Every listed event with all its fields, and the diagnostics.
+    Json,
+    /// One row per event.
+    Csv,
+    /// A table and the 2004 evidence, for tickets.
+    Markdown,
 }
 
 /// `events --kind` values.
@@ -132,8 +145,10 @@ impl Filter {
 /// Runs `poolscope events`.
 pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
     let time = time_settings(&args.time)?;
-    let since = args.since.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--since {t:?}"))));
-    let until = args.until.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--until {t:?}"))));
+    let since =
+        args.since.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--since {t:?}"))));
+    let until =
+        args.until.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--until {t:?}"))));
     let filter = Filter {
         ids: args.id.clone(),
         provider: args.provider.as_ref().map(|p| p.to_lowercase()),
@@ -141,9 +156,6 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
         since: since.transpose()?,
         until: until.transpose()?,
     };
-    if args.format == OutputFormat::Parquet {
-        bail!("--format parquet is not available for events (use json, csv, markdown or text)");
-    }
     let options = IngestOptions { time, host: args.time.host.clone(), format: None };
     let mut found = Vec::new();
     let total = ingest::walk(&args.paths, &mut found).len() as u64;
@@ -152,8 +164,11 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
     bar.finish_and_clear();
     printer.diagnostics(&dataset.diagnostics);
 
-    let mut all: Vec<HostEvent<'_>> =
-        dataset.hosts.iter().flat_map(|(host, data)| data.events.iter().map(move |event| HostEvent { host, event })).collect();
+    let mut all: Vec<HostEvent<'_>> = dataset
+        .hosts
+        .iter()
+        .flat_map(|(host, data)| data.events.iter().map(move |event| HostEvent { host, event }))
+        .collect();
     if all.is_empty() {
         let names: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         printer.error(&anyhow::anyhow!(
@@ -165,7 +180,11 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
     let events_read = all.len();
     all.retain(|he| filter.keeps(he.event));
     all.sort_by(|a, b| {
-        a.event.time.cmp(&b.event.time).then_with(|| a.host.cmp(b.host)).then_with(|| a.event.record_id.cmp(&b.event.record_id))
+        a.event
+            .time
+            .cmp(&b.event.time)
+            .then_with(|| a.host.cmp(b.host))
+            .then_with(|| a.event.record_id.cmp(&b.event.record_id))
     });
     if all.is_empty() {
         printer.warn(&format!("none of the {events_read} events read matched the filters"));
@@ -174,15 +193,20 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     let output = args.output.output.as_deref();
     let text = match args.format {
-        OutputFormat::Json => {
-            let doc = EventsOutput { schema_version: EVENTS_SCHEMA_VERSION, events_read, events: all, diagnostics: &dataset.diagnostics };
+        EventsFormat::Json => {
+            let doc = EventsOutput {
+                schema_version: EVENTS_SCHEMA_VERSION,
+                events_read,
+                events: all,
+                diagnostics: &dataset.diagnostics,
+            };
             let mut text = serde_json::to_string_pretty(&doc)?;
             text.push('\n');
             text
         }
-        OutputFormat::Csv => csv_table(&all)?,
-        OutputFormat::Markdown => markdown(&all, events_read),
-        OutputFormat::Text | OutputFormat::Parquet => text_view(&all),
+        EventsFormat::Csv => csv_table(&all)?,
+        EventsFormat::Markdown => markdown(&all, events_read),
+        EventsFormat::Text => text_view(&all),
     };
     emit(output, text.as_bytes())?;
     Ok(ExitStatus::Success)
@@ -296,30 +320,28 @@ pub fn summary(e: &Event) -> String {
             }
             s
         }
-        EventKind::Crash { previous_shutdown, previous_shutdown_at, bugcheck_code, reason, user } => {
-            match e.event_id {
-                41 => match bugcheck_code {
-                    Some(0) => "rebooted without a clean shutdown (no bugcheck: hang or power loss)".to_owned(),
-                    Some(code) => format!("rebooted without a clean shutdown after bugcheck 0x{code:X}"),
-                    None => "rebooted without a clean shutdown".to_owned(),
-                },
-                1076 => {
-                    let mut s = "reason given for the unexpected shutdown".to_owned();
-                    if let Some(u) = opt(user) {
-                        let _ = write!(s, " by {u}");
-                    }
-                    if let Some(r) = opt(reason) {
-                        let _ = write!(s, ": {r}");
-                    }
-                    s
+        EventKind::Crash { previous_shutdown, previous_shutdown_at, bugcheck_code, reason, user } => match e.event_id {
+            41 => match bugcheck_code {
+                Some(0) => "rebooted without a clean shutdown (no bugcheck: hang or power loss)".to_owned(),
+                Some(code) => format!("rebooted without a clean shutdown after bugcheck 0x{code:X}"),
+                None => "rebooted without a clean shutdown".to_owned(),
+            },
+            1076 => {
+                let mut s = "reason given for the unexpected shutdown".to_owned();
+                if let Some(u) = opt(user) {
+                    let _ = write!(s, " by {u}");
                 }
-                _ => match (previous_shutdown_at, previous_shutdown) {
-                    (Some(t), _) => format!("previous shutdown at {} was unexpected", when(*t)),
-                    (None, Some(p)) => format!("previous shutdown at {} (local) was unexpected", sanitize(p)),
-                    (None, None) => "previous shutdown was unexpected".to_owned(),
-                },
+                if let Some(r) = opt(reason) {
+                    let _ = write!(s, ": {r}");
+                }
+                s
             }
-        }
+            _ => match (previous_shutdown_at, previous_shutdown) {
+                (Some(t), _) => format!("previous shutdown at {} was unexpected", when(*t)),
+                (None, Some(p)) => format!("previous shutdown at {} (local) was unexpected", sanitize(p)),
+                (None, None) => "previous shutdown was unexpected".to_owned(),
+            },
+        },
         EventKind::Other => e
             .message
             .as_deref()
@@ -336,8 +358,10 @@ pub fn summary(e: &Event) -> String {
     }
 }
 
-/// The evidence lines of a 2004 event: when, commit and pool figures, top tags, top processes.
-fn exhaustion_details(re: &ResourceExhaustion, logged: DateTime<Utc>, indent: &str) -> String {
+/// The evidence lines of a 2004 event: when, commit and pool figures, top tags, top processes. An export
+/// without event data has none; its message is shown instead (as printed, never read for values).
+fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> String {
+    let logged = e.time;
     let mut out = String::new();
     let opt = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), bytes);
     if let Some(t) = re.detected_at {
@@ -358,7 +382,12 @@ fn exhaustion_details(re: &ResourceExhaustion, logged: DateTime<Utc>, indent: &s
         );
     }
     if re.paged_pool_usage.is_some() || re.nonpaged_pool_usage.is_some() {
-        let _ = writeln!(out, "{indent}pool           paged {}, nonpaged {}", opt(re.paged_pool_usage), opt(re.nonpaged_pool_usage));
+        let _ = writeln!(
+            out,
+            "{indent}pool           paged {}, nonpaged {}",
+            opt(re.paged_pool_usage),
+            opt(re.nonpaged_pool_usage)
+        );
     }
     if re.physical_memory_size.is_some() {
         let _ = writeln!(
@@ -381,7 +410,8 @@ fn exhaustion_details(re: &ResourceExhaustion, logged: DateTime<Utc>, indent: &s
         let _ = writeln!(out, "{indent}top processes by commit charge:");
         let width = re.processes.iter().map(|p| sanitize(&p.name).chars().count()).max().unwrap_or(0);
         for p in &re.processes {
-            let started = p.created_at.map(|t| format!("  started {}", t.format("%Y-%m-%d %H:%M:%SZ"))).unwrap_or_default();
+            let started =
+                p.created_at.map(|t| format!("  started {}", t.format("%Y-%m-%d %H:%M:%SZ"))).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "{indent}  {:<width$}  pid {:>6}  {:>9}  {:>9} handles{started}",
@@ -394,6 +424,12 @@ fn exhaustion_details(re: &ResourceExhaustion, logged: DateTime<Utc>, indent: &s
     }
     if out.is_empty() {
         let _ = writeln!(out, "{indent}(no event data in this export: figures unavailable)");
+        if let Some(message) = &e.message {
+            let _ = writeln!(out, "{indent}message:");
+            for line in message.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(out, "{indent}  {}", sanitize(line.trim()));
+            }
+        }
     }
     out
 }
@@ -415,7 +451,7 @@ fn text_view(events: &[HostEvent<'_>]) -> String {
             summary(e),
         );
         if let EventKind::ResourceExhaustion(re) = &e.kind {
-            out.push_str(&exhaustion_details(re, e.time, "    "));
+            out.push_str(&exhaustion_details(re, e, "    "));
         }
     }
     out
@@ -497,7 +533,7 @@ fn markdown(events: &[HostEvent<'_>], read: usize) -> String {
     for he in events {
         if let EventKind::ResourceExhaustion(re) = &he.event.kind {
             let _ = writeln!(out, "\n## Resource exhaustion on {} at {}\n", md_cell(he.host), when(he.event.time));
-            let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event.time, ""));
+            let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event, ""));
         }
     }
     out

@@ -347,14 +347,14 @@ impl<'a> LocalClock<'a> {
                 out.push(Diagnostic::for_file(
                     path,
                     Severity::Info,
-                    format!("local times in this export read in {}", self.settings.tz),
+                    format!("local times in this file read in {}", self.settings.tz),
                 ));
             } else {
                 out.push(Diagnostic::for_file(
                     path,
                     Severity::Warning,
-                    "this export has local times without a zone; read them as UTC (give --tz ZONE for the \
-                     machine's zone)",
+                    "local times in this file (export dates, 6008's previous-shutdown time) carry no zone; read \
+                     them as UTC (give --tz ZONE for the machine's zone)",
                 ));
             }
         }
