@@ -15,7 +15,7 @@ use super::rng::Rng;
 use super::scenario::TagSpec;
 
 /// Correlation time of the allocation-size noise of variable-size tags, hours.
-const SIZE_TAU_H: f64 = 6.0;
+const SIZE_TAU_H: f64 = 1.5;
 
 /// One row's numbers as poolmon prints them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

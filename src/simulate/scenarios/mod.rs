@@ -135,7 +135,7 @@ fn host_base(opts: &SimOptions, tags: usize, index: usize, plan: &HostPlan<'_>) 
         tags: background::background_tags(&mut rng, tags, &plan.budget, plan.reserved),
         handles: HandleSpec { system_handles: plan.system_handles, lsass_handles: 1_150, accounts, leak: None },
         responsible: None,
-        activity_sd: 0.25,
+        activity_sd: 0.1,
         activity_tau_h: 1.0,
     }
 }
