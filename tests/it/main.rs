@@ -8,4 +8,5 @@ mod handle;
 mod handle_cli;
 mod poolmon;
 mod report;
+mod simulate;
 mod tags;
