@@ -148,6 +148,16 @@ fn file_without_snapshot_exits_2() {
 }
 
 #[test]
+fn other_kinds_of_file_are_named() {
+    let out = poolscope().args(["diff", "fixtures/pooltag/quirks.txt", SINGLE_B]).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("quirks.txt: this is a pooltag.txt file (give it with --pooltag), not a poolmon snapshot"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn different_boots_are_said_and_not_corrected() {
     let v = json_of(&["diff", "fixtures/diff/err_two_boots_counters_restart.log"]);
     assert!(v["notes"].to_string().contains("different boots"), "{v:#}");

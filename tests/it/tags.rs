@@ -135,3 +135,17 @@ fn tag_longer_than_four_characters_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("tags are 1 to 4 characters"), "{stderr}");
 }
+
+#[test]
+fn quirks_fixture_parses_17_entries_with_one_warning() {
+    use poolscope::model::Severity;
+    for name in ["quirks.txt", "quirks_utf16le_bom.txt"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pooltag").join(name);
+        let (file, diagnostics) = poolscope::parse::pooltag::load(&path).expect("readable fixture");
+        assert_eq!(file.entries.len(), 17, "{name}");
+        let warnings: Vec<_> = diagnostics.iter().filter(|d| d.severity == Severity::Warning).collect();
+        assert_eq!(warnings.len(), 1, "{name}: {diagnostics:?}");
+        assert_eq!(warnings[0].line, Some(25), "{name}: the stray `<unknown>` line");
+        assert_eq!(diagnostics.len(), 2, "{name}: plus one note on the duplicate tag: {diagnostics:?}");
+    }
+}

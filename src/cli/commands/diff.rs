@@ -13,6 +13,7 @@ use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{PoolSnapshot, PoolType, TimeSettings, TimeSource};
+use crate::parse::{FileContext, Format};
 
 /// Rows shown by text and Markdown output when `--top` is not given.
 const DEFAULT_TEXT_ROWS: usize = 40;
@@ -235,7 +236,22 @@ fn read_snapshots(
     if !path.exists() {
         anyhow::bail!("{}: no such file", path.display());
     }
-    let parsed = crate::parse::parse_file(path, None, time, host);
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
+    // still given to the poolmon parser: a pasted screen may have lost its header line.
+    let other = match Format::detect(&bytes) {
+        Some(Format::Poolmon) | None => None,
+        Some(Format::Handle) => Some("handle.exe output".to_owned()),
+        Some(Format::Pooltag) => Some("a pooltag.txt file (give it with --pooltag)".to_owned()),
+        Some(Format::Evtx | Format::EventXml | Format::EventCsv | Format::EventText) => Some("an event log".to_owned()),
+        #[allow(unreachable_patterns)] // formats added later (perfmon, WPA) get their debug name
+        Some(other) => Some(format!("{other:?} input")),
+    };
+    if let Some(kind) = other {
+        anyhow::bail!("{}: this is {kind}, not a poolmon snapshot", path.display());
+    }
+    let ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
+    let parsed = crate::parse::parse_bytes(&bytes, Some(Format::Poolmon), &ctx);
     printer.diagnostics(&parsed.diagnostics);
     if parsed.pool_snapshots.is_empty() {
         anyhow::bail!(
