@@ -80,14 +80,24 @@ pub fn process_header(line: &str) -> Option<ProcessHeader<'_>> {
     None
 }
 
-/// A handle value, `%4X:` (right-aligned uppercase hex; wider values simply grow).
-fn handle_value(input: &str) -> IResult<&str, u64> {
-    delimited(
-        space0,
-        map_res(take_while_m_n(1, 16, |c: char| c.is_ascii_hexdigit()), |h| u64::from_str_radix(h, 16)),
-        tag(": "),
-    )
-    .parse(input)
+/// A handle value, `%4X: ` (right-aligned uppercase hex; wider values simply grow): the rest of the line
+/// after it, and the value. Written over bytes: it runs once per line of a dump.
+fn handle_value(line: &str) -> Option<(&str, u64)> {
+    let bytes = line.as_bytes();
+    let start = bytes.iter().position(|&b| b != b' ')?;
+    let mut value = 0u64;
+    let mut end = start;
+    while let Some(digit) = bytes.get(end).and_then(|&b| char::from(b).to_digit(16)) {
+        if end - start == 16 {
+            return None;
+        }
+        value = value << 4 | u64::from(digit);
+        end += 1;
+    }
+    if end == start || bytes.get(end..end + 2) != Some(b": ") {
+        return None;
+    }
+    Some((&line[end + 2..], value))
 }
 
 /// A handle line of a dump: ` %4X: ` and then the File format with share flags or the generic format.
@@ -97,7 +107,7 @@ pub fn handle_line(line: &str) -> Option<HandleLine<'_>> {
     if !first.is_ascii_hexdigit() {
         return None;
     }
-    let (rest, value) = handle_value(line).ok()?;
+    let (rest, value) = handle_value(line)?;
     if let Some((handle_type, share, name)) = share_flags_form(rest) {
         return Some(HandleLine { value, handle_type, share: Some(share), name });
     }
@@ -226,6 +236,17 @@ mod tests {
     }
 
     #[test]
+    fn handle_values() {
+        assert_eq!(handle_value("    8: File"), Some(("File", 8)));
+        assert_eq!(handle_value(" 14F8: x"), Some(("x", 0x14F8)));
+        assert_eq!(handle_value("FFFFFFFFFFFFFFFF: x"), Some(("x", u64::MAX)));
+        assert_eq!(handle_value("1FFFFFFFFFFFFFFFF: x"), None);
+        assert_eq!(handle_value("   : x"), None);
+        assert_eq!(handle_value("   C4:x"), None);
+        assert_eq!(handle_value("    "), None);
+    }
+
+    #[test]
     fn handle_line_generic_format() {
         assert_eq!(
             handle_line(r"   80: Section       \Windows\Theme577161652"),
@@ -266,7 +287,10 @@ mod tests {
         assert_eq!(type_and_name("Key           \\REGISTRY\\MACHINE"), ("Key", "\\REGISTRY\\MACHINE"));
         assert_eq!(type_and_name("TpWorkerFactory "), ("TpWorkerFactory", ""));
         assert_eq!(type_and_name("IoCompletionR x"), ("IoCompletionR", "x"));
-        assert_eq!(type_and_name("Section \\Sessions\\1\\BaseNamedObjects\\x"), ("Section", "\\Sessions\\1\\BaseNamedObjects\\x"));
+        assert_eq!(
+            type_and_name("Section \\Sessions\\1\\BaseNamedObjects\\x"),
+            ("Section", "\\Sessions\\1\\BaseNamedObjects\\x")
+        );
         assert_eq!(type_and_name("ALPC Port"), ("ALPC Port", ""));
         assert_eq!(type_and_name("<Unknown type>"), ("<Unknown type>", ""));
     }
