@@ -458,6 +458,7 @@ mod tests {
 
     #[test]
     fn repeated_rows_by_packed_and_string_keys() {
+        use crate::model::PoolType::{Nonpaged, Paged};
         let r = |tag: &str, pool| PoolRow {
             tag: tag.into(),
             pool,
@@ -468,7 +469,6 @@ mod tests {
             per_alloc: 0,
             driver: None,
         };
-        use crate::model::PoolType::{Nonpaged, Paged};
         let sorted = [r("Abcd", Nonpaged), r("Abcd", Paged), r("Bcde", Paged)];
         assert!(repeated_rows(&sorted).is_empty());
         let unsorted = [r("Bcde", Paged), r("Abcd", Paged), r("Bcde", Paged), r("Abcd", Nonpaged), r("Bcde", Paged)];
