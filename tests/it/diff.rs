@@ -115,7 +115,10 @@ fn snapshot_nearest_to_a_time() {
     let v = json_of(&["diff", &format!("{SERIES}@2020-05-22T11:50:00Z"), SERIES]);
     assert_eq!(v["before"]["index"], 2);
     assert!(
-        v["notes"][0].as_str().unwrap().starts_with("A: nearest to 2020-05-22 11:50:00 UTC: 10.0 min after"),
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("A: the snapshot nearest to 2020-05-22 11:50:00 UTC (taken 10.0 min after)"),
         "{v:#}"
     );
 }

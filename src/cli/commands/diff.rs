@@ -201,10 +201,10 @@ pub fn select(
             };
             let minutes = (at - *t).num_seconds() as f64 / 60.0;
             let how = if minutes.abs() < 1.0 / 60.0 {
-                format!("taken at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))
+                format!("the snapshot taken at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))
             } else {
                 format!(
-                    "nearest to {}: {:.1} min {}",
+                    "the snapshot nearest to {} (taken {:.1} min {})",
                     t.format("%Y-%m-%d %H:%M:%S UTC"),
                     minutes.abs(),
                     if minutes < 0.0 { "before" } else { "after" }
@@ -234,7 +234,12 @@ fn read_snapshots(
         return Ok(snaps.clone());
     }
     if !path.exists() {
-        anyhow::bail!("{}: no such file", path.display());
+        let hint = if path.to_string_lossy().contains('@') {
+            " (a selector after the last '@' must be a snapshot number or a time)"
+        } else {
+            ""
+        };
+        anyhow::bail!("{}: no such file{hint}", path.display());
     }
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
@@ -874,7 +879,7 @@ mod tests {
         assert_eq!(i, 2);
         assert!(how.unwrap().contains("taken at"));
         let (_, how) = select(&snaps, &at(0, 30), Side::Before, p).unwrap();
-        assert!(how.unwrap().contains("30.0 min after"));
+        assert_eq!(how.unwrap(), "the snapshot nearest to 2020-05-22 00:30:00 UTC (taken 30.0 min after)");
         let untimed = vec![snap(None)];
         let err = select(&untimed, &at(1, 0), Side::Before, p).unwrap_err().to_string();
         assert!(err.contains("none of its 1 snapshots has a time"), "{err}");
