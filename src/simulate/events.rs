@@ -123,7 +123,15 @@ fn unnamed(values: &[&str]) -> Vec<(Option<String>, String)> {
 
 impl SimEvent {
     /// An event of a classic source (no provider GUID, "Classic" keywords) logged to `System`.
-    fn classic(provider: &str, event_id: u32, qualifiers: u16, level: u8, time: DateTime<Utc>, record_id: u64, computer: &str) -> Self {
+    fn classic(
+        provider: &str,
+        event_id: u32,
+        qualifiers: u16,
+        level: u8,
+        time: DateTime<Utc>,
+        record_id: u64,
+        computer: &str,
+    ) -> Self {
         SimEvent {
             provider: provider.to_owned(),
             provider_guid: None,
@@ -146,7 +154,17 @@ impl SimEvent {
 
     /// An event of a manifest provider (GUID, no qualifiers) logged to `System`.
     #[allow(clippy::too_many_arguments)]
-    fn manifest(provider: &str, guid: &str, event_id: u32, level: u8, task: u16, keywords: u64, time: DateTime<Utc>, record_id: u64, computer: &str) -> Self {
+    fn manifest(
+        provider: &str,
+        guid: &str,
+        event_id: u32,
+        level: u8,
+        task: u16,
+        keywords: u64,
+        time: DateTime<Utc>,
+        record_id: u64,
+        computer: &str,
+    ) -> Self {
         SimEvent {
             provider_guid: Some(guid.to_owned()),
             qualifiers: None,
@@ -215,10 +233,7 @@ impl SimEvent {
         let mut binary = tree::systemtime_bytes(previous);
         binary.extend(tree::systemtime_bytes(previous));
         SimEvent {
-            payload: Payload::EventDataBinary {
-                data: unnamed(&[&clock, &date, "", "", "", "", ""]),
-                binary,
-            },
+            payload: Payload::EventDataBinary { data: unnamed(&[&clock, &date, "", "", "", "", ""]), binary },
             ..Self::classic("EventLog", 6008, 0x8000, 2, time, record_id, computer)
         }
     }
@@ -269,7 +284,17 @@ impl SimEvent {
             version: 8,
             user_sid: Some(LOCAL_SYSTEM.to_owned()),
             payload: Payload::EventData(data),
-            ..Self::manifest(KERNEL_POWER, KERNEL_POWER_GUID, 41, 1, 63, 0x8000_4000_0000_0002, time, record_id, computer)
+            ..Self::manifest(
+                KERNEL_POWER,
+                KERNEL_POWER_GUID,
+                41,
+                1,
+                63,
+                0x8000_4000_0000_0002,
+                time,
+                record_id,
+                computer,
+            )
         }
     }
 
@@ -287,7 +312,17 @@ impl SimEvent {
         SimEvent {
             user_sid: Some(LOCAL_SYSTEM.to_owned()),
             payload: Payload::EventData(data),
-            ..Self::manifest(KERNEL_GENERAL, KERNEL_GENERAL_GUID, 12, 4, 1, 0x8000_0000_0000_0080, time, record_id, computer)
+            ..Self::manifest(
+                KERNEL_GENERAL,
+                KERNEL_GENERAL_GUID,
+                12,
+                4,
+                1,
+                0x8000_0000_0000_0080,
+                time,
+                record_id,
+                computer,
+            )
         }
     }
 
@@ -296,7 +331,17 @@ impl SimEvent {
     pub fn kernel_general_13(time: DateTime<Utc>, record_id: u64, computer: &str) -> Self {
         SimEvent {
             payload: Payload::EventData(named(&[("StopTime", tree::system_time(time))])),
-            ..Self::manifest(KERNEL_GENERAL, KERNEL_GENERAL_GUID, 13, 4, 2, 0x8000_0000_0000_0080, time, record_id, computer)
+            ..Self::manifest(
+                KERNEL_GENERAL,
+                KERNEL_GENERAL_GUID,
+                13,
+                4,
+                2,
+                0x8000_0000_0000_0080,
+                time,
+                record_id,
+                computer,
+            )
         }
     }
 
@@ -304,7 +349,15 @@ impl SimEvent {
     /// following reason: %3": a planned shutdown or restart. `process` is the image path (written
     /// as `path (COMPUTER)`), `reason` the reason text, `shutdown_type` `restart` or `power off`,
     /// `user` `DOMAIN\name`. The reason code is looked up for the common reason texts, else `0x0`.
-    pub fn user32_1074(time: DateTime<Utc>, record_id: u64, computer: &str, process: &str, reason: &str, shutdown_type: &str, user: &str) -> Self {
+    pub fn user32_1074(
+        time: DateTime<Utc>,
+        record_id: u64,
+        computer: &str,
+        process: &str,
+        reason: &str,
+        shutdown_type: &str,
+        user: &str,
+    ) -> Self {
         let data = named(&[
             ("param1", format!("{process} ({computer})")),
             ("param2", computer.to_owned()),
@@ -373,7 +426,12 @@ fn user_sid(computer: &str, user: &str) -> String {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     let rid = if name.eq_ignore_ascii_case("Administrator") { 500 } else { 1000 };
-    format!("S-1-5-21-{}-{}-{}-{rid}", (h & 0x3fff_ffff) + 100_000_000, ((h >> 30) & 0x3fff_ffff) + 100_000_000, (h >> 60) * 100_000_000 + 400_000_000)
+    format!(
+        "S-1-5-21-{}-{}-{}-{rid}",
+        (h & 0x3fff_ffff) + 100_000_000,
+        ((h >> 30) & 0x3fff_ffff) + 100_000_000,
+        (h >> 60) * 100_000_000 + 400_000_000
+    )
 }
 
 #[cfg(test)]
@@ -422,7 +480,15 @@ mod tests {
 
     #[test]
     fn user32_1074_fields() {
-        let e = SimEvent::user32_1074(t(), 1, "H1", "C:\\Windows\\system32\\shutdown.exe", "Other (Planned)", "restart", "H1\\Administrator");
+        let e = SimEvent::user32_1074(
+            t(),
+            1,
+            "H1",
+            "C:\\Windows\\system32\\shutdown.exe",
+            "Other (Planned)",
+            "restart",
+            "H1\\Administrator",
+        );
         assert_eq!(data(&e)[0].1, "C:\\Windows\\system32\\shutdown.exe (H1)");
         assert_eq!(data(&e)[3].1, "0x85000000");
         assert_eq!(data(&e)[4].1, "restart");

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use evtx::{EvtxParser, ParserSettings};
 use poolscope::model::event::{ExhaustedProcess, ResourceExhaustion, TagUsage};
-use poolscope::model::PoolType;
+use poolscope::model::{EventKind, PoolType, Severity, TimeSettings};
+use poolscope::parse::{parse_bytes, FileContext, Format};
 use poolscope::simulate::events::{sanitize_text, to_wevtutil_xml, write_evtx, Payload, SimEvent};
 use proptest::prelude::*;
 use quick_xml::events::Event as XmlEvent;
@@ -137,13 +138,20 @@ fn base_time() -> DateTime<Utc> {
 
 fn exhaustion(i: u64) -> ResourceExhaustion {
     let tags = |names: &[&str], n: usize| {
-        names.iter().take(n).enumerate().map(|(k, t)| TagUsage { tag: (*t).to_owned(), bytes: 1_000_000 * (k as u64 + 1) + i }).collect()
+        names
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(k, t)| TagUsage { tag: (*t).to_owned(), bytes: 1_000_000 * (k as u64 + 1) + i })
+            .collect()
     };
     let processes = (0..(i % 7) as usize)
         .map(|k| ExhaustedProcess {
-            name: ["explorer.exe", "svchost.exe", "sqlservr.exe", "w3wp.exe", "Ünïcode.exe", "a&b<c>.exe"][k].to_owned(),
+            name: ["explorer.exe", "svchost.exe", "sqlservr.exe", "w3wp.exe", "Ünïcode.exe", "a&b<c>.exe"][k]
+                .to_owned(),
             pid: 4 * (k as u32 + 100),
-            created_at: (k % 2 == 0).then(|| base_time() - Duration::hours(k as i64) + Duration::nanoseconds(123_456_700)),
+            created_at: (k % 2 == 0)
+                .then(|| base_time() - Duration::hours(k as i64) + Duration::nanoseconds(123_456_700)),
             commit_charge: 3_685_900_288 / (k as u64 + 1),
             handle_count: if k == 0 { 359_617 + i } else { 5_000_000_000 },
         })
@@ -169,7 +177,9 @@ fn exhaustion(i: u64) -> ResourceExhaustion {
 fn sample_events(n: u64) -> Vec<SimEvent> {
     (1..=n)
         .map(|id| {
-            let time = base_time() + Duration::seconds(7 * id as i64) + Duration::nanoseconds((id as i64 * 7_654_321) % 1_000_000_000);
+            let time = base_time()
+                + Duration::seconds(7 * id as i64)
+                + Duration::nanoseconds((id as i64 * 7_654_321) % 1_000_000_000);
             let host = if id % 11 == 0 { "SRV-ÉTÉ-😀" } else { "SRV01" };
             match id % 14 {
                 0 => SimEvent::resource_exhaustion(time, id, host, &exhaustion(id)),
@@ -236,7 +246,8 @@ fn assert_event_values(node: &Node, e: &SimEvent) {
             .map(|c| (c.attrs.get("Name").cloned(), c.text.clone()))
             .collect()
     };
-    let binary_of = |node: &Node| node.get("EventData").children.iter().find(|c| c.name == "Binary").map(|c| c.text.clone());
+    let binary_of =
+        |node: &Node| node.get("EventData").children.iter().find(|c| c.name == "Binary").map(|c| c.text.clone());
     match &e.payload {
         Payload::EventData(data) => {
             assert_eq!(&data_of(node), data, "record {id}");
@@ -285,7 +296,8 @@ fn assert_2004_user_data(node: &Node, info: &ResourceExhaustion) {
         let at = |leaf: &str| m.text_at(&format!("{base}/{leaf}")).to_owned();
         assert_eq!(at("Name"), p.map_or("", |p| p.name.as_str()));
         assert_eq!(at("ID"), p.map_or(0, |p| p.pid).to_string());
-        let created = p.and_then(|p| p.created_at).map_or_else(|| "1601-01-01T00:00:00.0000000Z".to_owned(), system_time);
+        let created =
+            p.and_then(|p| p.created_at).map_or_else(|| "1601-01-01T00:00:00.0000000Z".to_owned(), system_time);
         assert_eq!(at("CreationTime"), created);
         assert_eq!(at("CommitCharge"), p.map_or(0, |p| p.commit_charge).to_string());
         assert_eq!(at("HandleCount"), p.map_or(0, |p| p.handle_count).to_string());
@@ -309,11 +321,19 @@ fn thousands_of_records_read_back_by_the_evtx_crate_and_as_wevtutil_xml() {
     let from_xml = parse_xml(&xml);
     assert_eq!(from_evtx.len(), events.len(), "every record read by the evtx crate");
     assert_eq!(from_xml.len(), events.len(), "every event in the XML");
-    assert_eq!(xml.lines().count(), events.len() + events.iter().filter(|e| e.event_id == 1076).count(), "one line per event (1076 carries a line break in param5)");
+    assert_eq!(
+        xml.lines().count(),
+        events.len() + events.iter().filter(|e| e.event_id == 1076).count(),
+        "one line per event (1076 carries a line break in param5)"
+    );
 
     for ((e, (record_id, (secs, nanos), evtx_tree)), xml_tree) in events.iter().zip(&from_evtx).zip(&from_xml) {
         assert_eq!(*record_id, e.record_id);
-        assert_eq!((*secs, *nanos), (e.time.timestamp(), (e.time.nanosecond() / 100 * 100) as i32), "record {record_id}");
+        assert_eq!(
+            (*secs, *nanos),
+            (e.time.timestamp(), (e.time.nanosecond() / 100 * 100) as i32),
+            "record {record_id}"
+        );
         assert_event_values(evtx_tree, e);
         assert_event_values(xml_tree, e);
         assert_eq!(evtx_tree, xml_tree, "record {record_id}: both writers give the same tree");
@@ -347,12 +367,127 @@ fn wevtutil_form_matches_the_real_capture() {
     let e = SimEvent::unexpected_shutdown(base_time(), 64649, "EC2AMAZ-NEUK2LF", base_time() - Duration::minutes(20));
     let xml = to_wevtutil_xml(&[e]);
     assert!(xml.starts_with("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='EventLog'/><EventID Qualifiers='32768'>6008</EventID>"));
-    assert!(xml.contains("<EventData><Data>7:40:00 AM</Data><Data>\u{200e}3/\u{200e}1/\u{200e}2024</Data><Data></Data>"));
+    assert!(
+        xml.contains("<EventData><Data>7:40:00 AM</Data><Data>\u{200e}3/\u{200e}1/\u{200e}2024</Data><Data></Data>")
+    );
     assert!(!xml.contains('"'));
 }
 
+/// The 100 ns resolution both formats keep (FILETIME).
+fn ticks(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.with_nanosecond(t.nanosecond() / 100 * 100).unwrap()
+}
+
+/// What poolscope's event parsers should make of a simulated event (stated from events reference
+/// §1, independently of the writer and of the parsers).
+fn expected_kind(e: &SimEvent) -> EventKind {
+    let data = |i: usize| match &e.payload {
+        Payload::EventData(d) | Payload::EventDataBinary { data: d, .. } => d[i].1.trim().to_owned(),
+        _ => panic!("record {} has no event data", e.record_id),
+    };
+    let some = |i: usize| Some(data(i)).filter(|v| !v.is_empty());
+    match (e.provider.as_str(), e.event_id) {
+        (_, 2004) => {
+            let Payload::ResourceExhaustion(info) = &e.payload else { panic!("2004 without UserData") };
+            let mut info = info.clone();
+            // Windows writes every field, so an absent figure reads back as 0; empty slots are skipped.
+            for v in [
+                &mut info.commit_limit,
+                &mut info.commit_charge,
+                &mut info.process_commit_charge,
+                &mut info.paged_pool_usage,
+                &mut info.nonpaged_pool_usage,
+                &mut info.physical_memory_size,
+                &mut info.physical_memory_usage,
+                &mut info.process_count,
+            ] {
+                *v = Some(v.unwrap_or(0));
+            }
+            for p in &mut info.processes {
+                p.created_at = p.created_at.map(ticks);
+            }
+            info.detected_at = info.detected_at.map(ticks);
+            EventKind::ResourceExhaustion(Box::new(info))
+        }
+        ("Srv", 2019) => EventKind::PoolEmpty { pool: PoolType::Nonpaged },
+        ("Srv", 2020) => EventKind::PoolEmpty { pool: PoolType::Paged },
+        ("EventLog", 6005 | 6009) => EventKind::Boot { start_time: None },
+        (_, 12) => EventKind::Boot { start_time: Some(data(6).parse().unwrap()) },
+        ("EventLog", 6006) | (_, 13) => {
+            EventKind::Shutdown { process: None, reason: None, shutdown_type: None, user: None }
+        }
+        ("User32", 1074) => {
+            EventKind::Shutdown { process: some(0), reason: some(2), shutdown_type: some(4), user: some(6) }
+        }
+        ("EventLog", 6013) => EventKind::Uptime { seconds: data(4).parse().unwrap() },
+        ("EventLog", 6008) => {
+            let printed = format!("{} {}", data(1).replace('\u{200e}', ""), data(0));
+            let at = chrono::NaiveDateTime::parse_from_str(&printed, "%m/%d/%Y %I:%M:%S %p").unwrap().and_utc();
+            EventKind::Crash {
+                previous_shutdown: Some(printed),
+                previous_shutdown_at: Some(at),
+                bugcheck_code: None,
+                reason: None,
+                user: None,
+            }
+        }
+        (_, 41) => EventKind::Crash {
+            previous_shutdown: None,
+            previous_shutdown_at: None,
+            bugcheck_code: Some(data(0).parse().unwrap()),
+            reason: None,
+            user: None,
+        },
+        ("User32", 1076) => EventKind::Crash {
+            previous_shutdown: None,
+            previous_shutdown_at: None,
+            bugcheck_code: None,
+            reason: some(0),
+            user: some(5),
+        },
+        other => panic!("no expectation for {other:?}"),
+    }
+}
+
+#[test]
+fn poolscope_parsers_read_both_outputs_as_the_simulated_typed_events() {
+    let events = sample_events(700);
+    // Simulated hosts run on UTC; saying so keeps 6008's local time from raising an "assumed UTC" note.
+    let time = TimeSettings { tz_given: true, ..TimeSettings::default() };
+    for (path, bytes, format) in [
+        ("sim/System.evtx", write_evtx(&events), Format::Evtx),
+        ("sim/System.xml", to_wevtutil_xml(&events).into_bytes(), Format::EventXml),
+    ] {
+        assert_eq!(Format::detect(&bytes), Some(format), "{path}");
+        let ctx = FileContext { path: path.to_owned(), time: time.clone(), ..FileContext::default() };
+        let parsed = parse_bytes(&bytes, None, &ctx);
+        // The one note allowed says in which zone 6008's localized time was read (Info, by design).
+        let problems: Vec<_> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| !(d.severity == Severity::Info && d.message.starts_with("local times in this file read in")))
+            .collect();
+        assert!(problems.is_empty(), "{path}: {problems:?}");
+        assert_eq!(parsed.events.len(), events.len(), "{path}");
+        let mut got = parsed.events;
+        got.sort_by_key(|e| e.record_id);
+        for (e, g) in events.iter().zip(&got) {
+            let id = e.record_id;
+            assert_eq!(g.record_id, Some(id), "{path}");
+            assert_eq!((g.provider.as_str(), g.event_id), (e.provider.as_str(), e.event_id), "{path} record {id}");
+            assert_eq!(g.time, ticks(e.time), "{path} record {id}");
+            assert_eq!(g.level, Some(e.level), "{path} record {id}");
+            assert_eq!(g.computer.as_deref(), Some(e.computer.as_str()), "{path} record {id}");
+            assert_eq!(g.channel.as_deref(), Some("System"), "{path} record {id}");
+            assert_eq!(g.kind, expected_kind(e), "{path} record {id}");
+        }
+    }
+}
+
 fn text_strategy() -> impl Strategy<Value = String> {
-    let specials = prop::sample::select(vec!['<', '>', '&', '\'', '"', '\r', '\n', '\t', ' ', '\u{200e}', '😀', '\u{85}', '\u{7}', '\u{ffff}', 'é', '中']);
+    let specials = prop::sample::select(vec![
+        '<', '>', '&', '\'', '"', '\r', '\n', '\t', ' ', '\u{200e}', '😀', '\u{85}', '\u{7}', '\u{ffff}', 'é', '中',
+    ]);
     prop::collection::vec(prop_oneof![any::<char>(), specials], 0..80).prop_map(String::from_iter)
 }
 
