@@ -20,10 +20,23 @@ impl Rng {
     }
 }
 
-const IMAGES: [&str; 8] =
-    ["svchost.exe", "lsass.exe", "explorer.exe", "MsMpEng.exe", "Code - Insiders.exe", "sqlservr.exe", "w3wp.exe", "chrome.exe"];
-const OWNERS: [&str; 5] =
-    [r"NT AUTHORITY\SYSTEM", r"NT AUTHORITY\LOCAL SERVICE", r"NT AUTHORITY\NETWORK SERVICE", r"CONTOSO\svc_backup", "<unable to open token>"];
+const IMAGES: [&str; 8] = [
+    "svchost.exe",
+    "lsass.exe",
+    "explorer.exe",
+    "MsMpEng.exe",
+    "Code - Insiders.exe",
+    "sqlservr.exe",
+    "w3wp.exe",
+    "chrome.exe",
+];
+const OWNERS: [&str; 5] = [
+    r"NT AUTHORITY\SYSTEM",
+    r"NT AUTHORITY\LOCAL SERVICE",
+    r"NT AUTHORITY\NETWORK SERVICE",
+    r"CONTOSO\svc_backup",
+    "<unable to open token>",
+];
 
 /// Appends one handle line (` %4X: ...`) of a random type.
 fn handle_line(out: &mut String, rng: &mut Rng, value: u64, pid: u32) {

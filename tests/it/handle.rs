@@ -101,7 +101,10 @@ fn v5_0_dump_a_tokens() {
     let system = process(snap, "System");
     assert_eq!(system.handles[3].share, None, "v5.0 File line without flags");
     assert_eq!(system.handles[4].share.as_deref(), Some("RW-"));
-    assert_eq!(system.handles[2].identity, Some(ObjectIdentity::Key { path: r"\REGISTRY\MACHINE\SYSTEM\ControlSet001\Control\Lsa".into() }));
+    assert_eq!(
+        system.handles[2].identity,
+        Some(ObjectIdentity::Key { path: r"\REGISTRY\MACHINE\SYSTEM\ControlSet001\Control\Lsa".into() })
+    );
     let gone = process(snap, "<Nonexistent process>");
     assert_eq!((gone.pid, gone.owner.as_deref(), gone.handles.len()), (7040, Some("<unable to open token>"), 0));
     let code = process(snap, "Code - Insiders.exe");
@@ -449,7 +452,9 @@ fn sample(name: &str) -> Option<(Vec<HandleSnapshot>, Vec<Diagnostic>)> {
 fn real_sample_v3_5_default_dump() {
     // Counted independently with grep/awk: 130 `pid:` headers, 2,644 handle lines (2,036 File, 608 Section),
     // System has 140 handles, devenv.exe 1528 has 236.
-    let Some((snaps, diags)) = sample("samuelabj_EpisodeTracker_HandleHelperFacts_v3.5_default_dump.txt") else { return };
+    let Some((snaps, diags)) = sample("samuelabj_EpisodeTracker_HandleHelperFacts_v3.5_default_dump.txt") else {
+        return;
+    };
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(snaps.len(), 1);
     let snap = &snaps[0];
@@ -470,7 +475,8 @@ fn real_sample_v3_5_default_dump() {
 
 #[test]
 fn real_sample_rabbitmq_s_p_summaries() {
-    let Some((snaps, diags)) = sample("rabbitmq_rabbitmq-server_rabbit_mgmt_external_stats_comment_s_p_v3.42_v4.22.txt")
+    let Some((snaps, diags)) =
+        sample("rabbitmq_rabbitmq-server_rabbit_mgmt_external_stats_comment_s_p_v3.42_v4.22.txt")
     else {
         return;
     };
@@ -490,7 +496,9 @@ fn real_sample_rabbitmq_s_p_summaries() {
 
 #[test]
 fn real_sample_v5_0_csv_header_mismatch() {
-    let Some((snaps, diags)) = sample("MicrosoftDocs_sysinternals_issue735_v5.0_v_u_csv_header_mismatch.txt") else { return };
+    let Some((snaps, diags)) = sample("MicrosoftDocs_sysinternals_issue735_v5.0_v_u_csv_header_mismatch.txt") else {
+        return;
+    };
     assert_eq!(snaps.len(), 1);
     assert_eq!(snaps[0].processes.len(), 3);
     assert_eq!(handles(&snaps[0]), 7);
@@ -510,7 +518,9 @@ fn real_sample_v5_0_08x_bug() {
 
 #[test]
 fn real_sample_v4_22_search_mode_with_prompts() {
-    let Some((snaps, diags)) = sample("nickwesselman_dotnet-docker-lock-issue_README_v4.22_search_mode.txt") else { return };
+    let Some((snaps, diags)) = sample("nickwesselman_dotnet-docker-lock-issue_README_v4.22_search_mode.txt") else {
+        return;
+    };
     assert_eq!(snaps.len(), 2);
     assert_eq!(handles(&snaps[0]), 1);
     assert_eq!(handles(&snaps[1]), 3);

@@ -542,7 +542,7 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
         })
         .collect();
     let mut total = vec![String::new(); headers.len()];
-    total[0] = "total".to_owned();
+    "total".clone_into(&mut total[0]);
     total[headers.len() - 2] = snap.handles.to_string();
     rows.push(total);
     out.push_str(&table(&headers, &rows, markdown));
@@ -750,7 +750,7 @@ fn render_csv(report: &HandlesReport) -> Result<Vec<u8>> {
             ])?;
         }
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?)
+    writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))
 }
 
 #[cfg(test)]

@@ -81,7 +81,10 @@ pub fn command_echo(line: &str) -> Option<CommandEcho<'_>> {
         return None;
     }
     // Without a prompt, a capitalised bare `Handle` starts an English sentence, not a command.
-    let typed = prompted || lower.ends_with(".exe") || base.len() != program.len() || lower == base;
+    let typed = prompted
+        || lower.rsplit_once('.').is_some_and(|(_, ext)| ext == "exe")
+        || base.len() != program.len()
+        || lower == base;
     if !typed {
         return None;
     }

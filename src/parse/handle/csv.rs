@@ -218,8 +218,12 @@ mod tests {
 
     #[test]
     fn v5_0_u_rows_are_read_by_their_shape() {
-        let row = csv_row(r"sihost.exe,6616,File,PcName\UserName,0x00000050,C:\Windows\System32 ", ',', Some(CsvLayout::Dump))
-            .unwrap();
+        let row = csv_row(
+            r"sihost.exe,6616,File,PcName\UserName,0x00000050,C:\Windows\System32 ",
+            ',',
+            Some(CsvLayout::Dump),
+        )
+        .unwrap();
         assert_eq!(row.layout, CsvLayout::SearchUser);
         assert_eq!(row.handle_type, "File");
         assert_eq!(row.user, Some(r"PcName\UserName"));

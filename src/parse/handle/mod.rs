@@ -28,7 +28,7 @@ use crate::parse::FileContext;
 use self::command::CommandEcho;
 use self::csv::CsvLayout;
 use self::notice::Notice;
-use self::run::Run;
+use self::run::{Run, SummaryState};
 
 /// At most this many unrecognised lines are reported one by one per file; the rest are counted.
 const UNRECOGNISED_SHOWN: usize = 50;
@@ -116,7 +116,8 @@ impl<'a> Reader<'a> {
             return;
         }
         if let Some((_, last)) = &mut self.license {
-            let ends = banner::banner_title(line).is_some() || matches!(notice::notice(line), Some(Notice::EulaPrompt(_)));
+            let ends =
+                banner::banner_title(line).is_some() || matches!(notice::notice(line), Some(Notice::EulaPrompt(_)));
             if !ends {
                 *last = no;
                 return;
@@ -151,10 +152,10 @@ impl<'a> Reader<'a> {
     /// Tries every data rule in the order that keeps them apart; `true` when the line was data.
     fn data_line(&mut self, no: u64, line: &'a str) -> bool {
         if summary::summary_title(line) {
-            let new_run = self.run.as_ref().is_some_and(|r| r.summary_open || r.summary_done);
+            let new_run = self.run.as_ref().is_some_and(|r| r.summary != SummaryState::None);
             self.begin(no, HandleMode::Summary, new_run);
             if let Some(run) = &mut self.run {
-                run.summary_open = true;
+                run.summary = SummaryState::Open;
             }
             self.state = State::Summary;
             return true;
@@ -164,7 +165,11 @@ impl<'a> Reader<'a> {
                 self.report_loose();
                 let duplicate = self.run.as_mut().is_some_and(|run| run.push_type_count(handle_type, count));
                 if duplicate {
-                    self.diag(no, Severity::Info, format!("type `{handle_type}` listed twice in the summary: counts summed"));
+                    self.diag(
+                        no,
+                        Severity::Info,
+                        format!("type `{handle_type}` listed twice in the summary: counts summed"),
+                    );
                 }
                 return true;
             }
@@ -173,8 +178,7 @@ impl<'a> Reader<'a> {
             self.begin(no, HandleMode::Summary, false);
             if let Some(run) = &mut self.run {
                 run.total = Some(total);
-                run.summary_open = false;
-                run.summary_done = true;
+                run.summary = SummaryState::Done;
             }
             self.state = State::Idle;
             return true;
@@ -218,7 +222,8 @@ impl<'a> Reader<'a> {
             return true;
         }
         if let Some(header) = dump::process_header(line) {
-            let repeated = self.run.as_ref().is_some_and(|r| r.mode == Some(HandleMode::Dump) && r.has_process(&header));
+            let repeated =
+                self.run.as_ref().is_some_and(|r| r.mode == Some(HandleMode::Dump) && r.has_process(&header));
             self.begin(no, HandleMode::Dump, repeated);
             if let Some(run) = &mut self.run {
                 run.open_process(&header);
@@ -283,8 +288,7 @@ impl<'a> Reader<'a> {
     fn begin(&mut self, no: u64, mode: HandleMode, force_new: bool) {
         // A timestamp line since the last data line means a new run even without a banner (`-nobanner` loops).
         let stamped = self.loose.iter().any(|(_, line)| stamp_line(line).is_some());
-        let continues =
-            self.run.as_ref().is_some_and(|r| !force_new && !stamped && r.mode.is_none_or(|m| m == mode));
+        let continues = self.run.as_ref().is_some_and(|r| !force_new && !stamped && r.mode.is_none_or(|m| m == mode));
         if continues {
             self.report_loose();
         } else {
@@ -417,7 +421,7 @@ impl<'a> Reader<'a> {
                 format!("handle lines without a `pid:` header (trimmed output?): kept under {}", orphan_name(&run)),
             );
         }
-        if run.summary_open {
+        if run.summary == SummaryState::Open {
             self.diag(run.start_line, Severity::Warning, "summary without its `Total handles:` line (truncated?)");
         }
         if let Some(total) = run.total {
@@ -473,7 +477,9 @@ fn orphan_name(run: &Run<'_>) -> String {
 /// The diagnostic text of a failure notice.
 fn failure_message(notice: Notice<'_>) -> String {
     match notice {
-        Notice::InitializationError(detail) if !detail.is_empty() => format!("handle.exe initialization error: {detail}"),
+        Notice::InitializationError(detail) if !detail.is_empty() => {
+            format!("handle.exe initialization error: {detail}")
+        }
         Notice::InitializationError(_) => "handle.exe initialization error".to_owned(),
         Notice::HandleInformationError(reason) => format!("handle.exe could not obtain handle information: {reason}"),
         Notice::DriverError(reason) => format!("handle.exe could not load its driver: {reason}"),
@@ -481,7 +487,9 @@ fn failure_message(notice: Notice<'_>) -> String {
         Notice::ExtractError => {
             "handle.exe could not extract its x64 image (run it from a writeable directory): no data".to_owned()
         }
-        Notice::EulaFirstRun => "handle.exe stopped at its first-run EULA notice (run it with -accepteula): no data".to_owned(),
+        Notice::EulaFirstRun => {
+            "handle.exe stopped at its first-run EULA notice (run it with -accepteula): no data".to_owned()
+        }
         other => format!("{other:?}"),
     }
 }

@@ -116,13 +116,19 @@ mod tests {
             identity("Token", r"CONTOSO\svc_backup:5c203"),
             Some(ObjectIdentity::Token { account: r"CONTOSO\svc_backup".into(), luid: "5c203".into() })
         );
-        assert_eq!(identity("Process", "lsass.exe(768)"), Some(ObjectIdentity::Process { name: "lsass.exe".into(), pid: 768 }));
+        assert_eq!(
+            identity("Process", "lsass.exe(768)"),
+            Some(ObjectIdentity::Process { name: "lsass.exe".into(), pid: 768 })
+        );
         assert_eq!(
             identity("Thread", "System(4): 12"),
             Some(ObjectIdentity::Thread { name: "System".into(), pid: 4, tid: 12 })
         );
         assert_eq!(identity("File", r"\Device\Afd"), Some(ObjectIdentity::File { path: r"\Device\Afd".into() }));
-        assert_eq!(identity("Key", r"\REGISTRY\MACHINE"), Some(ObjectIdentity::Key { path: r"\REGISTRY\MACHINE".into() }));
+        assert_eq!(
+            identity("Key", r"\REGISTRY\MACHINE"),
+            Some(ObjectIdentity::Key { path: r"\REGISTRY\MACHINE".into() })
+        );
         assert_eq!(identity("Event", r"\BaseNamedObjects\x"), None);
         assert_eq!(identity("File", ""), None);
         assert_eq!(identity("Token", "garbled"), None);

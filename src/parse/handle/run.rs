@@ -15,6 +15,17 @@ use crate::parse::timestamp::RawStamp;
 /// Name given to handles listed before any `pid:` header (trimmed output).
 pub const UNKNOWN_PROCESS: &str = "<unknown process>";
 
+/// Where a run is in its `-s` summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryState {
+    /// No `Handle type summary:` yet.
+    None,
+    /// Between the title and `Total handles:`.
+    Open,
+    /// Ended with `Total handles:`.
+    Done,
+}
+
 /// A run of handle.exe output, from its banner (or first data line) to the next run.
 #[derive(Debug)]
 pub struct Run<'a> {
@@ -30,10 +41,8 @@ pub struct Run<'a> {
     pub stamp: Option<RawStamp>,
     /// Summary counts by type (duplicates summed).
     pub type_counts: BTreeMap<String, u64>,
-    /// Inside a summary (between its title and `Total handles:`).
-    pub summary_open: bool,
-    /// A summary ended with `Total handles:`.
-    pub summary_done: bool,
+    /// Where the run is in its `-s` summary.
+    pub summary: SummaryState,
     /// `Total handles:`.
     pub total: Option<u64>,
     /// Processes listed.
@@ -69,8 +78,7 @@ impl<'a> Run<'a> {
             echo,
             stamp: None,
             type_counts: BTreeMap::new(),
-            summary_open: false,
-            summary_done: false,
+            summary: SummaryState::None,
             total: None,
             processes: Vec::new(),
             current: None,
@@ -156,13 +164,12 @@ impl<'a> Run<'a> {
 
     /// The process a search or CSV line belongs to (created on first sight, in order of appearance).
     fn listed_process(&mut self, name: &'a str, pid: u32, user: Option<&str>) -> usize {
-        let at = match self.index.get(&(pid, name)) {
-            Some(&at) => at,
-            None => {
-                self.index.insert((pid, name), self.processes.len());
-                self.processes.push(ProcessHandles { name: name.to_owned(), pid, owner: None, handles: Vec::new() });
-                self.processes.len() - 1
-            }
+        let at = if let Some(&at) = self.index.get(&(pid, name)) {
+            at
+        } else {
+            self.index.insert((pid, name), self.processes.len());
+            self.processes.push(ProcessHandles { name: name.to_owned(), pid, owner: None, handles: Vec::new() });
+            self.processes.len() - 1
         };
         if let (None, Some(user)) = (&self.processes[at].owner, user) {
             if !user.is_empty() {
@@ -186,15 +193,12 @@ impl<'a> Run<'a> {
 
     /// Adds a summary type line; returns `true` when the type was listed before (and the counts summed).
     pub fn push_type_count(&mut self, handle_type: &str, count: u64) -> bool {
-        match self.type_counts.get_mut(handle_type) {
-            Some(n) => {
-                *n = n.saturating_add(count);
-                true
-            }
-            None => {
-                self.type_counts.insert(handle_type.to_owned(), count);
-                false
-            }
+        if let Some(n) = self.type_counts.get_mut(handle_type) {
+            *n = n.saturating_add(count);
+            true
+        } else {
+            self.type_counts.insert(handle_type.to_owned(), count);
+            false
         }
     }
 

@@ -156,7 +156,8 @@ mod tests {
 
     #[test]
     fn search_line_v5_0_u_08x_bug() {
-        let line = r"explorer.exe       pid: 6116   type: File          CLNTNAME\Alias1           1dd3408X E:\Users\Alias1\x";
+        let line =
+            r"explorer.exe       pid: 6116   type: File          CLNTNAME\Alias1           1dd3408X E:\Users\Alias1\x";
         let parsed = search_line(line).unwrap();
         assert_eq!(parsed.process, "explorer.exe");
         assert_eq!(parsed.pid, 6116);

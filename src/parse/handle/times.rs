@@ -87,13 +87,18 @@ fn pick(
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
     #[test]
     fn strongest_time_wins() {
-        let (a, b, c, d) = (at("2020-01-01T00:00:00Z"), at("2020-01-02T00:00:00Z"), at("2020-01-03T00:00:00Z"), at("2020-01-04T00:00:00Z"));
+        let (a, b, c, d) = (
+            Some(at("2020-01-01T00:00:00Z")),
+            Some(at("2020-01-02T00:00:00Z")),
+            Some(at("2020-01-03T00:00:00Z")),
+            Some(at("2020-01-04T00:00:00Z")),
+        );
         assert_eq!(pick(a, b, c, d), (a, TimeSource::TimestampLine));
         assert_eq!(pick(None, b, c, d), (b, TimeSource::FileName));
         assert_eq!(pick(None, None, c, d), (c, TimeSource::Override));
