@@ -46,18 +46,19 @@ pub fn notable(dataset: &Dataset) -> Vec<Notable> {
     let mut out = Vec::new();
     for (host, data) in &dataset.hosts {
         for event in &data.events {
-            let base = |label: String, meaning: &str, details: String, importance: Importance, at: DateTime<Utc>| Notable {
-                host: host.clone(),
-                at,
-                logged_at: event.time,
-                event_id: event.event_id,
-                provider: event.provider.clone(),
-                label,
-                meaning: meaning.to_owned(),
-                details,
-                source: event.source.clone(),
-                importance,
-            };
+            let base =
+                |label: String, meaning: &str, details: String, importance: Importance, at: DateTime<Utc>| Notable {
+                    host: host.clone(),
+                    at,
+                    logged_at: event.time,
+                    event_id: event.event_id,
+                    provider: event.provider.clone(),
+                    label,
+                    meaning: meaning.to_owned(),
+                    details,
+                    source: event.source.clone(),
+                    importance,
+                };
             let id = event.event_id;
             let item = match &event.kind {
                 EventKind::ResourceExhaustion(r) => {
@@ -89,7 +90,13 @@ pub fn notable(dataset: &Dataset) -> Vec<Notable> {
                         details.push(format!("top process: {} ({} handles)", p.name, format::count_u(p.handle_count)));
                     }
                     let at = r.detected_at.unwrap_or(event.time);
-                    Some(base(id.to_string(), "resource exhaustion detected", details.join("; "), Importance::Exhaustion, at))
+                    Some(base(
+                        id.to_string(),
+                        "resource exhaustion detected",
+                        details.join("; "),
+                        Importance::Exhaustion,
+                        at,
+                    ))
                 }
                 EventKind::PoolEmpty { pool } => {
                     let which = match pool {
@@ -126,12 +133,23 @@ pub fn notable(dataset: &Dataset) -> Vec<Notable> {
                     }
                     Some(base(id.to_string(), meaning, details.join("; "), Importance::Exhaustion, at))
                 }
-                EventKind::Boot { .. } => {
-                    Some(base("boot".to_owned(), "system or event log started", String::new(), Importance::Lifecycle, event.time))
-                }
+                EventKind::Boot { .. } => Some(base(
+                    "boot".to_owned(),
+                    "system or event log started",
+                    String::new(),
+                    Importance::Lifecycle,
+                    event.time,
+                )),
                 EventKind::Shutdown { process, reason, .. } => {
-                    let details = [process.as_deref(), reason.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-                    Some(base("shutdown".to_owned(), "clean shutdown or restart", details, Importance::Lifecycle, event.time))
+                    let details =
+                        [process.as_deref(), reason.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+                    Some(base(
+                        "shutdown".to_owned(),
+                        "clean shutdown or restart",
+                        details,
+                        Importance::Lifecycle,
+                        event.time,
+                    ))
                 }
                 EventKind::Uptime { .. } | EventKind::Other => None,
             };

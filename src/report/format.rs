@@ -86,7 +86,13 @@ pub fn bytes_rate(per_hour: f64) -> String {
     if !per_hour.is_finite() {
         return "n/a".to_owned();
     }
-    let sign = if per_hour > 0.0 { "+" } else if per_hour < 0.0 { "-" } else { "" };
+    let sign = if per_hour > 0.0 {
+        "+"
+    } else if per_hour < 0.0 {
+        "-"
+    } else {
+        ""
+    };
     format!("{sign}{}/h", bytes(per_hour.abs()))
 }
 
@@ -230,10 +236,33 @@ pub fn time_short(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
+/// A time near `reference` as briefly as it stays unambiguous: `23:55` on the same local day,
+/// `05-24 01:10` on another day of the same year, else the full date.
+pub fn time_near(at: DateTime<Utc>, reference: DateTime<Utc>, tz: Tz) -> String {
+    let (a, r) = (at.with_timezone(&tz), reference.with_timezone(&tz));
+    if a.date_naive() == r.date_naive() {
+        a.format("%H:%M").to_string()
+    } else if a.format("%Y").to_string() == r.format("%Y").to_string() {
+        a.format("%m-%d %H:%M").to_string()
+    } else {
+        a.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 /// Replaces control characters (terminal escapes, NULs from broken encodings) so log text cannot
 /// disturb a table, a chart label or a file name; tabs become spaces.
 pub fn clean(text: &str) -> String {
-    text.chars().map(|c| if c == '\t' { ' ' } else if c.is_control() { '?' } else { c }).collect()
+    text.chars()
+        .map(|c| {
+            if c == '\t' {
+                ' '
+            } else if c.is_control() {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// A pool tag shown so its trailing spaces are visible (`Key ` → `Key·`, poolmon's tags are exactly four
@@ -303,6 +332,9 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2020, 5, 22, 20, 35, 55).unwrap();
         assert_eq!(time(at, zone("Europe/Berlin")), "2020-05-22 22:35:55 CEST");
         assert_eq!(time_short(at, zone("not a zone")), "2020-05-22 20:35 UTC");
+        let berlin = zone("Europe/Berlin");
+        assert_eq!(time_near(at + chrono::Duration::minutes(30), at, berlin), "23:05");
+        assert_eq!(time_near(at + chrono::Duration::hours(2), at, berlin), "05-23 00:35");
     }
 
     #[test]

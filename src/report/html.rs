@@ -11,7 +11,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::chart::build::{main_boot, Role};
-use super::series::{Summary, SYSTEM_PROCESS};
+use super::series::Summary;
 use super::tables::{self, Align, Table};
 use super::{format, Exporter, RenderedChart, Report};
 use crate::analysis::Suspect;
@@ -86,7 +86,8 @@ fn tag_sections<'a>(report: &Report<'a>) -> Vec<(String, &'a Suspect)> {
 pub fn render(report: &Report<'_>) -> Markup {
     let hosts = report.hosts();
     let sections = tag_sections(report);
-    let title = format!("Kernel pool leak report: {}", if hosts.is_empty() { "no hosts".to_owned() } else { hosts.join(", ") });
+    let title =
+        format!("Kernel pool leak report: {}", if hosts.is_empty() { "no hosts".to_owned() } else { hosts.join(", ") });
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -252,8 +253,8 @@ fn attribution(report: &Report<'_>) -> Markup {
                     h3 { (format::clean(host)) }
                 }
                 @if !t.is_empty() { (table(&t)) }
-                @for (process, accounts) in &accounts {
-                    h3 { "Token handles held by " (format::clean(process)) ", by account" }
+                @for (process, boot, accounts) in &accounts {
+                    h3 { "Token handles held by " (format::clean(process)) " in boot " (boot) ", by account" }
                     p.note { "Counted from handle.exe dumps (Token handle names are DOMAIN\\user:logon-session)." }
                     (table(accounts))
                 }
@@ -265,17 +266,19 @@ fn attribution(report: &Report<'_>) -> Markup {
 }
 
 fn next_steps(report: &Report<'_>, s: &Suspect) -> Markup {
-    let tag = format::clean(s.tag.trim_end());
+    let tag = format::clean(&s.tag);
+    // WinDbg's pool commands take `?` for one character: a tag's trailing spaces become `?`.
+    let wild = format!("{}{}", tag.trim_end(), "?".repeat(tag.len() - tag.trim_end().len()));
     let token = tables::accounts(report, &s.host);
     html! {
         ul {
             @if s.driver.is_none() && s.description.is_none() {
-                li { "Find the binary that uses the tag: " code { "findstr /m /l " (tag) " %SystemRoot%\\System32\\drivers\\*.sys" } ", or pass a pooltag.txt with --pooltag." }
+                li { "Find the binary that uses the tag: " code { "findstr /m /l /c:\"" (tag) "\" %SystemRoot%\\System32\\drivers\\*.sys" } ", or pass a pooltag.txt with --pooltag." }
             }
-            li { "In a kernel dump or live debugger: " code { "!poolfind " (tag) } " and " code { "!poolused 4 " (tag) } " to see the allocations." }
+            li { "In a kernel dump or live debugger: " code { "!poolfind " (wild) } " and " code { "!poolused 4 " (wild) } " to see the allocations." }
             li { "Record who allocates: a WPR pool trace filtered by tag (" code { "<PoolTags>" (tag) "</PoolTags>" } " in a custom profile), then the stacks in WPA." }
             li { "Confirm with Driver Verifier's special pool for the suspected driver, on a test machine first." }
-            @if token.iter().any(|(p, _)| p != SYSTEM_PROCESS) && s.tag.starts_with("Toke") {
+            @if !token.is_empty() && s.tag.starts_with("Toke") {
                 li { "Token handles grow for the accounts listed under Attribution: find the service or job that logs on as the top account." }
             }
         }

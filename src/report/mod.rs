@@ -127,12 +127,7 @@ impl<'a> Report<'a> {
     pub fn build(analysis: &'a Analysis, dataset: &'a Dataset, options: &ReportOptions) -> Result<Self> {
         let mut report = Self::without_charts(analysis, dataset, options);
         let planned = {
-            let ctx = chart::build::Context {
-                analysis,
-                source: &report.source,
-                tz: report.tz,
-                events: &report.events,
-            };
+            let ctx = chart::build::Context { analysis, source: &report.source, tz: report.tz, events: &report.events };
             chart::build::plan(&ctx, options.max_tag_sections)
         };
         let format = options.charts;
@@ -234,7 +229,12 @@ pub fn check_output_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
 }
 
 /// Writes `index.html`, `summary.md`, `analysis.json`, `data/` and `charts/` into `dir`.
-pub fn write_report(analysis: &Analysis, dataset: &Dataset, options: &ReportOptions, dir: &Path) -> Result<ReportFiles> {
+pub fn write_report(
+    analysis: &Analysis,
+    dataset: &Dataset,
+    options: &ReportOptions,
+    dir: &Path,
+) -> Result<ReportFiles> {
     check_output_dir(dir, &options.inputs)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let report = Report::build(analysis, dataset, options)?;

@@ -107,12 +107,8 @@ pub struct SeriesSource<'a> {
 impl<'a> SeriesSource<'a> {
     /// Indexes the analysis' series.
     pub fn new(analysis: &'a Analysis, dataset: &'a Dataset) -> Self {
-        let kept = analysis
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ((s.host.as_str(), s.boot, s.name.as_str()), i))
-            .collect();
+        let kept =
+            analysis.series.iter().enumerate().map(|(i, s)| ((s.host.as_str(), s.boot, s.name.as_str()), i)).collect();
         Self { analysis, dataset, kept }
     }
 
@@ -416,7 +412,8 @@ fn sort_points(points: &mut Points) {
     if points.times.windows(2).all(|w| w[0] <= w[1]) {
         return;
     }
-    let mut pairs: Vec<(DateTime<Utc>, f64)> = points.times.iter().copied().zip(points.values.iter().copied()).collect();
+    let mut pairs: Vec<(DateTime<Utc>, f64)> =
+        points.times.iter().copied().zip(points.values.iter().copied()).collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     points.times = pairs.iter().map(|p| p.0).collect();
     points.values = pairs.iter().map(|p| p.1).collect();

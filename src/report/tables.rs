@@ -60,16 +60,25 @@ pub fn projection_words(p: &Projection, report: &Report<'_>) -> String {
     match (p.exhaustion_at, p.bytes_per_hour > 0.0) {
         (Some(at), _) => {
             let range = p.exhaustion_range.map_or_else(String::new, |[a, b]| {
-                format!(" (range {} to {})", format::time_short(a, tz), format::time_short(b, tz))
+                let (a, b) = (format::time_near(a, at, tz), format::time_near(b, at, tz));
+                // A range that rounds to one minute says nothing more than the time itself.
+                if a == b {
+                    String::new()
+                } else {
+                    format!(" (range {a} to {b})")
+                }
             });
             format!("limit {} reached {}{range}", format::bytes(p.limit_bytes as f64), format::time_short(at, tz))
         }
-        (None, true) => format!("growing {} toward {}", format::bytes_rate(p.bytes_per_hour), format::bytes(p.limit_bytes as f64)),
+        (None, true) => {
+            format!("growing {} toward {}", format::bytes_rate(p.bytes_per_hour), format::bytes(p.limit_bytes as f64))
+        }
         (None, false) => "not growing".to_owned(),
     }
 }
 
-/// The model check: projected against observed exhaustion.
+/// The model check: projected against observed exhaustion. A projection inside its range, or off
+/// by at most 5% of the boot's length, counts as consistent.
 pub fn projection_check(p: &Projection, report: &Report<'_>) -> String {
     let Some(observed) = p.observed_exhaustion_at else {
         return "no exhaustion in the archive".to_owned();
@@ -80,8 +89,16 @@ pub fn projection_check(p: &Projection, report: &Report<'_>) -> String {
     };
     let diff = format::hours_between(observed, projected);
     let within = p.exhaustion_range.is_some_and(|[a, b]| observed >= a && observed <= b);
+    let boot_hours = report.source.boot(&p.host, p.boot).map_or(0.0, |b| format::hours_between(b.start, observed));
+    let close = diff.abs() <= 0.05 * boot_hours;
     let side = if diff >= 0.0 { "after" } else { "before" };
-    let verdict = if within { "consistent: inside the projected range" } else { "outside the projected range" };
+    let verdict = if within {
+        "consistent: inside the projected range".to_owned()
+    } else if close {
+        format!("consistent: within 5% of the {} boot", format::hours(boot_hours))
+    } else {
+        "outside the projected range".to_owned()
+    };
     format!(
         "observed {}{evidence}; projection {} {side} it, {verdict}",
         format::time_short(observed, report.tz),
@@ -127,7 +144,8 @@ pub fn evidence(report: &Report<'_>, host: &str) -> Table {
         ("Projection", L),
     ]);
     for s in main_suspects(report, host).into_iter().take(EVIDENCE_ROWS) {
-        let projection = projection_for(report, s).map_or_else(|| "no limit known".to_owned(), |p| projection_words(p, report));
+        let projection =
+            projection_for(report, s).map_or_else(|| "no limit known".to_owned(), |p| projection_words(p, report));
         t.rows.push(vec![
             format::tag(&s.tag),
             s.pool.to_string(),
@@ -192,7 +210,7 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
         ("Resource", L),
         ("Now", R),
         ("Limit (source)", L),
-        ("Sustained rate", R),
+        ("Sustained rate", L),
         ("Projected exhaustion", L),
         ("Naive fit", L),
         ("60% / 80% crossed", L),
@@ -200,15 +218,15 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
     ]);
     let mut list: Vec<&Projection> = report.analysis.projections.iter().filter(|p| p.host == host).collect();
     list.sort_by_key(|p| (std::cmp::Reverse(p.boot), p.pool));
-    let when = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_short(t, report.tz));
     for p in list {
+        let when = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_near(t, p.now_at, report.tz));
         let share = if p.limit_bytes > 0 { p.now_bytes as f64 / p.limit_bytes as f64 } else { f64::NAN };
         t.rows.push(vec![
             p.boot.to_string(),
             resource_words(p.pool).to_owned(),
             format!("{} ({})", format::bytes(p.now_bytes as f64), format::percent(share)),
             format!("{} ({})", format::bytes(p.limit_bytes as f64), format::clean(&p.limit_source)),
-            format!("{} ({})", format::bytes_rate(p.bytes_per_hour), format::clean(&p.rate_source)),
+            format!("{} from {}", format::bytes_rate(p.bytes_per_hour), format::clean(&p.rate_source)),
             projection_words(p, report),
             when(p.naive_exhaustion_at),
             format!("{} / {}", when(p.warning_at), when(p.critical_at)),
@@ -250,12 +268,7 @@ pub fn correlations(report: &Report<'_>, host: &str) -> Table {
         }
     }
     // Correlations of tags that are not suspects of the main boot (other boots) follow.
-    let mut rest: Vec<_> = report
-        .analysis
-        .correlations
-        .iter()
-        .filter(|c| c.host == host && c.boot != boot)
-        .collect();
+    let mut rest: Vec<_> = report.analysis.correlations.iter().filter(|c| c.host == host && c.boot != boot).collect();
     rest.sort_by(|a, b| b.boot.cmp(&a.boot).then(a.tag.cmp(&b.tag)));
     for c in rest {
         t.rows.push(vec![
@@ -274,24 +287,35 @@ pub fn correlations(report: &Report<'_>, host: &str) -> Table {
     t
 }
 
-/// Token handles by account for the processes correlated with a Token-type suspect (analysis §5).
-pub fn accounts(report: &Report<'_>, host: &str) -> Vec<(String, Table)> {
-    let boot = main_boot(report.analysis, host);
+/// Token handles by account (analysis §5: the account whose logons leak), for each process whose
+/// Token handles moved with a tag in any boot (else the process holding the most handles), from the
+/// dumps of the main boot, or of the latest boot that has dumps of it. Returns (process, boot, table).
+pub fn accounts(report: &Report<'_>, host: &str) -> Vec<(String, u32, Table)> {
+    let main = main_boot(report.analysis, host);
     let mut processes: Vec<String> = report
         .analysis
         .correlations
         .iter()
-        .filter(|c| c.host == host && c.boot == boot && c.handle_type.eq_ignore_ascii_case("Token") && c.process != SYSTEM_PROCESS)
+        .filter(|c| c.host == host && c.handle_type.eq_ignore_ascii_case("Token") && c.process != SYSTEM_PROCESS)
         .map(|c| c.process.clone())
         .collect();
     processes.sort();
     processes.dedup();
+    if processes.is_empty() {
+        processes.extend(report.source.busiest_processes(host, main).into_iter().take(1).map(|(name, _)| name));
+    }
+    let mut boots: Vec<u32> = report.source.boots(host).iter().map(|b| b.boot).filter(|&b| b != main).collect();
+    boots.sort_unstable_by(|a, b| b.cmp(a));
+    boots.insert(0, main);
     let mut out = Vec::new();
     for process in processes {
-        let rows = report.source.token_accounts(host, boot, &process);
-        if rows.is_empty() {
+        let Some((boot, rows)) = boots
+            .iter()
+            .map(|&b| (b, report.source.token_accounts(host, b, &process)))
+            .find(|(_, rows)| !rows.is_empty())
+        else {
             continue;
-        }
+        };
         let mut t = Table::new(&[("Account", L), ("First dump", R), ("Last dump", R), ("Growth/hour", R)]);
         for a in rows.iter().take(15) {
             t.rows.push(vec![
@@ -301,7 +325,7 @@ pub fn accounts(report: &Report<'_>, host: &str) -> Vec<(String, Table)> {
                 format::count_rate(a.per_hour),
             ]);
         }
-        out.push((process, t));
+        out.push((process, boot, t));
     }
     out
 }
@@ -320,10 +344,17 @@ pub fn tag_statistics(s: &Suspect, bytes: Option<&Summary>) -> Table {
         ),
     );
     row("OLS slope, R²", format!("{}, {:.3}", format::bytes_rate(s.ols_bytes_per_hour), s.r_squared));
-    row("Outstanding allocations", format!("{} now, {}", format::count_u(s.outstanding_now), format::count_rate(s.outstanding_per_hour)));
+    row(
+        "Outstanding allocations",
+        format!("{} now, {}", format::count_u(s.outstanding_now), format::count_rate(s.outstanding_per_hour)),
+    );
     row(
         "Bytes per allocation",
-        format!("{}{}", format::bytes(s.per_alloc_bytes), if s.per_alloc_stable { " (stable: a fixed-size object leaks)" } else { " (varies)" }),
+        format!(
+            "{}{}",
+            format::bytes(s.per_alloc_bytes),
+            if s.per_alloc_stable { " (stable: a fixed-size object leaks)" } else { " (varies)" }
+        ),
     );
     row("Allocations per free", format::ratio(s.alloc_free_ratio));
     row("Positive steps", format::percent(s.positive_step_share));
@@ -466,7 +497,8 @@ pub fn parameters(report: &Report<'_>) -> Table {
     let mut row = |k: &str, v: String| t.rows.push(vec![k.to_owned(), v]);
     row(
         "Warm-up excluded",
-        p.warmup_hours.map_or_else(|| "default: 10% of the boot or 1 hour, whichever is shorter".to_owned(), format::hours),
+        p.warmup_hours
+            .map_or_else(|| "default: 10% of the boot or 1 hour, whichever is shorter".to_owned(), format::hours),
     );
     let limit = |l: Option<u64>| l.map_or_else(|| "from the archive".to_owned(), |b| format::bytes_exact(b));
     row("Paged pool limit", limit(p.limit_paged));

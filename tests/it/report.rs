@@ -44,7 +44,11 @@ struct Names {
 
 impl Names {
     fn normal() -> Self {
-        Self { process: "lsass.exe".into(), account: "CORP\\svc_scan".into(), driver: "ksecdd.sys - Token objects".into() }
+        Self {
+            process: "lsass.exe".into(),
+            account: "CORP\\svc_scan".into(),
+            driver: "ksecdd.sys - Token objects".into(),
+        }
     }
 
     fn hostile() -> Self {
@@ -83,10 +87,24 @@ fn pool_snapshots(names: &Names) -> Vec<PoolSnapshot> {
             let noise = (i * 7919 % 13) as u64;
             let rows = vec![
                 row("Toke", PoolType::Paged, toke, TOKEN_BYTES, 1_000_000 + 50 * i, Some(&names.driver)),
-                row("MmSt", PoolType::Paged, mmst, 512, 4_000_000 + 900 * i, Some("nt!mm - Mm section object prototype ptes")),
+                row(
+                    "MmSt",
+                    PoolType::Paged,
+                    mmst,
+                    512,
+                    4_000_000 + 900 * i,
+                    Some("nt!mm - Mm section object prototype ptes"),
+                ),
                 row("CM31", PoolType::Paged, 9_000 + noise, 4096, 200_000 + 10 * i, None),
                 row("Key ", PoolType::Paged, 3_000 + noise, 192, 90_000 + 4 * i, None),
-                row("Thre", PoolType::Nonpaged, 1_200 + (20.0 * h) as u64, 1_232, 30_000 + 9 * i, Some("nt!ps - Thread objects")),
+                row(
+                    "Thre",
+                    PoolType::Nonpaged,
+                    1_200 + (20.0 * h) as u64,
+                    1_232,
+                    30_000 + 9 * i,
+                    Some("nt!ps - Thread objects"),
+                ),
                 row("Ntfx", PoolType::Nonpaged, 8_000 + noise, 256, 700_000 + 30 * i, None),
             ];
             let paged: u64 = rows.iter().filter(|r| r.pool == PoolType::Paged).map(|r| r.bytes).sum();
@@ -249,7 +267,12 @@ fn dataset(names: &Names) -> Dataset {
     let mut dataset = Dataset::default();
     dataset.hosts.insert(HOST.into(), host);
     dataset.diagnostics = vec![
-        Diagnostic::at_line(format!("archive/{HOST}/poolmon-boot1.log"), 6409, Severity::Error, "row has 5 columns, expected 7"),
+        Diagnostic::at_line(
+            format!("archive/{HOST}/poolmon-boot1.log"),
+            6409,
+            Severity::Error,
+            "row has 5 columns, expected 7",
+        ),
         Diagnostic::for_file("", Severity::Warning, "no --tz given: local times read as UTC"),
     ];
     dataset
@@ -288,7 +311,15 @@ fn analysis(names: &Names) -> Analysis {
     let (s1, e1) = boot1();
     let hours = (e1 - s1).num_seconds() as f64 / 3600.0;
     let toke_now = 20_000 + (16_000.0 * hours) as u64;
-    let mut toke = suspect(1, "Toke", PoolType::Paged, 16_000.0 * TOKEN_BYTES as f64, TOKEN_BYTES as f64, toke_now * TOKEN_BYTES, toke_now);
+    let mut toke = suspect(
+        1,
+        "Toke",
+        PoolType::Paged,
+        16_000.0 * TOKEN_BYTES as f64,
+        TOKEN_BYTES as f64,
+        toke_now * TOKEN_BYTES,
+        toke_now,
+    );
     toke.driver = Some(names.driver.clone());
     toke.description = Some("Token objects".into());
     let thre_now = 1_200 + (20.0 * hours) as u64;
@@ -424,8 +455,7 @@ fn report_writes_every_file() {
     assert_eq!(json, expected, "analysis.json is exactly `analyze --format json`");
     assert!(std::fs::read_to_string(&files.summary_md).unwrap().starts_with("# Kernel pool leak summary: SRV01"));
     assert!(std::fs::read_to_string(&files.index_html).unwrap().starts_with("<!DOCTYPE html>"));
-    let names: Vec<String> =
-        files.data.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = files.data.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["pool_samples.csv", "handle_samples.csv", "events.csv"]);
     let pool_csv = std::fs::read_to_string(&files.data[0]).unwrap();
     assert!(pool_csv.lines().next().unwrap().contains("tag"));
@@ -445,7 +475,8 @@ fn report_writes_every_file() {
         ]
     );
     // No temporary files are left behind.
-    for dir in [files.index_html.parent().unwrap(), files.charts[0].parent().unwrap(), files.data[0].parent().unwrap()] {
+    for dir in [files.index_html.parent().unwrap(), files.charts[0].parent().unwrap(), files.data[0].parent().unwrap()]
+    {
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             assert!(!name.starts_with('.'), "temporary file left: {name}");
@@ -474,9 +505,14 @@ fn png_charts_are_1200x700_not_blank_and_show_their_series_colours() {
         let name = path.file_name().unwrap().to_string_lossy();
         // The first data series is Okabe-Ito blue on every chart.
         assert!(has_colour(&img, [PALETTE[0].0, PALETTE[0].1, PALETTE[0].2], 400), "{name}: no blue series");
-        // Twin-axis and multi-series charts also draw the second palette colour (vermillion).
-        if name.contains("-tag-SRV01-b1-Toke") || name.contains("pool-totals") || name.contains("handles") {
+        // Twin-axis and multi-series charts also draw the second palette colour (vermillion)...
+        if name.contains("-tag-SRV01-b1-Toke") || name.contains("handles") {
             assert!(has_colour(&img, [PALETTE[1].0, PALETTE[1].1, PALETTE[1].2], 200), "{name}: no second series");
+        }
+        // ...and the totals chart draws nonpaged pool in bluish green, events in vermillion.
+        if name.contains("pool-totals") {
+            assert!(has_colour(&img, [PALETTE[2].0, PALETTE[2].1, PALETTE[2].2], 200), "{name}: no nonpaged series");
+            assert!(has_colour(&img, [PALETTE[1].0, PALETTE[1].1, PALETTE[1].2], 200), "{name}: no event markers");
         }
         if name.contains("projection-SRV01-b1-paged") {
             // Warning and critical bands are translucent Okabe-Ito orange and vermillion over white.
@@ -519,7 +555,9 @@ fn outline(html: &str) -> String {
         rest = &rest[i..];
         let end = rest.find('>').unwrap_or(rest.len());
         let tag = &rest[..=end.min(rest.len() - 1)];
-        if let Some(id) = tag.strip_prefix("<section").and_then(|t| t.split("id=\"").nth(1)).and_then(|t| t.split('"').next()) {
+        if let Some(id) =
+            tag.strip_prefix("<section").and_then(|t| t.split("id=\"").nth(1)).and_then(|t| t.split('"').next())
+        {
             out.push_str(&format!("section #{id}\n"));
         }
         for h in ["<h1", "<h2", "<h3"] {
@@ -568,7 +606,9 @@ fn html_is_self_contained_and_loads_nothing() {
     let (_dir, files) = write(&Names::normal(), ChartFormat::Png);
     let html = std::fs::read_to_string(&files.index_html).unwrap();
     let lower = html.to_lowercase();
-    for banned in ["<script", "<link", "<iframe", "<object", "<embed", "@import", "url(", "http://", "https://", "file://"] {
+    for banned in
+        ["<script", "<link", "<iframe", "<object", "<embed", "@import", "url(", "http://", "https://", "file://"]
+    {
         assert!(!lower.contains(banned), "index.html contains {banned}");
     }
     for src in html.split(" src=\"").skip(1) {

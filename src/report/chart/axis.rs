@@ -8,19 +8,14 @@ use super::Quantity;
 use crate::report::format::{self, ByteUnit};
 
 /// Tick steps tried for time axes, in seconds, smallest first.
-const TIME_STEPS: [i64; 15] = [
-    300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 345_600, 604_800, 1_209_600, 2_592_000,
-];
+const TIME_STEPS: [i64; 15] =
+    [300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 345_600, 604_800, 1_209_600, 2_592_000];
 
 /// Tick positions (Unix seconds) on round local times between `start` and `end`, at most `max_ticks`,
 /// and the strftime format their labels use.
 pub fn time_ticks(start: f64, end: f64, tz: Tz, max_ticks: usize) -> (Vec<f64>, &'static str) {
     let span = (end - start).max(1.0);
-    let step = TIME_STEPS
-        .iter()
-        .copied()
-        .find(|&s| span / s as f64 <= max_ticks.max(1) as f64)
-        .unwrap_or(2_592_000);
+    let step = TIME_STEPS.iter().copied().find(|&s| span / s as f64 <= max_ticks.max(1) as f64).unwrap_or(2_592_000);
     let (Some(first), Some(last)) = (to_utc(start), to_utc(end)) else {
         return (Vec::new(), "%b %d %H:%M");
     };

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use super::axis::to_x;
 use super::{
     Band, Chart, Dash, Level, Line, LineStyle, Marker, MarkerKind, Panel, Quantity, XAxis, YAxis, CRITICAL, GREY, INK,
-    PALETTE, WARNING,
+    WARNING,
 };
 use crate::analysis::{Analysis, Boot, Correlation, Projection, Resource, Suspect};
 use crate::model::PoolType;
@@ -87,7 +87,9 @@ impl Context<'_> {
         .unwrap_or_default()
     }
 
-    /// Markers for the host's boots and exhaustion events inside `[x0, x1]`.
+    /// Markers for the host's boots and exhaustion events inside `[x0, x1]`. Charts of one boot
+    /// (`with_boots` false) leave out 41, 1076 and 6008: they are logged early in a boot about the
+    /// end of the previous one.
     fn markers(&self, host: &str, x0: f64, x1: f64, with_boots: bool) -> Vec<Marker> {
         let mut out = Vec::new();
         if with_boots {
@@ -99,7 +101,13 @@ impl Context<'_> {
                 }
             }
         }
-        for e in self.events.iter().filter(|e| e.host == host && e.importance == Importance::Exhaustion) {
+        let about_previous_boot = |id: u32| matches!(id, 41 | 1076 | 6008);
+        for e in self
+            .events
+            .iter()
+            .filter(|e| e.host == host && e.importance == Importance::Exhaustion)
+            .filter(|e| with_boots || !about_previous_boot(e.event_id))
+        {
             let x = to_x(e.at);
             if x >= x0 && x <= x1 && !out.iter().any(|m: &Marker| m.label == e.label && (m.x - x).abs() < 1.0) {
                 out.push(Marker { x, label: e.label.clone(), kind: MarkerKind::Event });
@@ -170,7 +178,8 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
             lines.push(Line {
                 label: format!("{} total", resource_words(resource)),
                 points: pts,
-                style: LineStyle { shape: super::Shape::None, ..LineStyle::series(i) },
+                // Paged blue, nonpaged bluish green: vermillion is kept for event markers.
+                style: LineStyle { shape: super::Shape::None, ..LineStyle::series(2 * i) },
                 secondary: false,
             });
         }
@@ -179,7 +188,8 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
         }
         let last_boot = boots.last().copied().unwrap_or(0);
         let data_max = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0, f64::max);
-        let limit = ctx.analysis.projections.iter().find(|p| p.host == host && p.boot == last_boot && p.pool == resource);
+        let limit =
+            ctx.analysis.projections.iter().find(|p| p.host == host && p.boot == last_boot && p.pool == resource);
         let mut title = if resource == Resource::Paged { "Paged pool" } else { "Nonpaged pool" }.to_owned();
         let mut levels = Vec::new();
         if let Some(p) = limit {
@@ -221,7 +231,10 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
         id: format!("pool-totals-{}", format::file_stem(host)),
         title: format!("Pool totals on {}", format::clean(host)),
         subtitle: format!("{} boot(s), {}", boots.len(), ctx.zone_note()),
-        alt: format!("Paged and nonpaged pool totals over time on host {}, with boots and logged events", format::clean(host)),
+        alt: format!(
+            "Paged and nonpaged pool totals over time on host {}, with boots and logged events",
+            format::clean(host)
+        ),
         x: XAxis::Time { start: x0, end: x1, tz: ctx.tz },
         panels,
     })
@@ -338,16 +351,19 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             });
         }
     }
-    let mut markers = ctx.markers(&p.host, start, end, true);
+    let mut markers = ctx.markers(&p.host, start, end, false);
     if let Some(x) = exhaustion.filter(|&x| x <= end) {
         markers.push(Marker { x, label: "projected".to_owned(), kind: MarkerKind::Projected });
     }
-    if let Some(x) = observed.filter(|&x| x <= end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
+    if let Some(x) =
+        observed.filter(|&x| x <= end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
     {
         markers.push(Marker { x, label: "observed".to_owned(), kind: MarkerKind::Event });
     }
     let beyond = match (p.exhaustion_at, exhaustion) {
-        (Some(at), Some(x)) if x > end => format!("; projected exhaustion {} is beyond the chart", format::time_short(at, ctx.tz)),
+        (Some(at), Some(x)) if x > end => {
+            format!("; projected exhaustion {} is beyond the chart", format::time_short(at, ctx.tz))
+        }
         _ => String::new(),
     };
     let what = resource_words(p.pool);
@@ -367,8 +383,18 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             y2: None,
             lines,
             bands: vec![
-                Band { label: "warning: 60-80% of the limit".to_owned(), from: 0.6 * limit, to: 0.8 * limit, color: WARNING },
-                Band { label: "critical: 80-100% of the limit".to_owned(), from: 0.8 * limit, to: limit, color: CRITICAL },
+                Band {
+                    label: "warning: 60-80% of the limit".to_owned(),
+                    from: 0.6 * limit,
+                    to: 0.8 * limit,
+                    color: WARNING,
+                },
+                Band {
+                    label: "critical: 80-100% of the limit".to_owned(),
+                    from: 0.8 * limit,
+                    to: limit,
+                    color: CRITICAL,
+                },
             ],
             levels: vec![Level {
                 label: format!("limit {} ({})", format::bytes(limit), format::clean(&p.limit_source)),
@@ -474,7 +500,10 @@ pub fn top_process(ctx: &Context<'_>, host: &str) -> Option<String> {
     let mut correlated: Vec<&Correlation> =
         ctx.analysis.correlations.iter().filter(|c| c.host == host && c.process != SYSTEM_PROCESS).collect();
     correlated.sort_by(|a, b| {
-        b.invariant.cmp(&a.invariant).then(b.coefficient.abs().total_cmp(&a.coefficient.abs())).then(a.process.cmp(&b.process))
+        b.invariant
+            .cmp(&a.invariant)
+            .then(b.coefficient.abs().total_cmp(&a.coefficient.abs()))
+            .then(a.process.cmp(&b.process))
     });
     correlated
         .first()
@@ -518,7 +547,8 @@ pub fn handles(ctx: &Context<'_>, host: &str, process: &str) -> Option<Chart> {
     }
     let mut types: Vec<(&str, f64)> = peaks.into_iter().collect();
     types.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    let keep = (MAX_LINES / per_boot.len()).clamp(1, PALETTE.len());
+    // Four types per boot: more lines hide the one that grows behind flat ones.
+    let keep = (MAX_LINES / per_boot.len()).clamp(1, 4);
     types.truncate(keep);
     let dashes = [Dash::Solid, Dash::Dashed, Dash::Dotted];
     let mut lines = Vec::new();

@@ -17,6 +17,8 @@ const LEGEND_W: u32 = 280;
 const TITLE_H: u32 = 70;
 /// Points per line after downsampling: about one min/max pair per pixel column of the plot.
 const BUCKETS: usize = 450;
+/// Markers closer than this (pixels) are drawn as one.
+const MARKER_MERGE_PX: i32 = 8;
 /// Markers drawn on each line.
 const MARKS_PER_LINE: usize = 8;
 
@@ -134,7 +136,12 @@ fn draw_panel<DB: DrawingBackend>(
     });
     let (x0, x1, ticks, x_label, x_title) = x_ticks(x);
     let mut builder = ChartBuilder::on(area);
-    builder.margin_top(30).margin_left(4).margin_right(8).x_label_area_size(if last { 58 } else { 30 }).y_label_area_size(88);
+    builder
+        .margin_top(30)
+        .margin_left(4)
+        .margin_right(8)
+        .x_label_area_size(if last { 58 } else { 30 })
+        .y_label_area_size(88);
     if scale2.is_some() {
         builder.right_y_label_area_size(88);
     }
@@ -190,17 +197,33 @@ fn draw_panel<DB: DrawingBackend>(
         draw_marks(&mut cc, line.secondary, &pts, &line.style, i, x0, x1)?;
     }
 
-    // Vertical markers, with labels staggered in rows when they would overlap.
+    // Vertical markers: those within a few pixels of each other become one line with one label
+    // (a hang logs 2020, 2004, then 41, 6008 and a boot within minutes); lines first, then labels
+    // staggered in rows, so no line crosses a label.
     let mut markers: Vec<&super::Marker> = panel.markers.iter().filter(|m| m.x >= x0 && m.x <= x1).collect();
-    markers.sort_by(|a, b| a.x.total_cmp(&b.x));
+    markers.sort_by(|a, b| a.x.total_cmp(&b.x).then(b.kind.cmp(&a.kind)));
+    let mut groups: Vec<(i32, f64, MarkerKind, Vec<String>)> = Vec::new();
+    for m in markers {
+        let px = cc.backend_coord(&(m.x, scale.max)).0;
+        match groups.last_mut() {
+            Some(g) if px - g.0 <= MARKER_MERGE_PX => {
+                g.2 = g.2.max(m.kind);
+                g.3.push(m.label.clone());
+            }
+            _ => groups.push((px, m.x, m.kind, vec![m.label.clone()])),
+        }
+    }
+    for (_, x, kind, _) in &groups {
+        draw_styled(&mut cc, false, vec![(*x, scale.min), (*x, scale.max)], &marker_style(*kind))?;
+    }
     let mut row_ends: Vec<i32> = Vec::new();
     let right_edge = cc.backend_coord(&(x1, scale.max)).0;
-    for marker in markers {
-        let style = marker_style(marker.kind);
-        draw_styled(&mut cc, false, vec![(marker.x, scale.min), (marker.x, scale.max)], &style)?;
-        let (px, py) = cc.backend_coord(&(marker.x, scale.max));
-        let text = font(13).color(&style.color);
-        let (tw, _) = root.estimate_text_size(&marker.label, &text)?;
+    for (px, x, kind, labels) in groups {
+        let label = group_label(&labels);
+        let py = cc.backend_coord(&(x, scale.max)).1;
+        let color = marker_style(kind).color;
+        let text = font(13).color(&color);
+        let (tw, _) = root.estimate_text_size(&label, &text)?;
         let tw = tw as i32 + 6;
         // Labels near the right edge go to the left of their line, so they stay inside the plot.
         let left = if px + tw > right_edge { px - tw } else { px };
@@ -212,15 +235,35 @@ fn draw_panel<DB: DrawingBackend>(
         }
         if row < 3 {
             let y = py + 4 + 17 * row as i32;
-            root.draw(&Rectangle::new([(left + 2, y - 1), (left + tw, y + 15)], WHITE.mix(0.85).filled()))?;
-            root.draw(&Text::new(marker.label.clone(), (left + 4, y), text))?;
+            root.draw(&Rectangle::new([(left + 2, y - 1), (left + tw, y + 15)], WHITE.mix(0.9).filled()))?;
+            root.draw(&Text::new(label, (left + 4, y), text))?;
         }
     }
 
     // Panel heading, above the plotting area.
     let (left, top) = area.get_base_pixel();
-    root.draw(&Text::new(panel.title.clone(), (left + 92, top + 6), ("sans-serif", 16).into_font().style(FontStyle::Bold)))?;
+    root.draw(&Text::new(
+        panel.title.clone(),
+        (left + 92, top + 6),
+        ("sans-serif", 16).into_font().style(FontStyle::Bold),
+    ))?;
     Ok(())
+}
+
+/// `2020 paged ×3, 2004, 41`: the labels of merged markers, repeats counted, in time order.
+fn group_label(labels: &[String]) -> String {
+    let mut parts: Vec<(String, usize)> = Vec::new();
+    for l in labels {
+        match parts.iter_mut().find(|(p, _)| p == l) {
+            Some((_, n)) => *n += 1,
+            None => parts.push((l.clone(), 1)),
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(l, n)| if n > 1 { format!("{l} ×{n}") } else { l })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The look of a vertical marker of a kind.
@@ -431,4 +474,21 @@ fn wrap<DB: DrawingBackend>(
         }
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_markers_count_repeats_in_time_order() {
+        let labels: Vec<String> = ["2020 paged", "2020 paged", "2004", "41", "2020 paged"].map(String::from).to_vec();
+        assert_eq!(group_label(&labels), "2020 paged ×3, 2004, 41");
+    }
+
+    #[test]
+    fn events_win_over_boots_when_markers_merge() {
+        assert_eq!(MarkerKind::Boot.max(MarkerKind::Event), MarkerKind::Event);
+        assert_eq!(MarkerKind::Projected.max(MarkerKind::Event), MarkerKind::Event);
+    }
 }

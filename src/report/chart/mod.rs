@@ -180,10 +180,10 @@ pub struct Level {
 pub enum MarkerKind {
     /// A boot starts.
     Boot,
-    /// Resource exhaustion, pool empty or an unexpected shutdown logged.
-    Event,
     /// The projected exhaustion time.
     Projected,
+    /// Resource exhaustion, pool empty or an unexpected shutdown logged (wins when markers merge).
+    Event,
 }
 
 /// A vertical marker line with a short label at its top.
