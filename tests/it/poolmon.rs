@@ -147,6 +147,10 @@ fn screen_system_deltas() {
 
 #[test]
 fn screen_session_no_leading_space() {
+    let (s, d) = fixture("screen_session_no_leading_space.txt");
+    assert_eq!(s.len(), 1);
+    assert_eq!(severities(&d), (0, 2, 0), "no time, and session pool read as the host's pool: {d:?}");
+    assert!(d.iter().any(|x| x.message.contains("session 0 pool")), "{d:?}");
     let (t, d) = detailed("screen_session_no_leading_space.txt");
     assert_eq!((t.len(), t[0].snapshot.rows.len()), (1, 4));
     assert_eq!(severities(&d), (0, 1, 0), "{d:?}");
@@ -797,5 +801,74 @@ proptest! {
             prop_assert!(s.source.line.is_some());
         }
         prop_assert!(diags.iter().all(|d| d.path == "noise.log"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Timestamps (src/parse/timestamp.rs; shared with the handle.exe parser)
+// ---------------------------------------------------------------------------------------------------------
+
+mod stamps {
+    use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
+    use poolscope::model::TimeSettings;
+    use poolscope::parse::timestamp::{resolve_stamps, stamp_in_file_name, stamp_line, RawStamp};
+    use proptest::prelude::*;
+
+    fn moment() -> impl Strategy<Value = NaiveDateTime> {
+        (0i64..(37 * 365 * 86_400), 0u32..100).prop_map(|(secs, centis)| {
+            let base = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+            (base + Duration::seconds(secs)).with_nanosecond(centis * 10_000_000).unwrap()
+        })
+    }
+
+    /// How a collection loop or script writes a time, and what it means in UTC.
+    fn rendered(t: NaiveDateTime, how: usize) -> (String, bool, NaiveDateTime) {
+        let whole = t.with_nanosecond(0).unwrap();
+        let centis = t.nanosecond() / 10_000_000;
+        let f = |fmt: &str| t.format(fmt).to_string();
+        match how {
+            0 => (format!("{}.{centis:02} ", f("%a %m/%d/%Y %k:%M:%S")), true, t),
+            1 => (format!("{}.{centis:02} ", f("%d/%m/%Y %k:%M:%S")), true, t),
+            2 => (format!("{},{centis:02}", f("%d.%m.%Y %H:%M:%S")), true, t),
+            3 => (format!("{}.{:07}+02:00", f("%Y-%m-%dT%H:%M:%S"), centis * 100_000), true, t - Duration::hours(2)),
+            4 => (whole.format("%A, %B %-d, %Y %-I:%M:%S %p").to_string(), true, whole),
+            5 => (whole.format("%d %B %Y %H:%M:%S").to_string(), true, whole),
+            6 => (
+                whole
+                    .format("%Y.%m.%d-%H:%M:%S Tokyo Standard Time (local time of the PC where this was collected)")
+                    .to_string(),
+                true,
+                whole - Duration::hours(9),
+            ),
+            7 => (format!("===== {}.{centis:02} =====", f("%d/%m/%Y %k:%M:%S")), true, t),
+            8 => (whole.format("poolmon-%Y%m%dT%H%M%SZ-4242.txt").to_string(), false, whole),
+            9 => (whole.format("%Y.%m.%d_%H.%M.%S_host.pool.csv").to_string(), false, whole),
+            10 => (whole.format("poolmon_%Y-%m-%d_%H-%M-%S.log").to_string(), false, whole),
+            _ => (whole.format("poolmon.%Y-%d-%m-%H-%M-%S.log").to_string(), false, whole),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_stamp_form_resolves_to_its_time(t in moment(), how in 0usize..12) {
+            let (text, is_line, want) = rendered(t, how);
+            let stamp: Option<RawStamp> = if is_line { stamp_line(&text) } else { stamp_in_file_name(&text) };
+            prop_assert!(stamp.is_some(), "not recognised: {:?}", text);
+            let settings = TimeSettings { tz_given: true, ..TimeSettings::default() };
+            let mut diags = Vec::new();
+            let got = resolve_stamps(&[stamp.unwrap()], &settings, "f", &mut diags);
+            prop_assert_eq!(got[0].map(|t| t.naive_utc()), Some(want), "{:?} {:?}", text, diags);
+            // Only an unsettled day/month order may be said, and only with the way to force it.
+            prop_assert!(diags.iter().all(|d| d.message.contains("--date-order")), "{:?}", diags);
+        }
+
+        #[test]
+        fn stamp_parsers_never_panic(text in "\\PC{0,80}", bytes in prop::collection::vec(any::<u8>(), 0..80)) {
+            let _ = stamp_line(&text);
+            let _ = stamp_in_file_name(&text);
+            let lossy = String::from_utf8_lossy(&bytes);
+            let _ = stamp_line(&lossy);
+            let _ = stamp_in_file_name(&lossy);
+        }
     }
 }

@@ -93,8 +93,33 @@ pub fn parse_detailed(text: &str, ctx: &FileContext) -> (Vec<PoolmonTable>, Vec<
 /// pasted interactive screens, many snapshots appended in one file. Snapshots come in file order, each with
 /// its source line and time; diagnostics cover every line that was skipped and every assumption made.
 pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnostic>) {
-    let (tables, diagnostics) = parse_detailed(text, ctx);
-    (tables.into_iter().map(|t| t.snapshot).collect(), diagnostics)
+    let (tables, mut diagnostics) = parse_detailed(text, ctx);
+    let snapshots = tables
+        .into_iter()
+        .map(|t| {
+            diagnostics.extend(session_scope_warning(&t));
+            t.snapshot
+        })
+        .collect();
+    (snapshots, diagnostics)
+}
+
+/// A [`PoolSnapshot`] has no field for the pool a screen shows, so a session-pool screen (`/s`) would pass for
+/// the system pool of its host; say so (use [`parse_detailed`] to tell them apart).
+pub(crate) fn session_scope_warning(table: &PoolmonTable) -> Option<Diagnostic> {
+    let which = match table.scope? {
+        PoolScope::System => return None,
+        PoolScope::AllSessions => "all sessions' pool".to_owned(),
+        PoolScope::Session(n) => format!("session {n} pool"),
+    };
+    Some(Diagnostic::at_line(
+        &table.snapshot.source.path,
+        table.snapshot.source.line.unwrap_or(0),
+        crate::model::Severity::Warning,
+        format!(
+            "this screen shows the {which} (poolmon /s), not the system pool; its rows are read like system pool rows"
+        ),
+    ))
 }
 
 #[cfg(test)]

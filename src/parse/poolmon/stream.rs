@@ -53,7 +53,13 @@ pub fn parse_reader<R: BufRead>(
     ctx: &FileContext,
     mut on_snapshot: impl FnMut(PoolSnapshot),
 ) -> Vec<Diagnostic> {
-    parse_reader_detailed(reader, ctx, |t| on_snapshot(t.snapshot))
+    let mut scope_warnings = Vec::new();
+    let mut diagnostics = parse_reader_detailed(reader, ctx, |t| {
+        scope_warnings.extend(super::session_scope_warning(&t));
+        on_snapshot(t.snapshot);
+    });
+    diagnostics.extend(scope_warnings);
+    diagnostics
 }
 
 /// Streams whole [`PoolmonTable`]s (deltas, totals, scope) from `reader` to `on_table`.
