@@ -36,7 +36,10 @@ fn exhaustion(i: u64) -> ResourceExhaustion {
         physical_memory_size: Some(17_179_869_184),
         physical_memory_usage: Some(16_642_998_272),
         process_count: Some(187),
-        paged_tags: vec![TagUsage { tag: "Toke".into(), bytes: 2_469_396_480 }, TagUsage { tag: "MmSt".into(), bytes: 104_857_600 }],
+        paged_tags: vec![
+            TagUsage { tag: "Toke".into(), bytes: 2_469_396_480 },
+            TagUsage { tag: "MmSt".into(), bytes: 104_857_600 },
+        ],
         nonpaged_tags: vec![TagUsage { tag: "Even".into(), bytes: 41_943_040 }],
         processes: (0..4u32)
             .map(|k| ExhaustedProcess {
@@ -55,7 +58,12 @@ fn exhaustion(i: u64) -> ResourceExhaustion {
 /// typed events sprinkled in.
 fn system_events(count: u64) -> Vec<SimEvent> {
     let base = Utc.with_ymd_and_hms(2024, 3, 1, 8, 0, 0).unwrap();
-    let services = ["Windows Update", "Background Intelligent Transfer Service", "WinHTTP Web Proxy Auto-Discovery Service", "Windows Modules Installer"];
+    let services = [
+        "Windows Update",
+        "Background Intelligent Transfer Service",
+        "WinHTTP Web Proxy Auto-Discovery Service",
+        "Windows Modules Installer",
+    ];
     (1..=count)
         .map(|id| {
             let t = base + Duration::seconds(id as i64 * 3);
@@ -65,7 +73,15 @@ fn system_events(count: u64) -> Vec<SimEvent> {
                 2 => SimEvent::uptime(t, id, "SRV-APP01", id),
                 3 => SimEvent::kernel_power_41(t, id, "SRV-APP01", 0),
                 4 => SimEvent::unexpected_shutdown(t, id, "SRV-APP01", t - Duration::minutes(9)),
-                5 => SimEvent::user32_1074(t, id, "SRV-APP01", "C:\\Windows\\system32\\shutdown.exe", "Other (Planned)", "restart", "SRV-APP01\\ops"),
+                5 => SimEvent::user32_1074(
+                    t,
+                    id,
+                    "SRV-APP01",
+                    "C:\\Windows\\system32\\shutdown.exe",
+                    "Other (Planned)",
+                    "restart",
+                    "SRV-APP01\\ops",
+                ),
                 _ => SimEvent {
                     provider: "Service Control Manager".into(),
                     provider_guid: Some("{555908d1-a6d7-4695-8e1e-26931d2012f4}".into()),

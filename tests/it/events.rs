@@ -178,7 +178,8 @@ fn copy_details_as_text_takes_the_xml_after_event_xml() {
 
 #[test]
 fn boot_and_crash_markers_are_typed_and_sorted_by_their_own_time() {
-    let parsed = read(&fixture("boot_markers_6005_6006_6008_6009_6013_41_12_13_1074_1076.xml"), &settings(chrono_tz::UTC));
+    let parsed =
+        read(&fixture("boot_markers_6005_6006_6008_6009_6013_41_12_13_1074_1076.xml"), &settings(chrono_tz::UTC));
     let ev = &parsed.events;
     let got: Vec<(u32, &str, Option<u64>)> = ev.iter().map(|e| (e.event_id, kind_name(&e.kind), e.record_id)).collect();
     assert_eq!(
@@ -260,13 +261,16 @@ fn setup_2004_is_not_exhaustion() {
     assert_eq!(parsed.events[0].data.get("OSbuildversion").map(String::as_str), Some("20348"));
 }
 
+/// (id, kind, level, time, line) of an Event Viewer CSV row.
+type CsvRow<'a> = (u32, &'a str, Option<u8>, DateTime<Utc>, Option<u64>);
+
 #[test]
 fn event_viewer_csv_newest_first_local_times() {
     let chicago = settings(chrono_tz::America::Chicago);
     let parsed = read(&fixture("eventviewer_save_as_csv_newest_first.csv"), &chicago);
     let ev = &parsed.events;
     assert_eq!(ev.len(), 7, "{:?}", parsed.diagnostics);
-    let got: Vec<(u32, &str, Option<u8>, DateTime<Utc>, Option<u64>)> =
+    let got: Vec<CsvRow<'_>> =
         ev.iter().map(|e| (e.event_id, kind_name(&e.kind), e.level, e.time, e.source.line)).collect();
     assert_eq!(
         got,
@@ -305,11 +309,13 @@ fn event_viewer_save_as_text_tab_delimited() {
     assert!(errors(&parsed.diagnostics).is_empty());
 }
 
+/// (id, record id, level, time) of a Get-WinEvent row.
+type WinEventRow = (u32, Option<u64>, Option<u8>, DateTime<Utc>);
+
 #[test]
 fn get_winevent_export_csv_with_type_line() {
     let parsed = read(&fixture("get_winevent_export_csv.csv"), &settings(chrono_tz::America::Chicago));
-    let got: Vec<(u32, Option<u64>, Option<u8>, DateTime<Utc>)> =
-        parsed.events.iter().map(|e| (e.event_id, e.record_id, e.level, e.time)).collect();
+    let got: Vec<WinEventRow> = parsed.events.iter().map(|e| (e.event_id, e.record_id, e.level, e.time)).collect();
     assert_eq!(
         got,
         [
@@ -319,14 +325,18 @@ fn get_winevent_export_csv_with_type_line() {
             (1076, Some(1230), Some(3), utc("2024-03-08T03:20:05Z")),
         ]
     );
-    assert!(parsed.events.iter().all(|e| e.computer.as_deref() == Some("SRV-APP01") && e.channel.as_deref() == Some("System")));
+    assert!(parsed
+        .events
+        .iter()
+        .all(|e| e.computer.as_deref() == Some("SRV-APP01") && e.channel.as_deref() == Some("System")));
     assert!(errors(&parsed.diagnostics).is_empty(), "{:?}", parsed.diagnostics);
 }
 
 #[test]
 fn wevtutil_f_text_iso_dates_local_and_utc() {
     let parsed = read(&fixture("wevtutil_f_text_iso_dates.txt"), &settings(chrono_tz::America::Chicago));
-    let got: Vec<(u32, &str, DateTime<Utc>)> = parsed.events.iter().map(|e| (e.event_id, kind_name(&e.kind), e.time)).collect();
+    let got: Vec<(u32, &str, DateTime<Utc>)> =
+        parsed.events.iter().map(|e| (e.event_id, kind_name(&e.kind), e.time)).collect();
     assert_eq!(
         got,
         [
@@ -383,13 +393,19 @@ fn crate_tally(path: &Path) -> (usize, BTreeMap<(String, u32), usize>) {
     for r in parser.records().flatten() {
         n += 1;
         let provider = r.data.split("<Provider Name=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
-        let id_text = r.data.split("<EventID").nth(1).and_then(|s| s.split('>').nth(1)).and_then(|s| s.split('<').next()).unwrap();
+        let id_text = r
+            .data
+            .split("<EventID")
+            .nth(1)
+            .and_then(|s| s.split('>').nth(1))
+            .and_then(|s| s.split('<').next())
+            .unwrap();
         *t.entry((provider, id_text.parse::<u32>().unwrap())).or_insert(0) += 1;
     }
     (n, t)
 }
 
-/// The events a `*.rendered.xml` file next to a sample lists: (record id, provider, id, SystemTime).
+/// The events a `*.rendered.xml` file next to a sample lists: (record id, provider, id, `SystemTime`).
 fn rendered_selection(path: &Path) -> Vec<(u64, String, u32, DateTime<Utc>)> {
     let text = std::fs::read_to_string(path).unwrap();
     text.split("<Event xmlns")
@@ -467,7 +483,9 @@ fn sample_evtx_repo_vss_system() {
     assert_eq!(parsed.events.len(), records);
     assert_eq!(tally(&parsed.events), crate_counts);
     let t = tally(&parsed.events);
-    for (provider, id, n) in [("EventLog", 6005, 3), ("EventLog", 6006, 2), ("EventLog", 6009, 3), ("EventLog", 6013, 33)] {
+    for (provider, id, n) in
+        [("EventLog", 6005, 3), ("EventLog", 6006, 2), ("EventLog", 6009, 3), ("EventLog", 6013, 33)]
+    {
         assert_eq!(count(&t, provider, id), n, "{provider} {id}");
     }
     assert!(count(&t, "Microsoft-Windows-Kernel-Power", 109) >= 1);
@@ -563,11 +581,22 @@ fn sample_copy_details_2004_win11() {
     assert_eq!(re.nonpaged_pool_usage, Some(732_229_632));
     assert_eq!(re.process_count, Some(402));
     let tags = |v: &[TagUsage]| v.iter().map(|t| (t.tag.clone(), t.bytes)).collect::<Vec<_>>();
-    assert_eq!(tags(&re.paged_tags), [("Gpbm".into(), 75_059_936), ("MmSt".into(), 48_371_392), ("FMfn".into(), 31_035_120)]);
-    assert_eq!(tags(&re.nonpaged_tags), [("smNp".into(), 64_679_936), ("EtwB".into(), 54_911_232), ("ConT".into(), 47_378_432)]);
+    assert_eq!(
+        tags(&re.paged_tags),
+        [("Gpbm".into(), 75_059_936), ("MmSt".into(), 48_371_392), ("FMfn".into(), 31_035_120)]
+    );
+    assert_eq!(
+        tags(&re.nonpaged_tags),
+        [("smNp".into(), 64_679_936), ("EtwB".into(), 54_911_232), ("ConT".into(), 47_378_432)]
+    );
     assert_eq!(re.processes.len(), 6);
     assert_eq!(
-        (re.processes[0].name.as_str(), re.processes[0].pid, re.processes[0].commit_charge, re.processes[0].handle_count),
+        (
+            re.processes[0].name.as_str(),
+            re.processes[0].pid,
+            re.processes[0].commit_charge,
+            re.processes[0].handle_count
+        ),
         ("explorer.exe", 30876, 3_685_900_288, 359_617)
     );
     assert_eq!(re.detected_at, Some(utc("2023-12-27T11:17:17.1659321Z")));
@@ -584,7 +613,10 @@ fn sample_wevtutil_capture_with_mangled_strings() {
     let re = exhaustion(&parsed.events[0]);
     // The capture's tag blocks were cut by its author; Process_4 is an empty slot.
     assert!(re.paged_tags.is_empty() && re.nonpaged_tags.is_empty());
-    assert_eq!(re.processes.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["warp.exe", "python.exe", "vmmemWSL"]);
+    assert_eq!(
+        re.processes.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["warp.exe", "python.exe", "vmmemWSL"]
+    );
     assert_eq!(re.commit_limit, Some(136_749_981_696));
     // 6008's AM/PM marker was mangled by the console code page: kept as printed, not guessed.
     let EventKind::Crash { previous_shutdown, previous_shutdown_at, .. } = &parsed.events[3].kind else { panic!() };
@@ -619,9 +651,9 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
     }
 }
 
-fn parse_events(bytes: Vec<u8>, format: Format) -> (Vec<Event>, Vec<Diagnostic>) {
+fn parse_events(bytes: &[u8], format: Format) -> (Vec<Event>, Vec<Diagnostic>) {
     let ctx = FileContext { path: "damaged".into(), ..FileContext::default() };
-    poolscope::parse::events::parse(&bytes, format, &ctx)
+    poolscope::parse::events::parse(bytes, format, &ctx)
 }
 
 /// A multi-chunk log from the simulated writer (always available, unlike the samples).
@@ -640,11 +672,14 @@ fn some_log() -> Vec<u8> {
 fn cut_evtx_keeps_the_records_before_the_cut() {
     let (_, bytes) = simulated_log(3000);
     assert!(bytes.len() > 4096 + 3 * 65536, "need several chunks");
-    let (all, _) = parse_events(bytes.clone(), Format::Evtx);
+    let (all, _) = parse_events(&bytes, Format::Evtx);
     // Cut in the middle of the third chunk.
     let cut = 4096 + 2 * 65536 + 30_000;
-    let (events, diags) = within(Duration::from_secs(60), move || parse_events(bytes[..cut].to_vec(), Format::Evtx));
-    assert!(diags.iter().any(|d| d.message.contains("file ends inside chunk 2") && d.offset == Some(4096 + 2 * 65536)), "{diags:?}");
+    let (events, diags) = within(Duration::from_secs(60), move || parse_events(&bytes[..cut], Format::Evtx));
+    assert!(
+        diags.iter().any(|d| d.message.contains("file ends inside chunk 2") && d.offset == Some(4096 + 2 * 65536)),
+        "{diags:?}"
+    );
     let first_two = all.iter().filter(|e| e.source.offset.unwrap() < 4096 + 2 * 65536).count();
     assert!(events.len() > first_two, "records of the cut chunk before the cut are read");
     let by_offset: BTreeMap<u64, &Event> = all.iter().map(|e| (e.source.offset.unwrap(), e)).collect();
@@ -657,15 +692,18 @@ fn cut_evtx_keeps_the_records_before_the_cut() {
 #[test]
 fn corrupt_chunk_magic_skips_that_chunk_only() {
     let (_, mut bytes) = simulated_log(3000);
-    let (all, _) = parse_events(bytes.clone(), Format::Evtx);
+    let (all, _) = parse_events(&bytes, Format::Evtx);
     let chunk1 = 4096 + 65536;
     bytes[chunk1..chunk1 + 8].copy_from_slice(b"XXXXXXXX");
-    let (events, diags) = within(Duration::from_secs(60), move || parse_events(bytes, Format::Evtx));
+    let (events, diags) = within(Duration::from_secs(60), move || parse_events(&bytes, Format::Evtx));
     assert!(
-        diags.iter().any(|d| d.severity == Severity::Error && d.offset == Some(chunk1 as u64) && d.message.contains("chunk")),
+        diags
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.offset == Some(chunk1 as u64) && d.message.contains("chunk")),
         "{diags:?}"
     );
-    let in_chunk1 = all.iter().filter(|e| (chunk1..chunk1 + 65536).contains(&(e.source.offset.unwrap() as usize))).count();
+    let in_chunk1 =
+        all.iter().filter(|e| (chunk1..chunk1 + 65536).contains(&(e.source.offset.unwrap() as usize))).count();
     assert_eq!(events.len(), all.len() - in_chunk1);
 }
 
@@ -685,7 +723,7 @@ fn flipped_bytes_in_a_chunk_never_panic_or_hang() {
             let at = chunk + (x as usize % 65536);
             bytes[at] ^= (x >> 32) as u8 | 1;
         }
-        let (events, diags) = within(Duration::from_secs(60), move || parse_events(bytes, Format::Evtx));
+        let (events, diags) = within(Duration::from_secs(60), move || parse_events(&bytes, Format::Evtx));
         assert!(!events.is_empty() || !diags.is_empty());
     }
 }
@@ -694,7 +732,7 @@ fn flipped_bytes_in_a_chunk_never_panic_or_hang() {
 fn dirty_header_is_read_with_an_info() {
     let (_, mut bytes) = simulated_log(10);
     bytes[120..124].copy_from_slice(&1u32.to_le_bytes());
-    let (events, diags) = parse_events(bytes, Format::Evtx);
+    let (events, diags) = parse_events(&bytes, Format::Evtx);
     assert_eq!(events.len(), 10);
     assert!(diags.iter().any(|d| d.severity == Severity::Info && d.message.contains("dirty")), "{diags:?}");
 }
@@ -705,7 +743,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
         for format in [Format::Evtx, Format::EventXml, Format::EventCsv, Format::EventText] {
-            let _ = parse_events(bytes.clone(), format);
+            let _ = parse_events(&bytes, format);
         }
     }
 
@@ -715,14 +753,14 @@ proptest! {
         let mut bytes = log[..4096].to_vec();
         bytes.extend_from_slice(b"ElfChnk\0");
         bytes.extend_from_slice(&tail);
-        let _ = within(Duration::from_secs(30), move || parse_events(bytes, Format::Evtx));
+        let _ = within(Duration::from_secs(30), move || parse_events(&bytes, Format::Evtx));
     }
 
     #[test]
     fn cut_at_any_length_never_panics(cut in 0usize..(4096 + 2 * 65536)) {
         let (_, log) = simulated_log(800);
         let bytes = log[..cut.min(log.len())].to_vec();
-        let (events, _) = within(Duration::from_secs(30), move || parse_events(bytes, Format::Evtx));
+        let (events, _) = within(Duration::from_secs(30), move || parse_events(&bytes, Format::Evtx));
         prop_assert!(events.len() <= 800);
     }
 
@@ -730,7 +768,7 @@ proptest! {
     fn cut_xml_export_keeps_whole_events(cut in 0usize..9460) {
         let text = std::fs::read(fixture("boot_markers_6005_6006_6008_6009_6013_41_12_13_1074_1076.xml")).unwrap();
         let bytes = text[..cut.min(text.len())].to_vec();
-        let (events, _) = parse_events(bytes, Format::EventXml);
+        let (events, _) = parse_events(&bytes, Format::EventXml);
         prop_assert!(events.len() <= 13);
     }
 
@@ -738,7 +776,7 @@ proptest! {
     fn arbitrary_text_in_export_shapes_never_panics(body in "[ -~\\t\\r\\n\u{200e}\u{fffd}\"<>&;,]{0,400}") {
         for prefix in ["Level,Date and Time,Source,Event ID,Task Category\r\n", "Event[0]:\r\n  Date: ", "<Events><Event><System>", "Event Xml:\n<Event>"] {
             for format in [Format::EventXml, Format::EventCsv, Format::EventText] {
-                let _ = parse_events(format!("{prefix}{body}").into_bytes(), format);
+                let _ = parse_events(format!("{prefix}{body}").as_bytes(), format);
             }
         }
     }
@@ -751,7 +789,8 @@ fn round_trip_events(n: u64) -> Vec<SimEvent> {
     let base = Utc.with_ymd_and_hms(2024, 3, 1, 8, 0, 0).unwrap();
     (1..=n)
         .map(|id| {
-            let t = base + chrono::Duration::seconds(13 * id as i64) + chrono::Duration::nanoseconds(id as i64 % 10 * 100);
+            let t =
+                base + chrono::Duration::seconds(13 * id as i64) + chrono::Duration::nanoseconds(id as i64 % 10 * 100);
             match id % 12 {
                 0 => SimEvent::resource_exhaustion(t, id, "SRV01", &exhaustion_info(id)),
                 1 => SimEvent::pool_empty(t, id, "SRV01", PoolType::Nonpaged),
@@ -763,7 +802,15 @@ fn round_trip_events(n: u64) -> Vec<SimEvent> {
                 7 => SimEvent::uptime(t, id, "SRV01", id * 61),
                 8 => SimEvent::kernel_power_41(t, id, "SRV01", 0x9F),
                 9 => SimEvent::kernel_general_12(t, id, "SRV01", t - chrono::Duration::milliseconds(700)),
-                10 => SimEvent::user32_1074(t, id, "SRV01", "C:\\Windows\\system32\\shutdown.exe", "Other (Planned)", "restart", "SRV01\\ops"),
+                10 => SimEvent::user32_1074(
+                    t,
+                    id,
+                    "SRV01",
+                    "C:\\Windows\\system32\\shutdown.exe",
+                    "Other (Planned)",
+                    "restart",
+                    "SRV01\\ops",
+                ),
                 _ => SimEvent::user32_1076(t, id, "SRV01", "Other (Unplanned)", "SRV01\\ops"),
             }
         })
@@ -781,13 +828,18 @@ fn exhaustion_info(i: u64) -> ResourceExhaustion {
         physical_memory_size: Some(17_179_869_184),
         physical_memory_usage: Some(16_642_998_272),
         process_count: Some(187),
-        paged_tags: vec![TagUsage { tag: "Toke".into(), bytes: 2_469_396_480 + i }, TagUsage { tag: "Ntf ".into(), bytes: 1024 }],
+        paged_tags: vec![
+            TagUsage { tag: "Toke".into(), bytes: 2_469_396_480 + i },
+            TagUsage { tag: "Ntf ".into(), bytes: 1024 },
+        ],
         nonpaged_tags: vec![TagUsage { tag: "Even".into(), bytes: 41_943_040 }],
         processes: (0..(i % 7) as u32)
             .map(|k| ExhaustedProcess {
                 name: format!("proc{k}.exe"),
                 pid: 600 + k,
-                created_at: Some(base - chrono::Duration::hours(i64::from(k)) + chrono::Duration::nanoseconds(1_234_500)),
+                created_at: Some(
+                    base - chrono::Duration::hours(i64::from(k)) + chrono::Duration::nanoseconds(1_234_500),
+                ),
                 commit_charge: 1_000_000 * u64::from(k + 1),
                 handle_count: 1_394_724 + u64::from(k),
             })
@@ -807,7 +859,13 @@ fn expected_kind(e: &SimEvent) -> EventKind {
         (6006 | 13, _) => EventKind::Shutdown { process: None, reason: None, shutdown_type: None, user: None },
         (12, _) => EventKind::Boot { start_time: Some(e.time - chrono::Duration::milliseconds(700)) },
         (6013, _) => EventKind::Uptime { seconds: e.record_id * 61 },
-        (41, _) => EventKind::Crash { previous_shutdown: None, previous_shutdown_at: None, bugcheck_code: Some(0x9F), reason: None, user: None },
+        (41, _) => EventKind::Crash {
+            previous_shutdown: None,
+            previous_shutdown_at: None,
+            bugcheck_code: Some(0x9F),
+            reason: None,
+            user: None,
+        },
         (1074, _) => EventKind::Shutdown {
             process: Some("C:\\Windows\\system32\\shutdown.exe (SRV01)".into()),
             reason: Some("Other (Planned)".into()),
@@ -839,7 +897,12 @@ fn expected_kind(e: &SimEvent) -> EventKind {
 fn assert_round_trip(sim: &[SimEvent], events: &[Event]) {
     assert_eq!(events.len(), sim.len());
     for (s, e) in sim.iter().zip(events) {
-        assert_eq!((e.record_id, e.event_id, e.time), (Some(s.record_id), s.event_id, s.time), "record {}", s.record_id);
+        assert_eq!(
+            (e.record_id, e.event_id, e.time),
+            (Some(s.record_id), s.event_id, s.time),
+            "record {}",
+            s.record_id
+        );
         assert_eq!(e.provider, s.provider);
         assert_eq!(e.computer.as_deref(), Some(s.computer.as_str()));
         assert_eq!(e.kind, expected_kind(s), "record {}", s.record_id);
@@ -915,7 +978,16 @@ fn cli_filters_by_kind_id_provider_and_time() {
     assert!(lines[0].starts_with("time,host,provider,event_id"));
     assert!(lines[1].contains(",6009,") && lines[2].contains(",6005,"));
 
-    let md = stdout_of(&["events", &boot, "--provider", "kernel-general", "--until", "2024-03-05T00:00:00Z", "--format", "markdown"]);
+    let md = stdout_of(&[
+        "events",
+        &boot,
+        "--provider",
+        "kernel-general",
+        "--until",
+        "2024-03-05T00:00:00Z",
+        "--format",
+        "markdown",
+    ]);
     assert!(md.contains("| time (UTC) | host |"));
     assert_eq!(md.lines().filter(|l| l.starts_with("| 2024-")).count(), 2, "{md}");
 }

@@ -4,7 +4,7 @@
 //!   second in the user's short-date/long-time format; newest first; multi-line messages quoted;
 //! - `Get-WinEvent | Export-Csv`: an optional `#TYPE` line (Windows PowerShell 5.1), 27 quoted columns
 //!   (`Message`, `Id`, `Level`, `RecordId`, `ProviderName`, `LogName`, `MachineName`, `TimeCreated`, ...),
-//!   `;` with `-UseCulture`; EventData is lost (`Properties` is a .NET type name);
+//!   `;` with `-UseCulture`; `EventData` is lost (`Properties` is a .NET type name);
 //! - Event Viewer "Save as Text" (tab-delimited), read with the same column rules (see `super::text`).
 //!
 //! Columns are found by their header names; a header in another language is read by position when it has
@@ -113,7 +113,9 @@ impl LineCounter<'_> {
         while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
             offset += 1;
         }
-        self.line += self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        #[allow(clippy::naive_bytecount)] // one pass over the file; not worth a dependency
+        let newlines = self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count();
+        self.line += newlines as u64;
         self.offset = offset;
         self.line
     }
@@ -149,11 +151,8 @@ pub fn parse_delimited(
     };
     let header_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = delimiter.unwrap_or_else(|| delimiter_of(header_line));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body.as_bytes());
     let mut columns: Option<Vec<Column>> = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -210,12 +209,22 @@ pub fn parse_delimited(
     let mut events = Vec::with_capacity(rows.len());
     for mut r in rows {
         let Some(time) = r.stamp.as_ref().and_then(|s| clock.to_utc(s)) else {
-            diags.push(Diagnostic::at_line(path, r.line, Severity::Error, format!("row skipped: time {:?} not understood", r.time_text)));
+            diags.push(Diagnostic::at_line(
+                path,
+                r.line,
+                Severity::Error,
+                format!("row skipped: time {:?} not understood", r.time_text),
+            ));
             continue;
         };
         let id_text = r.fields.remove("id").unwrap_or_default();
         let Ok(event_id) = id_text.trim().parse::<u32>() else {
-            diags.push(Diagnostic::at_line(path, r.line, Severity::Error, format!("row skipped: event id {id_text:?} is not a number")));
+            diags.push(Diagnostic::at_line(
+                path,
+                r.line,
+                Severity::Error,
+                format!("row skipped: event id {id_text:?} is not a number"),
+            ));
             continue;
         };
         let mut take = |k: &str| r.fields.remove(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -223,7 +232,8 @@ pub fn parse_delimited(
         let computer = take("computer");
         let channel = take("channel");
         let record_id = take("record_id").and_then(|v| v.parse().ok());
-        let message = r.fields.remove("message").map(|m| m.replace("\r\n", "\n").trim_end().to_owned()).filter(|m| !m.is_empty());
+        let message =
+            r.fields.remove("message").map(|m| m.replace("\r\n", "\n").trim_end().to_owned()).filter(|m| !m.is_empty());
         events.push(Event {
             source: SourceRef::line(path, r.line),
             provider,
@@ -296,7 +306,10 @@ mod tests {
         let (events, diags) = read(text, &settings);
         assert_eq!(events.len(), 1, "{diags:?}");
         let e = &events[0];
-        assert_eq!((e.provider.as_str(), e.event_id, e.level), ("Microsoft-Windows-Resource-Exhaustion-Detector", 2004, Some(3)));
+        assert_eq!(
+            (e.provider.as_str(), e.event_id, e.level),
+            ("Microsoft-Windows-Resource-Exhaustion-Detector", 2004, Some(3))
+        );
         assert_eq!(e.time.to_rfc3339(), "2025-12-10T01:37:32+00:00");
         assert!(e.message.as_deref().unwrap().contains("\n\nexplorer.exe"));
         assert_eq!(e.source.line, Some(2));

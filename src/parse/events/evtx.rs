@@ -27,7 +27,7 @@ const FILE_HEADER_SIZE: u64 = 4096;
 const CHUNK_SIZE: u64 = 65536;
 /// A chunk header; a cut chunk shorter than this has nothing to read.
 const CHUNK_HEADER_SIZE: usize = 512;
-/// A record header precedes each record's BinXML.
+/// A record header precedes each record's `BinXML`.
 const RECORD_HEADER_SIZE: u64 = 24;
 /// Chunks handed to the thread pool at a time (bounds the copies in flight and spaces deadline checks).
 const BATCH: usize = 64;
@@ -100,7 +100,12 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
     let mut chunk = match data.parse(Arc::clone(settings)) {
         Ok(chunk) => chunk,
         Err(e) => {
-            out.diags.push(Diagnostic::at_offset(path, base, Severity::Error, format!("chunk {number} skipped: {}", describe(&e))));
+            out.diags.push(Diagnostic::at_offset(
+                path,
+                base,
+                Severity::Error,
+                format!("chunk {number} skipped: {}", describe(&e)),
+            ));
             return out;
         }
     };
@@ -138,7 +143,12 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
             .and_then(|fields| fields.into_event(SourceRef::offset(path, offset), header_ts, Some(header_id)))
         {
             Ok(event) => out.events.push(event),
-            Err(why) => out.diags.push(Diagnostic::at_offset(path, offset, Severity::Error, format!("record {header_id} skipped: {why}"))),
+            Err(why) => out.diags.push(Diagnostic::at_offset(
+                path,
+                offset,
+                Severity::Error,
+                format!("record {header_id} skipped: {why}"),
+            )),
         }
     }
     out
@@ -147,14 +157,16 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
 /// [`chunk_events`], with a panic inside the crate turned into a diagnostic for that chunk.
 fn chunk_events_guarded(data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &str) -> ChunkOut {
     let number = data.number.unwrap_or(0);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| chunk_events(data, settings, path))).unwrap_or_else(|_| ChunkOut {
-        events: Vec::new(),
-        diags: vec![Diagnostic::at_offset(
-            path,
-            FILE_HEADER_SIZE + number * CHUNK_SIZE,
-            Severity::Error,
-            format!("chunk {number} skipped: the evtx reader failed on it (internal error)"),
-        )],
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| chunk_events(data, settings, path))).unwrap_or_else(|_| {
+        ChunkOut {
+            events: Vec::new(),
+            diags: vec![Diagnostic::at_offset(
+                path,
+                FILE_HEADER_SIZE + number * CHUNK_SIZE,
+                Severity::Error,
+                format!("chunk {number} skipped: the evtx reader failed on it (internal error)"),
+            )],
+        }
     })
 }
 
@@ -172,11 +184,21 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
     let mut parser = match parser {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
-            diags.push(Diagnostic::at_offset(path, 0, Severity::Error, format!("not a readable .evtx file: {}", describe(&e))));
+            diags.push(Diagnostic::at_offset(
+                path,
+                0,
+                Severity::Error,
+                format!("not a readable .evtx file: {}", describe(&e)),
+            ));
             return (events, diags);
         }
         Err(_) => {
-            diags.push(Diagnostic::at_offset(path, 0, Severity::Error, "not a readable .evtx file: bad file header".to_owned()));
+            diags.push(Diagnostic::at_offset(
+                path,
+                0,
+                Severity::Error,
+                "not a readable .evtx file: bad file header".to_owned(),
+            ));
             return (events, diags);
         }
     };
@@ -190,7 +212,12 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
         ));
     }
     if !header.validate_checksum() {
-        diags.push(Diagnostic::at_offset(path, 0, Severity::Warning, "file header checksum mismatch; chunks read anyway"));
+        diags.push(Diagnostic::at_offset(
+            path,
+            0,
+            Severity::Warning,
+            "file header checksum mismatch; chunks read anyway",
+        ));
     }
     let settings = Arc::new(ParserSettings::new().indent(false).validate_checksums(false));
 
@@ -212,7 +239,8 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
         if batch.is_empty() {
             break;
         }
-        let outs: Vec<ChunkOut> = batch.into_par_iter().map(|data| chunk_events_guarded(data, &settings, path)).collect();
+        let outs: Vec<ChunkOut> =
+            batch.into_par_iter().map(|data| chunk_events_guarded(data, &settings, path)).collect();
         for out in outs {
             events.extend(out.events);
             diags.extend(out.diags);
@@ -222,12 +250,14 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
             break;
         }
     }
-    drop(chunks);
     if stopped {
         diags.push(Diagnostic::for_file(
             path,
             Severity::Error,
-            format!("stopped reading after {} s (time limit for a file of this size); later chunks skipped", budget.as_secs()),
+            format!(
+                "stopped reading after {} s (time limit for a file of this size); later chunks skipped",
+                budget.as_secs()
+            ),
         ));
     } else if let Some(out) = cut_chunk(bytes, &settings, path) {
         events.extend(out.events);

@@ -172,14 +172,14 @@ impl LocalStamp {
 
     /// The wall-clock time, with the date read in `order` (ignored when the year comes first).
     pub fn naive(&self, order: DateOrder) -> Option<NaiveDateTime> {
-        let [a, b, c] = self.date;
-        let (y, m, d) = if self.year_first {
-            (a, b, c)
+        let [first, second, third] = self.date;
+        let (year, month, day) = if self.year_first {
+            (first, second, third)
         } else {
-            let year = if c < 100 { c + 2000 } else { c };
+            let year = if third < 100 { third + 2000 } else { third };
             match order {
-                DateOrder::Mdy => (year, a, b),
-                DateOrder::Dmy => (year, b, a),
+                DateOrder::Mdy => (year, first, second),
+                DateOrder::Dmy => (year, second, first),
             }
         };
         let hour = match self.pm {
@@ -188,7 +188,7 @@ impl LocalStamp {
             Some(false) if self.hour == 12 => 0,
             _ => self.hour,
         };
-        let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+        let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
         let time = NaiveTime::from_hms_nano_opt(hour, self.minute, self.second.min(59), self.nanos)?;
         Some(NaiveDateTime::new(date, time))
     }

@@ -2,7 +2,7 @@
 //! - `wevtutil qe /f:text`: `Event[N]:` blocks of indented `Label: value` lines, then `Description:` and
 //!   the message from column 0. Labels stay English; values such as Level are localized. The `Date:` is
 //!   `2016-12-22T05:29:02.512` (local, no zone) on older builds and `2025-11-12T15:49:43.5630000Z` (UTC)
-//!   on newer ones; both are read. EventData is not in this format;
+//!   on newer ones; both are read. `EventData` is not in this format;
 //! - the header of Event Viewer's "Copy details as text" without its XML: blocks that start at
 //!   `Log Name:` with a local `Date:` such as `12/27/2023 12:17:15`;
 //! - Event Viewer "Save as Text": tab-delimited, the CSV's columns (no public sample: the column set is
@@ -47,7 +47,7 @@ struct Block<'a> {
     in_description: bool,
 }
 
-impl<'a> Block<'a> {
+impl Block<'_> {
     fn new(line: u64) -> Self {
         Self { line, labels: BTreeMap::new(), description: Vec::new(), in_description: false }
     }
@@ -125,12 +125,22 @@ pub fn labelled_blocks(text: &str, path: &str, clock: &mut LocalClock<'_>) -> (V
     for (block, stamp) in blocks.into_iter().zip(stamps) {
         let Some(time) = stamp.as_ref().and_then(|s| clock.to_utc(s)) else {
             let date = block.labels.get("Date").copied().unwrap_or("");
-            diags.push(Diagnostic::at_line(path, block.line, Severity::Error, format!("event skipped: date {date:?} not understood")));
+            diags.push(Diagnostic::at_line(
+                path,
+                block.line,
+                Severity::Error,
+                format!("event skipped: date {date:?} not understood"),
+            ));
             continue;
         };
         let id = block.labels.get("Event ID").copied().unwrap_or("");
         let Ok(event_id) = id.parse::<u32>() else {
-            diags.push(Diagnostic::at_line(path, block.line, Severity::Error, format!("event skipped: event id {id:?} is not a number")));
+            diags.push(Diagnostic::at_line(
+                path,
+                block.line,
+                Severity::Error,
+                format!("event skipped: event id {id:?} is not a number"),
+            ));
             continue;
         };
         let label = |k: &str| block.labels.get(k).map(|v| (*v).to_owned()).filter(|v| !v.is_empty() && v != "N/A");
@@ -220,7 +230,9 @@ mod tests {
 
     #[test]
     fn bad_blocks_are_diagnostics() {
-        let (events, diags) = read("junk\nEvent[0]:\n  Date: soon\n  Event ID: 1\nEvent[1]:\n  Date: 2020-01-01T00:00:00Z\n  Event ID: x\n");
+        let (events, diags) = read(
+            "junk\nEvent[0]:\n  Date: soon\n  Event ID: 1\nEvent[1]:\n  Date: 2020-01-01T00:00:00Z\n  Event ID: x\n",
+        );
         assert!(events.is_empty());
         let lines: Vec<_> = diags.iter().filter_map(|d| d.line).collect();
         assert_eq!(lines, vec![1, 2, 5]);

@@ -91,13 +91,7 @@ pub fn classify(event: &Event, clock: &mut LocalClock<'_>) -> EventKind {
         },
         (Provider::EventLog, 6008) => {
             let (previous_shutdown, previous_shutdown_at) = previous_shutdown(data, event.time, clock);
-            EventKind::Crash {
-                previous_shutdown,
-                previous_shutdown_at,
-                bugcheck_code: None,
-                reason: None,
-                user: None,
-            }
+            EventKind::Crash { previous_shutdown, previous_shutdown_at, bugcheck_code: None, reason: None, user: None }
         }
         (Provider::KernelPower, 41) => EventKind::Crash {
             previous_shutdown: None,
@@ -129,7 +123,7 @@ fn raw(data: &BTreeMap<String, String>, key: &str) -> Option<String> {
     (!v.trim().is_empty()).then(|| v.to_owned())
 }
 
-/// The first of `keys` that holds a number: decimal as the manifests' UInt types render, or `0x` hex.
+/// The first of `keys` that holds a number: decimal as the manifests' `UInt` types render, or `0x` hex.
 fn number(data: &BTreeMap<String, String>, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
         let v = data.get(*k)?.trim();
@@ -156,7 +150,8 @@ pub fn resource_exhaustion(data: &BTreeMap<String, String>) -> ResourceExhaustio
             .filter_map(|i| {
                 let tag = raw(data, &format!("{pool}PoolInfo/Tag_{i}/Name"))
                     .or_else(|| raw(data, &format!("{pool}PoolTag_{i}")))?;
-                let bytes = number(data, &[&format!("{pool}PoolInfo/Tag_{i}/PoolUsed"), &format!("{pool}PoolUsed_{i}")])?;
+                let bytes =
+                    number(data, &[&format!("{pool}PoolInfo/Tag_{i}/PoolUsed"), &format!("{pool}PoolUsed_{i}")])?;
                 Some(TagUsage { tag, bytes })
             })
             .collect()
@@ -379,7 +374,11 @@ mod tests {
 
     #[test]
     fn user32_1076_is_a_crash_with_reason_and_user() {
-        let e = event(USER32, 1076, &[("param1", "Other (Unplanned)"), ("param5", "\n"), ("param6", "HOST\\Administrator")]);
+        let e = event(
+            USER32,
+            1076,
+            &[("param1", "Other (Unplanned)"), ("param5", "\n"), ("param6", "HOST\\Administrator")],
+        );
         assert!(matches!(
             kind(&e),
             EventKind::Crash { reason: Some(r), user: Some(u), .. } if r == "Other (Unplanned)" && u == "HOST\\Administrator"
@@ -405,7 +404,8 @@ mod tests {
     #[test]
     fn eventlog_6008_mangled_strings_fall_back_to_equal_systemtimes() {
         let binary = "E707050001001D00020029000200B803E707050001001D00020029000200B8033C000000";
-        let e = event("EventLog", 6008, &[("0", "\u{fffd}\u{fffd} 2:41:02"), ("1", "?2023-?05-?29"), ("Binary", binary)]);
+        let e =
+            event("EventLog", 6008, &[("0", "\u{fffd}\u{fffd} 2:41:02"), ("1", "?2023-?05-?29"), ("Binary", binary)]);
         let EventKind::Crash { previous_shutdown, previous_shutdown_at, .. } = kind(&e) else { panic!() };
         assert_eq!(previous_shutdown.as_deref(), Some("2023-05-29 \u{fffd}\u{fffd} 2:41:02"));
         assert_eq!(previous_shutdown_at, Some(utc("2023-05-29T02:41:02.952Z")));

@@ -9,7 +9,7 @@
 //! - one record rendered by the evtx crate (see [`record`]).
 //!
 //! Data fields: named `<Data Name='X'>` under `EventData` are keyed `X`; unnamed ones `0`, `1`, ...;
-//! `<Binary>` is keyed `Binary`; `UserData` leaves are keyed by their element path below the UserData
+//! `<Binary>` is keyed `Binary`; `UserData` leaves are keyed by their element path below the `UserData`
 //! root element (`SystemInfo/SystemCommitLimit` for a 2004 event's `MemoryExhaustionInfo`).
 
 use std::collections::BTreeMap;
@@ -162,13 +162,12 @@ fn event_body(reader: &mut Reader<&[u8]>, start_is_empty: bool) -> Result<EventF
                     }
                 } else {
                     let name = r.decode().map_err(|e| xml_err(reader, e.into()))?;
-                    match quick_xml::escape::resolve_predefined_entity(&name) {
-                        Some(s) => text.push_str(s),
-                        None => {
-                            text.push('&');
-                            text.push_str(&name);
-                            text.push(';');
-                        }
+                    if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
+                        text.push_str(s);
+                    } else {
+                        text.push('&');
+                        text.push_str(&name);
+                        text.push(';');
                     }
                 }
                 continue;
@@ -300,10 +299,8 @@ fn close(
                 f.data.insert(k, std::mem::take(text));
             }
         }
-        (Section::RenderingInfo, 2) => {
-            if key.take().is_some() {
-                f.message = Some(std::mem::take(text));
-            }
+        (Section::RenderingInfo, 2) if key.take().is_some() => {
+            f.message = Some(std::mem::take(text));
         }
         (Section::UserData, d) if d >= 3 => {
             if let Some((len, has_child)) = open.pop() {
@@ -359,6 +356,7 @@ impl<'a> LineIndex<'a> {
     }
 
     /// The 1-based line of byte `offset`.
+    #[allow(clippy::naive_bytecount)] // one pass over the file; not worth a dependency
     fn line_at(&mut self, offset: usize) -> u64 {
         let offset = offset.min(self.bytes.len());
         if offset < self.offset {
@@ -386,7 +384,12 @@ pub fn stream(text: &str, first_line: u64, path: &str, events: &mut Vec<Event>, 
                 Ok(ev) => ev,
                 Err(e) => {
                     let at = pos + reader.error_position() as usize;
-                    diags.push(Diagnostic::at_line(path, lines.line_at(at), Severity::Error, format!("broken XML: {e}")));
+                    diags.push(Diagnostic::at_line(
+                        path,
+                        lines.line_at(at),
+                        Severity::Error,
+                        format!("broken XML: {e}"),
+                    ));
                     match next_event_start(text, at + 1) {
                         Some(next) => {
                             pos = next;
@@ -411,7 +414,9 @@ pub fn stream(text: &str, first_line: u64, path: &str, events: &mut Vec<Event>, 
             match event_body(&mut reader, start_empty) {
                 Ok(fields) => match fields.into_event(SourceRef::line(path, line), None, None) {
                     Ok(event) => events.push(event),
-                    Err(why) => diags.push(Diagnostic::at_line(path, line, Severity::Error, format!("event skipped: {why}"))),
+                    Err(why) => {
+                        diags.push(Diagnostic::at_line(path, line, Severity::Error, format!("event skipped: {why}")));
+                    }
                 },
                 Err(ReadError::Truncated) => {
                     diags.push(Diagnostic::at_line(
