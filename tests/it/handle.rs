@@ -334,7 +334,7 @@ fn close_c_is_not_a_snapshot() {
     let (snaps, diags) = fixture("close_c_not_a_snapshot.txt");
     assert!(snaps.is_empty());
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert_eq!(diags[0].severity, Severity::Info);
+    assert_eq!(diags[0].severity, Severity::Warning);
 }
 
 #[test]

@@ -197,3 +197,36 @@ fn parse_bytes_turns_error_output_into_an_error_not_an_empty_success() {
     assert_eq!(errors.len(), 2, "{:?}", parsed.diagnostics);
     assert_eq!(errors[0].line, Some(5));
 }
+
+#[test]
+fn by_account_over_summaries_only_says_why_nothing_matches() {
+    let out = poolscope()
+        .args(["handles", "fixtures/handle/v4.22_summary_s.txt", "--by", "account", "--time", "2020-05-22 10:00"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need handle listings"), "{out:?}");
+}
+
+#[test]
+fn summary_with_an_echoed_p_filter_answers_for_that_process() {
+    let v: Value = serde_json::from_str(&stdout_of(&[
+        "handles",
+        "fixtures/handle/v5.0_summary_s_p_echoed_command.txt",
+        "--process",
+        "lsass.exe",
+        "--type",
+        "Token",
+        "--time",
+        "2020-05-22 10:00",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["snapshots"][0]["process_filter"], "lsass.exe");
+    assert_eq!(
+        (v["groups"][0]["process"].as_str(), v["groups"][0]["count"].as_u64()),
+        (Some("lsass.exe"), Some(41230))
+    );
+}

@@ -308,7 +308,13 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
     report.filter_type.clone_from(&args.handle_type);
     report.filter_process.clone_from(&args.process);
     if report.snapshots.is_empty() {
-        printer.warn("no handles match the filters (--type/--process/--by) in any snapshot");
+        let only_summaries =
+            dataset.hosts.values().flat_map(|h| &h.handle_snapshots).all(|s| s.mode == HandleMode::Summary);
+        if only_summaries && matches!(args.by, Some(GroupBy::Account | GroupBy::Name)) {
+            printer.warn("--by account and --by name need handle listings (-a dumps, search lines, -v CSV): the inputs hold only -s summaries, which count types");
+        } else {
+            printer.warn("no handles match the filters (--type/--process/--by) in any snapshot");
+        }
     }
     let untimed = report.snapshots.iter().filter(|s| s.taken_at.is_none()).count();
     if untimed > 0 && report.snapshots.len() > 1 {

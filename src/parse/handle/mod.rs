@@ -399,7 +399,11 @@ impl<'a> Reader<'a> {
     fn finish_run(&mut self) {
         let Some(run) = self.run.take() else { return };
         if run.closing {
-            self.diag(run.start_line, Severity::Info, "handle -c output (closing a handle) is not a snapshot: skipped");
+            self.diag(
+                run.start_line,
+                Severity::Warning,
+                "handle -c output (closing a handle) is not a snapshot: skipped",
+            );
             return;
         }
         if let (Some((header_line, Some(claimed))), Some((first, rows, actual))) = (run.csv_header, run.csv_mismatch) {
