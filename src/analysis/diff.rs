@@ -878,4 +878,40 @@ mod tests {
         assert_eq!(one, two);
         assert!(one.find("Aaaa").unwrap() < one.find("Bbbb").unwrap(), "ties are broken by tag");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_counters_never_panic_and_rows_stay_ranked(
+            before in proptest::collection::vec((0u8..6, proptest::bool::ANY, proptest::num::u64::ANY, proptest::num::u64::ANY, proptest::num::u64::ANY), 0..12),
+            after in proptest::collection::vec((0u8..6, proptest::bool::ANY, proptest::num::u64::ANY, proptest::num::u64::ANY, proptest::num::u64::ANY), 0..12),
+            faults in proptest::option::of((proptest::num::u64::ANY, proptest::num::u64::ANY)),
+        ) {
+            let rows = |v: &[(u8, bool, u64, u64, u64)]| -> Vec<PoolRow> {
+                v.iter()
+                    .map(|&(t, paged, allocs, frees, bytes)| PoolRow {
+                        tag: format!("T{t}  "),
+                        pool: if paged { Paged } else { Nonpaged },
+                        allocs,
+                        frees,
+                        diff: allocs.wrapping_sub(frees),
+                        bytes,
+                        per_alloc: 0,
+                        driver: None,
+                    })
+                    .collect()
+            };
+            let mut a = snap(Some(1), rows(&before));
+            let mut b = snap(Some(2), rows(&after));
+            if let Some((x, y)) = faults {
+                a.header.page_faults = Some(x);
+                b.header.page_faults = Some(y);
+            }
+            for sort in [DiffSort::Bytes, DiffSort::Diff, DiffSort::Allocs, DiffSort::Frees] {
+                let d = diff(&a, &b, &DiffOptions { sort, include_unchanged: true, ..DiffOptions::default() });
+                let keys: Vec<u64> = d.rows.iter().map(|r| r.sort_key(sort)).collect();
+                proptest::prop_assert!(keys.windows(2).all(|w| w[0] >= w[1]));
+                proptest::prop_assert_eq!(d.totals.len(), 3);
+            }
+        }
+    }
 }
