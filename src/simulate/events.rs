@@ -53,9 +53,9 @@ pub struct SimEvent {
     pub provider_guid: Option<String>,
     /// `Provider/@EventSourceName`, which User32 carries.
     pub event_source_name: Option<String>,
-    /// `EventID` (a UInt16 in Windows; larger values are written as UInt32).
+    /// `EventID` (a `UInt16` in Windows; larger values are written as `UInt32`).
     pub event_id: u32,
-    /// `EventID/@Qualifiers` of classic sources (32768 for EventLog, 49152 for Srv errors).
+    /// `EventID/@Qualifiers` of classic sources (32768 for `EventLog`, 49152 for Srv errors).
     pub qualifiers: Option<u16>,
     /// `Version`.
     pub version: u8,
@@ -88,7 +88,7 @@ pub enum Payload {
     /// `EventData` with named (`<Data Name='x'>`) or unnamed (`<Data>`) values, in order.
     EventData(Vec<(Option<String>, String)>),
     /// `EventData` with `<Data>` values followed by `<Binary>` (upper-case hex), as classic sources
-    /// (EventLog, Srv) write it. An empty `binary` writes no `<Binary>`.
+    /// (`EventLog`, Srv) write it. An empty `binary` writes no `<Binary>`.
     EventDataBinary {
         /// The `<Data>` values, named or unnamed, in order.
         data: Vec<(Option<String>, String)>,
@@ -188,8 +188,8 @@ impl SimEvent {
     /// Srv 2019 (nonpaged) or 2020 (paged): "The server was unable to allocate from the system …
     /// pool because the pool was empty" (events reference §1.2: Qualifiers 49152, Level 2).
     ///
-    /// The binary data is the IO_ERROR_LOG_PACKET of KB 312362 (ErrorCode 0xC00007E3/4, FinalStatus
-    /// STATUS_INSUFFICIENT_RESOURCES); the one insertion string is the server's device name, which is
+    /// The binary data is the `IO_ERROR_LOG_PACKET` of KB 312362 (`ErrorCode` 0xC00007E3/4, `FinalStatus`
+    /// `STATUS_INSUFFICIENT_RESOURCES`); the one insertion string is the server's device name, which is
     /// an assumption (the reference marks its content unverified).
     pub fn pool_empty(time: DateTime<Utc>, record_id: u64, computer: &str, pool: PoolType) -> Self {
         let (event_id, error_code) = match pool {
@@ -206,7 +206,7 @@ impl SimEvent {
         }
     }
 
-    /// EventLog 6005, "The Event log service was started": a boot marker. Its binary data is the
+    /// `EventLog` 6005, "The Event log service was started": a boot marker. Its binary data is the
     /// start time as a SYSTEMTIME (events reference §1.3).
     pub fn eventlog_started(time: DateTime<Utc>, record_id: u64, computer: &str) -> Self {
         SimEvent {
@@ -215,7 +215,7 @@ impl SimEvent {
         }
     }
 
-    /// EventLog 6006, "The Event log service was stopped": a clean-shutdown marker.
+    /// `EventLog` 6006, "The Event log service was stopped": a clean-shutdown marker.
     pub fn eventlog_stopped(time: DateTime<Utc>, record_id: u64, computer: &str) -> Self {
         SimEvent {
             payload: Payload::EventDataBinary { data: Vec::new(), binary: vec![1, 0, 0, 0, 0, 0, 0, 0] },
@@ -223,7 +223,7 @@ impl SimEvent {
         }
     }
 
-    /// EventLog 6008, "The previous system shutdown at %1 on %2 was unexpected" (Level 2).
+    /// `EventLog` 6008, "The previous system shutdown at %1 on %2 was unexpected" (Level 2).
     /// `previous` is printed as an en-US host on UTC prints it: `2:41:02 AM` and `‎5/‎29/‎2023`, the
     /// date with a U+200E LEFT-TO-RIGHT MARK before each part, as Windows writes it (events
     /// reference §1.3). The binary data holds the time twice as SYSTEMTIME (local and UTC agree on UTC).
@@ -238,7 +238,7 @@ impl SimEvent {
         }
     }
 
-    /// EventLog 6009, "Microsoft (R) Windows (R) %1 %2 %3 %4": the OS version logged at boot.
+    /// `EventLog` 6009, "Microsoft (R) Windows (R) %1 %2 %3 %4": the OS version logged at boot.
     pub fn os_version(time: DateTime<Utc>, record_id: u64, computer: &str, build: u32) -> Self {
         let build = build.to_string();
         SimEvent {
@@ -247,7 +247,7 @@ impl SimEvent {
         }
     }
 
-    /// EventLog 6013, "The system uptime is %5 seconds" (the fifth value; the seventh is the time
+    /// `EventLog` 6013, "The system uptime is %5 seconds" (the fifth value; the seventh is the time
     /// zone, UTC for simulated hosts). The binary OS strings Windows adds are left out.
     pub fn uptime(time: DateTime<Utc>, record_id: u64, computer: &str, seconds: u64) -> Self {
         let seconds = seconds.to_string();
@@ -413,7 +413,7 @@ fn reason_code(reason: &str) -> &'static str {
     }
 }
 
-/// The `Security/@UserID` of the user a User32 event names: LocalSystem for `SYSTEM`, else a
+/// The `Security/@UserID` of the user a User32 event names: `LocalSystem` for `SYSTEM`, else a
 /// stable local-account SID derived from the host name (RID 500 for Administrator, 1000 otherwise).
 fn user_sid(computer: &str, user: &str) -> String {
     let name = user.rsplit('\\').next().unwrap_or(user);

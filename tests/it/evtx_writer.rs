@@ -3,6 +3,7 @@
 //! give the same element tree, and that tree must carry every value of the simulated events.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use evtx::{EvtxParser, ParserSettings};
@@ -87,12 +88,11 @@ fn parse_xml(xml: &str) -> Vec<Node> {
             }
             XmlEvent::CData(t) => stack.last_mut().unwrap().text.push_str(&t.decode().unwrap()),
             XmlEvent::GeneralRef(r) => {
-                let text = match r.resolve_char_ref().unwrap() {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().unwrap();
-                        quick_xml::escape::resolve_predefined_entity(&name).expect("predefined entity").to_owned()
-                    }
+                let text = if let Some(c) = r.resolve_char_ref().unwrap() {
+                    c.to_string()
+                } else {
+                    let name = r.decode().unwrap();
+                    quick_xml::escape::resolve_predefined_entity(&name).expect("predefined entity").to_owned()
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(&text);
@@ -214,7 +214,10 @@ fn system_time(t: DateTime<Utc>) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    bytes.iter().fold(String::new(), |mut hex, b| {
+        write!(hex, "{b:02X}").unwrap();
+        hex
+    })
 }
 
 /// Asserts that an `<Event>` tree carries the values of `e` (written independently of the writer,
@@ -262,7 +265,7 @@ fn assert_event_values(node: &Node, e: &SimEvent) {
     }
 }
 
-/// Every UserData field of a 2004 event, with all 3 + 3 tag slots and 6 process slots present
+/// Every `UserData` field of a 2004 event, with all 3 + 3 tag slots and 6 process slots present
 /// (events reference §1.1: empty slots are written too).
 fn assert_2004_user_data(node: &Node, info: &ResourceExhaustion) {
     let m = node.get("UserData/MemoryExhaustionInfo");

@@ -1,5 +1,5 @@
 //! The XML element tree of one simulated event, shared by both writers: the wevtutil XML writer
-//! prints it, the binary EVTX writer encodes it as BinXML. Building it once keeps the two outputs of
+//! prints it, the binary EVTX writer encodes it as `BinXML`. Building it once keeps the two outputs of
 //! the same event identical (events reference §1, writer spec §7.1).
 
 use std::borrow::Cow;
@@ -22,13 +22,13 @@ pub(crate) enum Value {
     Text(String),
     /// A constant of the format (a namespace), written as literal text in the template.
     Literal(&'static str),
-    /// An integer that Windows types as UInt8.
+    /// An integer that Windows types as `UInt8`.
     U8(u8),
-    /// UInt16.
+    /// `UInt16`.
     U16(u16),
-    /// UInt32.
+    /// `UInt32`.
     U32(u32),
-    /// UInt64.
+    /// `UInt64`.
     U64(u64),
 }
 
@@ -54,7 +54,7 @@ impl Value {
         }
     }
 
-    /// An unsigned integer typed as UInt32 when it fits, UInt64 otherwise (both render in decimal).
+    /// An unsigned integer typed as `UInt32` when it fits, `UInt64` otherwise (both render in decimal).
     fn count(v: u64) -> Value {
         u32::try_from(v).map_or(Value::U64(v), Value::U32)
     }
@@ -175,7 +175,7 @@ pub(crate) fn filetime(time: DateTime<Utc>) -> u64 {
 }
 
 /// A SYSTEMTIME structure (8 little-endian u16: year, month, weekday, day, hour, minute, second,
-/// milliseconds), as EventLog 6005/6008 carry it in `<Binary>` (events reference §1.3).
+/// milliseconds), as `EventLog` 6005/6008 carry it in `<Binary>` (events reference §1.3).
 pub(crate) fn systemtime_bytes(time: DateTime<Utc>) -> Vec<u8> {
     let fields = [
         u16::try_from(time.year()).unwrap_or(0),

@@ -1,4 +1,4 @@
-//! One event record in BinXML, writer spec "Profile S": each record carries its own template
+//! One event record in `BinXML`, writer spec "Profile S": each record carries its own template
 //! definition inline, every name is defined where it is used, and the chunk's string and template
 //! tables stay empty (spec §7.1). Numbers are typed substitutions, everything else a String
 //! substitution, the namespaces literal Value tokens (spec §6.10, P12).
@@ -7,7 +7,7 @@ use crate::simulate::events::{Content, Element, Value};
 
 /// Record signature `2A 2A 00 00` (spec §5).
 const RECORD_MAGIC: [u8; 4] = [0x2A, 0x2A, 0x00, 0x00];
-/// BinXML tokens (spec §6.2).
+/// `BinXML` tokens (spec §6.2).
 const TOKEN_EOF: u8 = 0x00;
 const TOKEN_OPEN_START_ELEMENT: u8 = 0x01;
 const TOKEN_OPEN_START_ELEMENT_ATTRS: u8 = 0x41;
@@ -19,7 +19,7 @@ const TOKEN_ATTRIBUTE_LAST: u8 = 0x06;
 const TOKEN_ATTRIBUTE_MORE: u8 = 0x46;
 const TOKEN_TEMPLATE_INSTANCE: u8 = 0x0C;
 const TOKEN_NORMAL_SUBSTITUTION: u8 = 0x0D;
-/// FragmentHeader: token 0x0F, major 1, minor 1, flags 0.
+/// `FragmentHeader`: token 0x0F, major 1, minor 1, flags 0.
 const FRAGMENT_HEADER: [u8; 4] = [0x0F, 0x01, 0x01, 0x00];
 /// Value types (spec §6.10).
 const TYPE_STRING: u8 = 0x01;
@@ -31,7 +31,7 @@ const TYPE_UINT64: u8 = 0x0A;
 /// Largest record that fits in a chunk after its 512-byte header (spec §5).
 pub(super) const MAX_RECORD_SIZE: usize = 65536 - 512;
 
-/// NameHash of MS-EVEN6: h = h * 65599 + unit over the UTF-16 code units, low 16 bits (spec §6.4).
+/// `NameHash` of MS-EVEN6: h = h * 65599 + unit over the UTF-16 code units, low 16 bits (spec §6.4).
 pub(super) fn name_hash(name: &str) -> u16 {
     let h = name.encode_utf16().fold(0u32, |h, u| h.wrapping_mul(65_599).wrapping_add(u32::from(u)));
     (h & 0xFFFF) as u16
@@ -146,7 +146,9 @@ impl RecordWriter {
         self.put_u16(name_hash(name));
         let units: Vec<u16> = name.encode_utf16().collect();
         self.put_u16(u16::try_from(units.len()).ok()?);
-        units.iter().for_each(|u| self.put_u16(*u));
+        for u in units {
+            self.put_u16(u);
+        }
         self.put_u16(0);
         Some(())
     }
