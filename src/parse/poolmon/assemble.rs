@@ -406,6 +406,9 @@ fn repeated_rows(rows: &[PoolRow]) -> Vec<usize> {
 
 /// A tag as the model keeps it: 4 characters, padded with spaces when a paste lost the padding (`Io` → `Io  `).
 fn pad_tag(tag: &str) -> String {
+    if tag.len() == 4 && tag.is_ascii() {
+        return tag.to_owned();
+    }
     let mut s = String::with_capacity(4);
     s.push_str(tag);
     for _ in tag.chars().count()..4 {
