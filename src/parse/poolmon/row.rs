@@ -40,12 +40,12 @@ pub fn fast_tag_row(line: &str) -> Option<RowFields<'_>> {
     // every blank run is scanned once.
     let mut at = skip_ws(bytes, pos);
     let mut separated = at > pos;
-    for k in 0..5 {
+    for (k, slot) in values.iter_mut().enumerate() {
         if !separated {
             return None;
         }
         let (value, next) = number(bytes, at)?;
-        values[k] = value;
+        *slot = value;
         pos = next;
         at = skip_ws(bytes, pos);
         separated = at > pos;
