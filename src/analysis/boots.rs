@@ -71,17 +71,21 @@ fn markers(events: &[Event]) -> Vec<Marker> {
     let mut out: Vec<Marker> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Boot { start_time } => {
-                Some(Marker { at: start_time.unwrap_or(e.time), is_boot: true, evidence: format!("event {}", e.event_id) })
-            }
+            EventKind::Boot { start_time } => Some(Marker {
+                at: start_time.unwrap_or(e.time),
+                is_boot: true,
+                evidence: format!("event {}", e.event_id),
+            }),
             EventKind::Uptime { seconds } => Some(Marker {
                 at: e.time - Duration::seconds(i64::try_from(*seconds).unwrap_or(i64::MAX / 2_000_000)),
                 is_boot: true,
                 evidence: format!("event {} uptime", e.event_id),
             }),
-            EventKind::Crash { .. } => {
-                Some(Marker { at: e.time, is_boot: true, evidence: format!("event {} (unclean end before)", e.event_id) })
-            }
+            EventKind::Crash { .. } => Some(Marker {
+                at: e.time,
+                is_boot: true,
+                evidence: format!("event {} (unclean end before)", e.event_id),
+            }),
             EventKind::Shutdown { .. } => {
                 Some(Marker { at: e.time, is_boot: false, evidence: format!("event {} shutdown", e.event_id) })
             }
@@ -225,7 +229,8 @@ pub fn split_boots(
 fn end_evidence(boot: &BootSpan, events: &[Event]) -> String {
     let mut parts = Vec::new();
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
-    if let Some(e) = events.iter().find(|e| matches!(e.kind, EventKind::ResourceExhaustion(_)) && boot.contains(e.time)) {
+    if let Some(e) = events.iter().find(|e| matches!(e.kind, EventKind::ResourceExhaustion(_)) && boot.contains(e.time))
+    {
         parts.push(format!("{} at {}", e.event_id, fmt(e.time)));
     }
     if let Some(e) = events.iter().find(|e| matches!(e.kind, EventKind::PoolEmpty { .. }) && boot.contains(e.time)) {
@@ -306,7 +311,8 @@ mod tests {
 
     #[test]
     fn allocs_dropping_at_once_starts_a_boot() {
-        let snaps: Vec<_> = (0..20).map(|h| snap(t(h), if h < 10 { 1000 + 100 * h as u64 } else { 10 }, None)).collect();
+        let snaps: Vec<_> =
+            (0..20).map(|h| snap(t(h), if h < 10 { 1000 + 100 * h as u64 } else { 10 }, None)).collect();
         let (boots, _) = split(&snaps, &[]);
         assert_eq!(boots.len(), 2);
         assert_eq!(boots[1].snapshots, 10..20);
@@ -326,20 +332,31 @@ mod tests {
 
     #[test]
     fn boot_event_gives_the_start_and_crash_event_the_end() {
-        let snaps: Vec<_> = (1..=20).map(|h| snap(t(h), if h <= 10 { 1000 + h as u64 } else { 5 + h as u64 }, None)).collect();
+        let snaps: Vec<_> =
+            (1..=20).map(|h| snap(t(h), if h <= 10 { 1000 + h as u64 } else { 5 + h as u64 }, None)).collect();
         let events = vec![
             event(t(0), 6005, EventKind::Boot { start_time: None }),
             event(
                 t(10) + Duration::minutes(30),
                 6008,
-                EventKind::Crash { previous_shutdown: None, previous_shutdown_at: Some(t(10)), bugcheck_code: None, reason: None, user: None },
+                EventKind::Crash {
+                    previous_shutdown: None,
+                    previous_shutdown_at: Some(t(10)),
+                    bugcheck_code: None,
+                    reason: None,
+                    user: None,
+                },
             ),
         ];
         let (boots, _) = split(&snaps, &events);
         assert_eq!(boots.len(), 2);
         assert_eq!(boots[0].start, t(0));
         assert_eq!(boots[0].start_evidence, "event 6005");
-        assert!(boots[0].end_evidence.starts_with("6008 after (went down at 2020-05-22 10:00"), "{}", boots[0].end_evidence);
+        assert!(
+            boots[0].end_evidence.starts_with("6008 after (went down at 2020-05-22 10:00"),
+            "{}",
+            boots[0].end_evidence
+        );
         assert_eq!(boots[1].start, t(10) + Duration::minutes(30));
         assert!(boots[1].start_evidence.contains("6008") && boots[1].start_evidence.contains("allocs dropped"));
     }

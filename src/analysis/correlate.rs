@@ -272,7 +272,8 @@ mod tests {
     #[test]
     fn best_lag_finds_a_delay() {
         // Handles follow the tag one step later.
-        let tag: Vec<Option<f64>> = [3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 4.0, 6.0, 5.0, 0.0].iter().map(|v| Some(*v)).collect();
+        let tag: Vec<Option<f64>> =
+            [3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 4.0, 6.0, 5.0, 0.0].iter().map(|v| Some(*v)).collect();
         let mut handles = vec![Some(0.0)];
         handles.extend(tag[..9].iter().copied());
         let (r, lag, n) = best_lag(&handles, &tag).unwrap();

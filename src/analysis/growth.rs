@@ -216,8 +216,13 @@ pub struct Growth {
     pub bytes_per_hour: f64,
     /// Its 95% interval.
     pub bytes_per_hour_ci: [f64; 2],
-    /// Theil-Sen slope over the last third of the window (the persistence check).
+    /// Theil-Sen slope over the last half of the window (the persistence check).
     pub late_bytes_per_hour: f64,
+    /// Trend-test p-value over the last half of the window (Hamed-Rao corrected, not FDR-adjusted).
+    pub late_p: f64,
+    /// Growth over the window (slope × length) divided by the wobble around the trend: the robust
+    /// standard deviation (1.4826 × MAD) of the detrended binned medians.
+    pub signal_to_noise: f64,
     /// OLS slope of bytes per hour.
     pub ols_bytes_per_hour: f64,
     /// OLS R².
@@ -240,8 +245,9 @@ pub struct Growth {
     pub outstanding_now: u64,
 }
 
-/// Share of the fit window, at its end, used for the persistence check ("the last third").
-pub const LATE_SHARE: f64 = 1.0 / 3.0;
+/// Share of the fit window, at its end, used for the persistence check ("the last half": a third
+/// of a short window is too short to tell a slope from the wander of a noisy tag).
+pub const LATE_SHARE: f64 = 0.5;
 
 /// The points of `t`/`y` at or after `from` hours.
 pub fn window(t: &[f64], y: &[f64], from: f64) -> (Vec<f64>, Vec<f64>) {
@@ -271,6 +277,15 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let ols = stats::ols(t, bytes)?;
     let (lt, ly) = late_window(t, bytes, LATE_SHARE);
     let late = stats::theil_sen(&lt, &ly).map_or(0.0, |f| f.slope);
+    let late_p = trend(&lt, &ly).map_or(1.0, |tr| if tr.binned_slope > 0.0 { tr.p } else { 1.0 });
+    let span = t[t.len() - 1] - t[0];
+    let (bt, by) = stats::bin_medians(t, bytes, bin_width(span));
+    let residuals: Vec<f64> = bt.iter().zip(&by).map(|(ti, yi)| yi - sen.slope * ti).collect();
+    let centre = stats::median(&residuals).unwrap_or(0.0);
+    let deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
+    let wobble = 1.4826 * stats::median(&deviations).unwrap_or(0.0);
+    let rise = sen.slope * span;
+    let signal_to_noise = if wobble > 0.0 { rise / wobble } else if rise > 0.0 { 1e9 } else { 0.0 };
     let out_sen = stats::theil_sen(t, outstanding).map_or(0.0, |f| f.slope);
     let per_alloc: Vec<f64> = bytes.iter().zip(outstanding).filter(|(_, o)| **o > 0.0).map(|(b, o)| b / o).collect();
     let per_alloc_bytes = stats::median(&per_alloc).unwrap_or(0.0);
@@ -295,6 +310,8 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
         bytes_per_hour: sen.slope,
         bytes_per_hour_ci: slope_ci(t, bytes, sen.slope),
         late_bytes_per_hour: late,
+        late_p,
+        signal_to_noise,
         ols_bytes_per_hour: ols.slope,
         r_squared: ols.r_squared,
         outstanding_per_hour: out_sen,
@@ -402,6 +419,7 @@ mod tests {
         assert!((g.per_alloc_bytes - 1664.0).abs() < 1e-9);
         assert!((g.alloc_free_ratio - 4.0 / 3.0).abs() < 0.01);
         assert!(g.late_bytes_per_hour > 0.9 * g.bytes_per_hour);
+        assert!(g.late_p < 1e-3 && g.signal_to_noise > 10.0, "{g:?}");
     }
 
     #[test]

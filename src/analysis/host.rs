@@ -56,21 +56,38 @@ fn chart_series(host: &str, boot: u32, name: String, times: &[DateTime<Utc>], va
 }
 
 /// The trend test of every series of a boot, with Benjamini-Hochberg q-values.
-fn trends(series: &BootSeries) -> Vec<((String, PoolType), Trend, f64)> {
+///
+/// The family the false-discovery rate is controlled over is the series that could pass the
+/// material-size rule at all: those whose range over the fitting window is at least half the floor
+/// times the window's length (a series that moved less cannot have a sustained slope above the
+/// floor). This is independent filtering (Bourgon, Gentleman & Huber 2010): under the no-trend null
+/// the range is a scale statistic, independent of the Mann-Kendall ranks, so the filter keeps the
+/// FDR while sparing the power that hundreds of idle tags would cost. Series outside the family get
+/// q = 1.
+fn trends(series: &BootSeries, min_bytes_per_hour: f64) -> Vec<((String, PoolType), Trend, f64)> {
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
     let keys: Vec<&(String, PoolType)> = series.tags.keys().collect();
-    let tested: Vec<((String, PoolType), Trend)> = keys
+    let tested: Vec<((String, PoolType), Trend, bool)> = keys
         .par_iter()
         .filter_map(|key| {
             let s = &series.tags[*key];
             let t = series.hours_of(s);
             let (ft, fy) = growth::window(&t, &s.bytes, fit_from);
-            growth::trend(&ft, &fy).map(|tr| ((*key).clone(), tr))
+            let span = ft.last()? - ft.first()?;
+            let (lo, hi) = fy.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let material = hi - lo >= 0.5 * min_bytes_per_hour * span;
+            growth::trend(&ft, &fy).map(|tr| ((*key).clone(), tr, material))
         })
         .collect();
-    let p: Vec<f64> = tested.iter().map(|(_, tr)| tr.p).collect();
-    let q = stats::benjamini_hochberg(&p);
-    tested.into_iter().zip(q).map(|((k, tr), q)| (k, tr, q)).collect()
+    let family: Vec<f64> = tested.iter().filter(|(_, _, m)| *m).map(|(_, tr, _)| tr.p).collect();
+    let mut q = stats::benjamini_hochberg(&family).into_iter();
+    tested
+        .into_iter()
+        .map(|(k, tr, material)| {
+            let q = if material { q.next().unwrap_or(1.0) } else { 1.0 };
+            (k, tr, q)
+        })
+        .collect()
 }
 
 /// One boot's suspects (ranked), sustained rates and projections.
@@ -80,15 +97,16 @@ struct BootFindings {
     projections: Vec<Projection>,
 }
 
-fn analyse_boot(
-    host: &str,
-    boot: &BootSpan,
-    series: &BootSeries,
-    limits: &HostLimits,
-    data: &HostData,
-    options: &AnalyzeOptions,
-) -> BootFindings {
-    let tested = trends(series);
+/// One boot's candidates (series that passed the trend test, with their growth) and the series it
+/// could test at all, with the length of its fitting window in hours.
+struct Tested {
+    candidates: Vec<Candidate>,
+    tested: std::collections::BTreeSet<(String, PoolType)>,
+    fit_hours: f64,
+}
+
+fn test_boot(series: &BootSeries, options: &AnalyzeOptions) -> Tested {
+    let tested = trends(series, options.rule.min_bytes_per_hour);
     let candidates: Vec<Candidate> = tested
         .par_iter()
         .filter(|(_, tr, q)| *q < options.rule.fdr && tr.binned_slope > 0.0)
@@ -98,7 +116,63 @@ fn analyse_boot(
             Some(Candidate { tag: tag.clone(), pool: *pool, trend: *tr, q: *q, growth: g, driver: s.driver.clone() })
         })
         .collect();
-    let suspects = suspects::rank(candidates, &options.rule);
+    let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
+    let fit_hours = series.hours.last().map_or(0.0, |last| last - fit_from);
+    Tested { candidates, tested: tested.into_iter().map(|(k, _, _)| k).collect(), fit_hours }
+}
+
+/// Cross-boot check (ANALYSIS.md §3, "compare boots"): a series flagged in a boot whose fitting
+/// window is less than half as long as another boot's, where the same series was tested and not
+/// flagged, is a cache still warming up in the young boot (it levelled off in the longer one).
+/// Returns the suspects kept per boot and a diagnostic per suspect set aside.
+fn cross_boot_check(
+    host: &str,
+    per_boot: Vec<(u32, Vec<Candidate>)>,
+    tested: &[(u32, &Tested)],
+) -> (Vec<(u32, Vec<Candidate>)>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let flagged = |boot: u32, key: &(String, PoolType)| {
+        per_boot.iter().any(|(b, list)| *b == boot && list.iter().any(|c| c.tag == key.0 && c.pool == key.1))
+    };
+    let mut out = Vec::new();
+    for (boot, list) in &per_boot {
+        let my_hours = tested.iter().find(|(b, _)| b == boot).map_or(0.0, |(_, t)| t.fit_hours);
+        let mut kept = Vec::new();
+        for c in list {
+            let key = (c.tag.clone(), c.pool);
+            let plateau = tested.iter().find(|(b, t)| {
+                b != boot && t.fit_hours >= 2.0 * my_hours && t.tested.contains(&key) && !flagged(*b, &key)
+            });
+            match plateau {
+                Some((b, t)) => diagnostics.push(Diagnostic::for_file(
+                    "",
+                    Severity::Info,
+                    format!(
+                        "{host} boot {boot}: {} ({}) grew over {:.1} h but did not grow over the {:.1} h of boot {b}: \
+                         taken for a cache still warming up, not a suspect",
+                        c.tag.trim_end(),
+                        c.pool,
+                        my_hours,
+                        t.fit_hours
+                    ),
+                )),
+                None => kept.push(c.clone()),
+            }
+        }
+        out.push((*boot, kept));
+    }
+    (out, diagnostics)
+}
+
+fn analyse_boot(
+    host: &str,
+    boot: &BootSpan,
+    series: &BootSeries,
+    suspects: Vec<Candidate>,
+    limits: &HostLimits,
+    data: &HostData,
+    options: &AnalyzeOptions,
+) -> BootFindings {
     let paged = projection::sustained_pool(series, PoolType::Paged, &suspects);
     let nonpaged = projection::sustained_pool(series, PoolType::Nonpaged, &suspects);
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
@@ -216,23 +290,18 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     }
     let handles: Vec<HandleSeries> = correlate::handle_series(&crate::frame::host_handle_counts(host, data));
     let mut per_boot_rates: BTreeMap<u32, Vec<(String, PoolType, f64)>> = BTreeMap::new();
-    for span in &spans {
-        let series = boot_series(span, &snaps, &times);
-        for ((tag, pool), s) in &series.tags {
-            if s.wraps > 0 {
-                out.diagnostics.push(Diagnostic::for_file(
-                    "",
-                    Severity::Info,
-                    format!(
-                        "{host} boot {}: {} ({pool}) Allocs/Frees wrapped past 2^32 {} times; unwrapped",
-                        span.boot,
-                        tag.trim_end(),
-                        s.wraps
-                    ),
-                ));
-            }
-        }
-        let findings = analyse_boot(host, span, &series, &limits, data, options);
+    let all_series: Vec<BootSeries> = spans.iter().map(|span| boot_series(span, &snaps, &times)).collect();
+    let tests: Vec<Tested> = all_series.iter().map(|series| test_boot(series, options)).collect();
+    let ranked: Vec<(u32, Vec<Candidate>)> = spans
+        .iter()
+        .zip(&tests)
+        .map(|(span, t)| (span.boot, suspects::rank(t.candidates.clone(), &options.rule)))
+        .collect();
+    let tested_refs: Vec<(u32, &Tested)> = spans.iter().map(|s| s.boot).zip(tests.iter()).collect();
+    let (kept, set_aside) = cross_boot_check(host, ranked, &tested_refs);
+    out.diagnostics.extend(set_aside);
+    for ((span, series), (_, boot_suspects)) in spans.iter().zip(&all_series).zip(kept) {
+        let findings = analyse_boot(host, span, series, boot_suspects, &limits, data, options);
         out.boots.push(Boot {
             host: host.to_owned(),
             boot: span.boot,
@@ -265,15 +334,15 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                     format!("{host} boot {}: correlating {} failed: {e}", span.boot, c.tag.trim_end()),
                 )),
             }
-            out.series.push(chart_series(
-                host,
-                span.boot,
-                format!("tag:{}:{}", c.tag, c.pool),
-                &tag_times,
-                &s.bytes,
-            ));
+            out.series.push(chart_series(host, span.boot, format!("tag:{}:{}", c.tag, c.pool), &tag_times, &s.bytes));
         }
-        out.series.push(chart_series(host, span.boot, "paged_total".into(), &series.times, &series.total(PoolType::Paged)));
+        out.series.push(chart_series(
+            host,
+            span.boot,
+            "paged_total".into(),
+            &series.times,
+            &series.total(PoolType::Paged),
+        ));
         out.series.push(chart_series(
             host,
             span.boot,
@@ -297,7 +366,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
             }
         }
         for (process, account) in &drawn {
-            for h in handles.iter().filter(|h| &h.process == process && (h.account.is_none() || h.account == *account)) {
+            for h in handles.iter().filter(|h| &h.process == process && (h.account.is_none() || h.account == *account))
+            {
                 let (ht, hv): (Vec<DateTime<Utc>>, Vec<f64>) =
                     h.times.iter().zip(&h.counts).filter(|(t, _)| span.contains(**t)).map(|(t, c)| (*t, *c)).unzip();
                 if ht.is_empty() {
@@ -320,13 +390,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         }
     }
     let object_type = |tag: &str| crate::parse::pooltag::object_type_for_tag(tag).map(str::to_owned);
-    out.verdict = Some(verdict::verdict(
-        host,
-        &out.boots,
-        &out.suspects,
-        &out.projections,
-        &out.correlations,
-        &object_type,
-    ));
+    out.verdict =
+        Some(verdict::verdict(host, &out.boots, &out.suspects, &out.projections, &out.correlations, &object_type));
     out
 }

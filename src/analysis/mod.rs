@@ -319,7 +319,10 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
     };
     let mut verdicts = std::mem::take(&mut analysis.verdicts);
     verdicts.sort_by(|a, b| {
-        b.leak_found.cmp(&a.leak_found).then_with(|| top_rate(b).total_cmp(&top_rate(a))).then_with(|| a.host.cmp(&b.host))
+        b.leak_found
+            .cmp(&a.leak_found)
+            .then_with(|| top_rate(b).total_cmp(&top_rate(a)))
+            .then_with(|| a.host.cmp(&b.host))
     });
     analysis.verdicts = verdicts;
     analysis

@@ -5,8 +5,9 @@
 //! projection is built from parts:
 //! - the suspects' robust (Theil-Sen) slopes, which passed the persistence check;
 //! - plus the trend of everything else (total − suspects) over the last half of the fitting window,
-//!   when it is significant and positive: by then the caches have levelled off, and what remains is
-//!   real growth the suspect rule did not single out (many small growers).
+//!   when it is significant and positive there and over the whole window: by then the caches have
+//!   levelled off, and what remains is real growth the suspect rule did not single out (many small
+//!   growers).
 //!
 //! Commit is charged for both pools, so its sustained rate is the two pools' plus the trend of the
 //! rest of commit (processes, kernel) over the last half of the window. The naive projection (OLS of
@@ -41,12 +42,16 @@ pub struct Sustained {
     pub source: String,
 }
 
-/// The significant positive trend of `y` over the late part of the fitting window, with its interval.
+/// The trend of `y` that remains once caches have levelled off: the Theil-Sen slope over the last
+/// half of the fitting window, with its interval, counted only when the trend is significant and
+/// positive both over that late half and over the whole window. Requiring both keeps autocorrelated
+/// noise out: adding a residual only when chance made it look significant and positive would bias
+/// every projection early.
 fn residual_trend(t: &[f64], y: &[f64], fit_from: f64) -> (f64, [f64; 2]) {
     let (ft, fy) = window(t, y, fit_from);
     let (lt, ly) = late_window(&ft, &fy, RESIDUAL_SHARE);
-    let Some(tr) = trend(&lt, &ly) else { return (0.0, [0.0, 0.0]) };
-    if tr.p >= RESIDUAL_P || tr.binned_slope <= 0.0 {
+    let significant = |t: &[f64], y: &[f64]| trend(t, y).is_some_and(|tr| tr.p < RESIDUAL_P && tr.binned_slope > 0.0);
+    if !significant(&lt, &ly) || !significant(&ft, &fy) {
         return (0.0, [0.0, 0.0]);
     }
     let slope = stats::theil_sen(&lt, &ly).map_or(0.0, |f| f.slope);
@@ -105,7 +110,11 @@ pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate
 
 /// The sustained rate of commit: both pools' sustained rates plus the late trend of the rest of commit.
 /// `None` without commit figures in the poolmon headers.
-pub fn sustained_commit(series: &BootSeries, paged: &Sustained, nonpaged: &Sustained) -> Option<(Vec<f64>, Vec<f64>, Sustained)> {
+pub fn sustained_commit(
+    series: &BootSeries,
+    paged: &Sustained,
+    nonpaged: &Sustained,
+) -> Option<(Vec<f64>, Vec<f64>, Sustained)> {
     let paged_total = series.total(PoolType::Paged);
     let nonpaged_total = series.total(PoolType::Nonpaged);
     let (mut t, mut commit, mut other) = (Vec::new(), Vec::new(), Vec::new());
@@ -211,7 +220,8 @@ pub fn observe(projections: &mut [Projection], boot: &BootSpan, events: &[Event]
     if let Some(e) = events.iter().filter(in_boot).find(|e| matches!(e.kind, EventKind::ResourceExhaustion(_))) {
         generic = Some((e.time, format!("event {} (resource exhaustion) at {}", e.event_id, fmt(e.time))));
     }
-    let crashes: Vec<&Event> = events.iter().filter(after).filter(|e| matches!(e.kind, EventKind::Crash { .. })).collect();
+    let crashes: Vec<&Event> =
+        events.iter().filter(after).filter(|e| matches!(e.kind, EventKind::Crash { .. })).collect();
     if generic.is_none() {
         if let Some((e, at)) = crashes.iter().find_map(|e| match e.kind {
             EventKind::Crash { previous_shutdown_at: Some(at), .. } => Some((e, at)),
@@ -231,9 +241,10 @@ pub fn observe(projections: &mut [Projection], boot: &BootSpan, events: &[Event]
             Resource::Nonpaged => Some(PoolType::Nonpaged),
             Resource::Commit => None,
         };
-        let specific = events.iter().filter(in_boot).find(|e| {
-            matches!(&e.kind, EventKind::PoolEmpty { pool } if Some(*pool) == pool_empty)
-        });
+        let specific = events
+            .iter()
+            .filter(in_boot)
+            .find(|e| matches!(&e.kind, EventKind::PoolEmpty { pool } if Some(*pool) == pool_empty));
         if let Some(e) = specific {
             if generic.as_ref().is_none_or(|(at, _)| e.time < *at) {
                 p.observed_exhaustion_at = Some(e.time);

@@ -8,9 +8,14 @@
 //!    of its 95% interval.
 //! 3. **Material size**: at least `min_bytes_per_hour` (default 64 KiB/h). A tag that grows by a few
 //!    hundred bytes an hour never exhausts a pool, however significant its trend.
-//! 4. **Persistence**: the Theil-Sen slope over the last third of the fitting window is at least
-//!    `persistence` (default one half) of the whole window's. A cache that rises and plateaus has a
-//!    late slope near zero and is not flagged; a leak keeps its rate to the end.
+//! 4. **Above the wander**: the rise over the window (slope × length) is at least `min_signal_to_noise`
+//!    (default 3) times the wobble around the trend (robust standard deviation of the detrended
+//!    hourly medians). Noisy tags wander for hours at a time; a trend within that wander is not a leak
+//!    even when a rank test calls it significant.
+//! 5. **Persistence**: over the last half of the fitting window the trend is still significant
+//!    (p < `fdr`, Hamed-Rao corrected) and its Theil-Sen slope is at least `persistence` (default one
+//!    half) of the whole window's. A cache that rises and plateaus has a late slope near zero and is
+//!    not flagged; a leak keeps its rate to the end.
 //!
 //! Survivors are ranked by the robust slope (bytes/hour), never by size or end-point difference.
 
@@ -28,11 +33,13 @@ pub struct SuspectRule {
     pub min_bytes_per_hour: f64,
     /// Smallest ratio of the late slope to the whole-window slope.
     pub persistence: f64,
+    /// Smallest ratio of the rise over the window to the wobble around the trend.
+    pub min_signal_to_noise: f64,
 }
 
 impl Default for SuspectRule {
     fn default() -> Self {
-        Self { fdr: 0.01, min_bytes_per_hour: 64.0 * 1024.0, persistence: 0.5 }
+        Self { fdr: 0.01, min_bytes_per_hour: 64.0 * 1024.0, persistence: 0.5, min_signal_to_noise: 3.0 }
     }
 }
 
@@ -65,8 +72,11 @@ pub fn rejection(c: &Candidate, rule: &SuspectRule) -> Option<&'static str> {
     if g.bytes_per_hour < rule.min_bytes_per_hour {
         return Some("below the material-size floor");
     }
-    if g.late_bytes_per_hour < rule.persistence * g.bytes_per_hour {
-        return Some("levels off (late slope below half the slope)");
+    if g.signal_to_noise < rule.min_signal_to_noise {
+        return Some("within the series' wander");
+    }
+    if g.late_p >= rule.fdr || g.late_bytes_per_hour < rule.persistence * g.bytes_per_hour {
+        return Some("levels off (no sustained growth over the last half)");
     }
     None
 }
@@ -118,6 +128,8 @@ mod tests {
                 bytes_per_hour: rate,
                 bytes_per_hour_ci: [rate * 0.9, rate * 1.1],
                 late_bytes_per_hour: late,
+                late_p: q,
+                signal_to_noise: 10.0,
                 ols_bytes_per_hour: rate,
                 r_squared: 0.9,
                 outstanding_per_hour: rate / 100.0,
@@ -143,6 +155,12 @@ mod tests {
         let mut shaky = candidate("Shaky", 2e6, 2e6, 1e-9);
         shaky.growth.bytes_per_hour_ci[0] = -1.0;
         assert_eq!(rejection(&shaky, &rule), Some("slope interval includes zero"));
+        let mut wander = candidate("Wand", 2e6, 2e6, 1e-9);
+        wander.growth.signal_to_noise = 1.5;
+        assert_eq!(rejection(&wander, &rule), Some("within the series' wander"));
+        let mut stalled = candidate("Stal", 2e6, 2e6, 1e-9);
+        stalled.growth.late_p = 0.3;
+        assert!(rejection(&stalled, &rule).unwrap().starts_with("levels off"));
     }
 
     #[test]

@@ -121,14 +121,25 @@ pub fn verdict(
             sentences.push(format!("also growing: {}{more}", others.join(", ")));
         }
     } else {
+        let hours: f64 = boots.iter().map(|b| super::boots::hours_between(b.start, b.end)).sum();
+        let boots_text = if boots.len() == 1 { "1 boot".to_owned() } else { format!("{} boots", boots.len()) };
         sentences.push(format!(
-            "no pool tag grows steadily after warm-up in boot {boot} (of {}): no leak found",
-            boots.len()
+            "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {} of samples)",
+            hours_text(hours)
         ));
     }
     // The resource that runs out first.
     let mine: Vec<&Projection> = projections.iter().filter(|p| p.boot == boot).collect();
-    let first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
+    let mut first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
+    // A paged pool limit that comes from commit (its headroom, or the paged pool at a 2004) means
+    // commit is what runs out: say so when commit has its own projection.
+    if let Some(p) = first {
+        if p.pool == Resource::Paged && (p.limit_source.contains("commit") || p.limit_source.contains("2004")) {
+            if let Some(c) = mine.iter().find(|c| c.pool == Resource::Commit && c.exhaustion_at.is_some()) {
+                first = Some(c);
+            }
+        }
+    }
     if let Some(p) = first {
         let at = p.exhaustion_at.unwrap_or(p.now_at);
         let mut s = if at <= p.now_at {
@@ -168,9 +179,25 @@ pub fn verdict(
         ));
     }
     if let Some(top) = here.first() {
-        let rows: Vec<Correlation> = correlations.iter().filter(|c| c.boot == boot).cloned().collect();
-        if let Some((process, account)) = attribution(&rows, &top.tag) {
-            let who = match account {
+        // The boot's own attribution, unless another boot (with handle.exe dumps) names a process
+        // where this one only has the system-wide count.
+        let mut boots_tried: Vec<u32> = vec![boot];
+        boots_tried.extend(boots.iter().map(|b| b.boot).filter(|b| *b != boot).rev());
+        let mut found: Option<(u32, Correlation, Option<Correlation>)> = None;
+        for b in boots_tried {
+            let rows: Vec<Correlation> = correlations.iter().filter(|c| c.boot == b).cloned().collect();
+            if let Some((process, account)) = attribution(&rows, &top.tag) {
+                let named = process.process != crate::frame::SYSTEM_PROCESS;
+                if found.is_none() || (named && found.as_ref().is_some_and(|f| f.1.process == crate::frame::SYSTEM_PROCESS)) {
+                    found = Some((b, process.clone(), account.cloned()));
+                }
+                if named {
+                    break;
+                }
+            }
+        }
+        if let Some((b, process, account)) = found {
+            let who = match &account {
                 Some(a) => format!(
                     "{} {} handles for {}",
                     process.process,
@@ -179,10 +206,11 @@ pub fn verdict(
                 ),
                 None => format!("{} {} handles", process.process, process.handle_type),
             };
-            let rate = account.map_or(process.handles_per_hour, |a| a.handles_per_hour);
+            let rate = account.as_ref().map_or(process.handles_per_hour, |a| a.handles_per_hour);
             let lag = if process.lag == 0 { String::new() } else { format!(", lag {} samples", process.lag) };
+            let in_boot = if b == boot { String::new() } else { format!(" in boot {b}") };
             sentences.push(format!(
-                "{who} grow in step ({:.0}/h; Spearman {:.2} on increments{lag})",
+                "{who} grow in step{in_boot} ({:.0}/h; Spearman {:.2} on increments{lag})",
                 rate, process.coefficient
             ));
         }

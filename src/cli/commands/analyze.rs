@@ -1,18 +1,487 @@
-//! `poolscope analyze`.
+//! `poolscope analyze`: find the leaking tag, its rate, the time to exhaustion and who grows with it.
+//!
+//! Text and Markdown put the verdict first, then the evidence tables (suspects, projections with the
+//! observed check, correlations, boots) and a count of diagnostics; JSON is the [`Analysis`] itself.
 
-use anyhow::Result;
-use clap::Args;
+use std::path::PathBuf;
 
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use clap::{Args, ValueEnum};
+
+use super::emit;
+use super::parse::read_inputs;
+use crate::analysis::limits::parse_bytes;
+use crate::analysis::projection::rate_text;
+use crate::analysis::suspects::SuspectRule;
+use crate::analysis::verdict::{bytes_text, hours_text, thousands};
+use crate::analysis::{analyze, Analysis, AnalyzeOptions};
+use crate::cli::args::{OutputArgs, TimeArgs};
+use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
+use crate::model::Severity;
+use crate::parse::pooltag::{self, TagDescriptions};
 
 /// Arguments of `poolscope analyze`.
 #[derive(Debug, Args)]
+#[command(after_long_help = "\
+Every statistic is per host and per boot, on the window after warm-up (default: the first 10% of the boot \
+or 1 hour, whichever is shorter). A tag is a suspect when its Mann-Kendall trend (on hourly medians, \
+Hamed-Rao corrected, Benjamini-Hochberg across all tags) is significant, it grows at least 64 KiB/h, and it \
+keeps growing over the last third of the window (caches that level off are not flagged).
+
+Limits come from --limit-paged/--limit-nonpaged, else a 2004 event, else poolmon's Limit: (commit), else \
+Microsoft's documented maxima for the release and RAM.
+
+Exit codes: 0 success, 1 a leak was found and --fail-on leak was given, 2 error or nothing usable read.")]
 pub struct AnalyzeArgs {
-    /// Inputs.
-    pub paths: Vec<std::path::PathBuf>,
+    /// Files or directories (walked recursively; formats detected by content).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+    pub format: AnalyzeFormat,
+    /// Paged pool limit (bytes, or with a unit: 3G, 2.5GiB, 512M).
+    #[arg(long, value_name = "BYTES", value_parser = bytes_arg)]
+    pub limit_paged: Option<u64>,
+    /// Nonpaged pool limit (bytes, or with a unit: 3G, 2.5GiB, 512M).
+    #[arg(long, value_name = "BYTES", value_parser = bytes_arg)]
+    pub limit_nonpaged: Option<u64>,
+    /// Warm-up to leave out at the start of each boot (2h, 30m, 1h30m, 0).
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
+    pub warmup: Option<f64>,
+    /// False-discovery rate of the trend tests.
+    #[arg(long, value_name = "Q", default_value_t = 0.01, value_parser = fdr_arg)]
+    pub fdr: f64,
+    /// pooltag.txt for tag descriptions (from the Debugging Tools for Windows).
+    #[arg(long, value_name = "FILE")]
+    pub pooltag: Option<PathBuf>,
+    /// Exit with code 1 when this is found.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Time options.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// Output file.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-/// Runs `poolscope analyze`. (Placeholder until the command lands.)
-pub fn run(_args: &AnalyzeArgs, _printer: &Printer) -> Result<ExitStatus> {
-    anyhow::bail!("`poolscope analyze` is not implemented yet")
+/// `analyze --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// The verdict and aligned tables.
+    #[value(alias = "table")]
+    Text,
+    /// The analysis as JSON (flat arrays, each element with its host and boot).
+    Json,
+    /// The verdict and tables in Markdown, for tickets.
+    Markdown,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A significant leak on any host.
+    Leak,
+}
+
+fn bytes_arg(text: &str) -> std::result::Result<u64, String> {
+    parse_bytes(text).ok_or_else(|| format!("expected a size like 3221225472, 3G, 2.5GiB or 512M, not {text:?}"))
+}
+
+fn fdr_arg(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(q) if q > 0.0 && q < 1.0 => Ok(q),
+        _ => Err(format!("expected a rate between 0 and 1 such as 0.01, not {text:?}")),
+    }
+}
+
+/// Reads a duration (`2h`, `30m`, `1h30m`, `90s`, `1.5h`, `0`) as hours.
+pub fn parse_duration_hours(text: &str) -> Option<f64> {
+    let s = text.trim();
+    if s == "0" {
+        return Some(0.0);
+    }
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut any = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let value: f64 = number.parse().ok()?;
+        number.clear();
+        total += value
+            * match c {
+                'd' => 24.0,
+                'h' => 1.0,
+                'm' => 1.0 / 60.0,
+                's' => 1.0 / 3600.0,
+                _ => return None,
+            };
+        any = true;
+    }
+    (number.is_empty() && any && total.is_finite()).then_some(total)
+}
+
+fn duration_arg(text: &str) -> std::result::Result<f64, String> {
+    parse_duration_hours(text).ok_or_else(|| format!("expected a duration like 2h, 30m or 1h30m, not {text:?}"))
+}
+
+/// Runs `poolscope analyze`.
+pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
+    let mut descriptions = TagDescriptions::builtin();
+    if let Some(path) = &args.pooltag {
+        let (file, diagnostics) =
+            pooltag::load(path).with_context(|| format!("--pooltag {}", sanitize(&path.display().to_string())))?;
+        printer.diagnostics(&diagnostics);
+        descriptions = TagDescriptions::with_pooltag(file);
+    }
+    let dataset = read_inputs(&args.paths, &args.time, None, printer)?;
+    if dataset.hosts.values().all(|h| h.pool_snapshots.is_empty()) {
+        bail!(
+            "no poolmon snapshots in the inputs: analyze needs poolmon output to measure pool growth \
+             (handle.exe and event-log files alone cannot show it)"
+        );
+    }
+    let options = AnalyzeOptions {
+        warmup_hours: args.warmup,
+        limit_paged: args.limit_paged,
+        limit_nonpaged: args.limit_nonpaged,
+        rule: SuspectRule { fdr: args.fdr, ..SuspectRule::default() },
+        tz: args.time.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
+        descriptions,
+    };
+    let analysis = analyze(&dataset, &options);
+    printer.diagnostics(&analysis.diagnostics[dataset.diagnostics.len().min(analysis.diagnostics.len())..]);
+    let tz: Tz = options.tz.parse().unwrap_or(chrono_tz::UTC);
+    let bytes = match args.format {
+        AnalyzeFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&analysis)?;
+            v.push(b'\n');
+            v
+        }
+        AnalyzeFormat::Text => render(&analysis, tz, Style::Text).into_bytes(),
+        AnalyzeFormat::Markdown => render(&analysis, tz, Style::Markdown).into_bytes(),
+    };
+    emit(args.output.output.as_deref(), &bytes)?;
+    let leak = analysis.verdicts.iter().any(|v| v.leak_found);
+    Ok(if args.fail_on == Some(FailOn::Leak) && leak { ExitStatus::Found } else { ExitStatus::Success })
+}
+
+/// Text or Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Text,
+    Markdown,
+}
+
+/// A table: headers and rows of cells (already plain text).
+struct Table {
+    title: String,
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+/// A cell from log text: control characters neutralised; in Markdown, pipes and markup escaped.
+fn cell(text: &str, style: Style) -> String {
+    let clean = sanitize(text);
+    match style {
+        Style::Text => clean,
+        Style::Markdown => {
+            let mut out = String::with_capacity(clean.len());
+            for c in clean.chars() {
+                if matches!(c, '|' | '\\' | '*' | '_' | '`' | '<' | '>' | '[' | ']') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out
+        }
+    }
+}
+
+/// A tag shown with its trailing spaces visible (`Key `).
+fn tag_cell(tag: &str, style: Style) -> String {
+    match style {
+        Style::Text => format!("'{}'", sanitize(tag)),
+        Style::Markdown => format!("`{}`", sanitize(tag).replace('`', "'")),
+    }
+}
+
+fn time_cell(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map_or_else(|| "-".to_owned(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+}
+
+fn table_text(t: &Table, style: Style) -> String {
+    let mut out = String::new();
+    match style {
+        Style::Text => {
+            out.push_str(&format!("{}\n", t.title));
+            let widths: Vec<usize> = (0..t.headers.len())
+                .map(|i| t.rows.iter().map(|r| r[i].chars().count()).chain([t.headers[i].len()]).max().unwrap_or(0))
+                .collect();
+            let line = |cells: Vec<&str>| {
+                let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                format!("  {}\n", padded.join("  ").trim_end())
+            };
+            out.push_str(&line(t.headers.clone()));
+            for r in &t.rows {
+                out.push_str(&line(r.iter().map(String::as_str).collect()));
+            }
+        }
+        Style::Markdown => {
+            out.push_str(&format!("## {}\n\n", t.title));
+            out.push_str(&format!("| {} |\n", t.headers.join(" | ")));
+            out.push_str(&format!("|{}\n", "---|".repeat(t.headers.len())));
+            for r in &t.rows {
+                out.push_str(&format!("| {} |\n", r.join(" | ")));
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Renders the analysis as text or Markdown: verdicts, then the evidence tables.
+fn render(a: &Analysis, tz: Tz, style: Style) -> String {
+    let mut out = String::new();
+    let zone = tz.name();
+    match style {
+        Style::Text => out.push_str("Verdict\n"),
+        Style::Markdown => out.push_str("# poolscope analysis\n\n## Verdict\n\n"),
+    }
+    for v in &a.verdicts {
+        match style {
+            Style::Text => out.push_str(&format!("  {}\n", sanitize(&v.text))),
+            Style::Markdown => out.push_str(&format!("- {}\n", cell(&v.text, style))),
+        }
+    }
+    out.push('\n');
+    let suspects = Table {
+        title: "Suspects (ranked by sustained bytes/hour after warm-up)".to_owned(),
+        headers: vec![
+            "host",
+            "boot",
+            "rank",
+            "tag",
+            "pool",
+            "rate",
+            "95% CI",
+            "share",
+            "allocs/h",
+            "per alloc",
+            "alloc:free",
+            "q",
+            "repeats",
+            "now",
+            "what",
+        ],
+        rows: a
+            .suspects
+            .iter()
+            .map(|s| {
+                vec![
+                    cell(&s.host, style),
+                    s.boot.to_string(),
+                    s.rank.to_string(),
+                    tag_cell(&s.tag, style),
+                    s.pool.to_string(),
+                    rate_text(s.bytes_per_hour),
+                    format!("{} .. {}", rate_text(s.bytes_per_hour_ci[0]), rate_text(s.bytes_per_hour_ci[1])),
+                    format!("{:.0}%", s.share_of_growth * 100.0),
+                    format!("{:.0}", s.outstanding_per_hour),
+                    format!(
+                        "{}{}",
+                        thousands(s.per_alloc_bytes.round().max(0.0) as u64),
+                        if s.per_alloc_stable { " (fixed)" } else { "" }
+                    ),
+                    format!("{:.2}", s.alloc_free_ratio),
+                    format!("{:.1e}", s.trend_q),
+                    if s.repeats_in_boots.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        s.repeats_in_boots.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                    },
+                    bytes_text(s.bytes_now as f64),
+                    cell(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"), style)
+                        .chars()
+                        .take(60)
+                        .collect(),
+                ]
+            })
+            .collect(),
+    };
+    let projections = Table {
+        title: format!("Projections (times in {zone})"),
+        headers: vec![
+            "host",
+            "boot",
+            "resource",
+            "now",
+            "limit",
+            "limit from",
+            "sustained rate",
+            "exhaustion",
+            "range",
+            "naive fit",
+            "60%",
+            "80%",
+            "observed",
+            "error",
+        ],
+        rows: a
+            .projections
+            .iter()
+            .map(|p| {
+                let error = match (p.exhaustion_at, p.observed_exhaustion_at) {
+                    (Some(proj), Some(obs)) => {
+                        let h = crate::analysis::boots::hours_between(obs, proj);
+                        let span = crate::analysis::boots::hours_between(
+                            a.boots.iter().find(|b| b.host == p.host && b.boot == p.boot).map_or(obs, |b| b.start),
+                            obs,
+                        );
+                        // Positive: the projection came later than the observed exhaustion.
+                        let sign = if h < 0.0 { "-" } else { "+" };
+                        if span > 0.0 {
+                            format!("{sign}{} ({:.1}% of uptime)", hours_text(h.abs()), h.abs() / span * 100.0)
+                        } else {
+                            format!("{sign}{}", hours_text(h.abs()))
+                        }
+                    }
+                    _ => "-".to_owned(),
+                };
+                vec![
+                    cell(&p.host, style),
+                    p.boot.to_string(),
+                    p.pool_name().to_owned(),
+                    bytes_text(p.now_bytes as f64),
+                    bytes_text(p.limit_bytes as f64),
+                    cell(&p.limit_source, style),
+                    rate_text(p.bytes_per_hour),
+                    time_cell(p.exhaustion_at, tz),
+                    match p.exhaustion_range {
+                        Some([lo, hi]) => format!("{} .. {}", time_cell(Some(lo), tz), time_cell(Some(hi), tz)),
+                        None => "-".to_owned(),
+                    },
+                    time_cell(p.naive_exhaustion_at, tz),
+                    time_cell(p.warning_at, tz),
+                    time_cell(p.critical_at, tz),
+                    match (&p.observed_evidence, p.observed_exhaustion_at) {
+                        (Some(e), _) => cell(e, style),
+                        (None, Some(t)) => time_cell(Some(t), tz),
+                        _ => "-".to_owned(),
+                    },
+                    error,
+                ]
+            })
+            .collect(),
+    };
+    let correlations = Table {
+        title: "Correlations (Spearman on increments, best lag)".to_owned(),
+        headers: vec![
+            "host",
+            "boot",
+            "tag",
+            "process",
+            "handle type",
+            "account",
+            "spearman",
+            "lag",
+            "pairs",
+            "handles/h",
+            "object of tag",
+        ],
+        rows: a
+            .correlations
+            .iter()
+            .map(|c| {
+                vec![
+                    cell(&c.host, style),
+                    c.boot.to_string(),
+                    tag_cell(&c.tag, style),
+                    cell(&c.process, style),
+                    cell(&c.handle_type, style),
+                    cell(c.account.as_deref().unwrap_or("-"), style),
+                    format!("{:.2}", c.coefficient),
+                    c.lag.to_string(),
+                    c.samples.to_string(),
+                    format!("{:.1}", c.handles_per_hour),
+                    if c.invariant { "yes" } else { "-" }.to_owned(),
+                ]
+            })
+            .collect(),
+    };
+    let boots = Table {
+        title: format!("Boots (times in {zone})"),
+        headers: vec!["host", "boot", "start", "start evidence", "end", "end evidence", "samples", "fit from"],
+        rows: a
+            .boots
+            .iter()
+            .map(|b| {
+                vec![
+                    cell(&b.host, style),
+                    b.boot.to_string(),
+                    time_cell(Some(b.start), tz),
+                    cell(&b.start_evidence, style),
+                    time_cell(Some(b.end), tz),
+                    cell(&b.end_evidence, style),
+                    b.pool_samples.to_string(),
+                    time_cell(Some(b.fit_start), tz),
+                ]
+            })
+            .collect(),
+    };
+    for t in [&suspects, &projections, &correlations, &boots] {
+        if t.rows.is_empty() {
+            match style {
+                Style::Text => out.push_str(&format!("{}\n  (none)\n\n", t.title)),
+                Style::Markdown => out.push_str(&format!("## {}\n\n(none)\n\n", t.title)),
+            }
+        } else {
+            out.push_str(&table_text(t, style));
+        }
+    }
+    let count = |sev| a.diagnostics.iter().filter(|d| d.severity == sev).count();
+    let params = &a.parameters;
+    let warmup =
+        params.warmup_hours.map_or_else(|| "10% of the boot or 1 h, whichever is shorter".to_owned(), hours_text);
+    let footer = format!(
+        "Diagnostics: {} errors, {} warnings, {} notes (see `poolscope parse` or -v). Warm-up: {warmup}; FDR {}.",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+        params.fdr
+    );
+    out.push_str(&footer);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_hours("2h"), Some(2.0));
+        assert_eq!(parse_duration_hours("30m"), Some(0.5));
+        assert_eq!(parse_duration_hours("1h30m"), Some(1.5));
+        assert_eq!(parse_duration_hours("0"), Some(0.0));
+        assert_eq!(parse_duration_hours("1.5h"), Some(1.5));
+        assert_eq!(parse_duration_hours("2"), None);
+        assert_eq!(parse_duration_hours("2x"), None);
+        assert_eq!(parse_duration_hours(""), None);
+    }
+
+    #[test]
+    fn markdown_cells_escape_markup() {
+        assert_eq!(cell("a|b_c", Style::Markdown), "a\\|b\\_c");
+        assert_eq!(cell("CONTOSO\\svc", Style::Markdown), "CONTOSO\\\\svc");
+        assert_eq!(cell("x\u{1b}[2J", Style::Text), "x?[2J");
+        assert_eq!(tag_cell("Key ", Style::Markdown), "`Key `");
+    }
 }
