@@ -189,11 +189,10 @@ fn suspects(report: &Report<'_>) -> Markup {
                 } @else {
                     (table(&evidence))
                 }
+                // Shown in full rather than folded: a folded <details> does not print.
                 @if all.rows.len() > evidence.rows.len() || report.source.boots(host).len() > 1 {
-                    details {
-                        summary { "All growing tags of every boot (" (all.rows.len()) ")" }
-                        (table(&all))
-                    }
+                    p.note { "All growing tags of every boot (" (all.rows.len()) "), with their statistics:" }
+                    (table(&all))
                 }
             }
         }

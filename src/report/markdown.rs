@@ -13,7 +13,7 @@ use crate::error::Result;
 pub const FILE_NAME: &str = "summary.md";
 
 /// Escapes text for a Markdown table cell: `<`, `>` and `&` as HTML entities (so no raw tag survives
-/// even in a renderer that passes HTML through), CommonMark backslash escapes for the characters that
+/// even in a renderer that passes HTML through), `CommonMark` backslash escapes for the characters that
 /// start inline markup (`[` a link or image, `|` a new cell, `*` and `_` emphasis, `` ` `` code),
 /// control characters removed.
 pub fn escape(text: &str) -> String {

@@ -192,7 +192,7 @@ fn canonical_or_planned(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |d| d.join(path))
     };
     let mut missing = Vec::new();
     let mut cursor = absolute.as_path();
@@ -270,7 +270,7 @@ fn remove_stale_charts(dir: &Path, written: &[PathBuf]) {
         let ours = name.len() > 3
             && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
             && name.as_bytes()[2] == b'-'
-            && (name.ends_with(".png") || name.ends_with(".svg"));
+            && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("svg"));
         if ours && !written.contains(&path) {
             let _ = std::fs::remove_file(&path);
         }

@@ -414,7 +414,7 @@ fn sort_points(points: &mut Points) {
     }
     let mut pairs: Vec<(DateTime<Utc>, f64)> =
         points.times.iter().copied().zip(points.values.iter().copied()).collect();
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.sort_by_key(|p| p.0);
     points.times = pairs.iter().map(|p| p.0).collect();
     points.values = pairs.iter().map(|p| p.1).collect();
 }
@@ -436,11 +436,13 @@ pub fn downsample(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
     let mut i = 1;
     let last = points.len() - 1;
     while i < last {
-        let bucket = ((points[i].0 - x0) / width).floor();
+        // Bucket numbers as integers: comparing floored floats for equality is fragile.
+        let bucket_of = |x: f64| ((x - x0) / width).floor() as i64;
+        let bucket = bucket_of(points[i].0);
         let mut lo = i;
         let mut hi = i;
         let mut j = i;
-        while j < last && ((points[j].0 - x0) / width).floor() == bucket {
+        while j < last && bucket_of(points[j].0) == bucket {
             if points[j].1 < points[lo].1 {
                 lo = j;
             }

@@ -219,7 +219,8 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
     let mut list: Vec<&Projection> = report.analysis.projections.iter().filter(|p| p.host == host).collect();
     list.sort_by_key(|p| (std::cmp::Reverse(p.boot), p.pool));
     for p in list {
-        let when = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_near(t, p.now_at, report.tz));
+        let when =
+            |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_near(t, p.now_at, report.tz));
         let share = if p.limit_bytes > 0 { p.now_bytes as f64 / p.limit_bytes as f64 } else { f64::NAN };
         t.rows.push(vec![
             p.boot.to_string(),
@@ -500,7 +501,7 @@ pub fn parameters(report: &Report<'_>) -> Table {
         p.warmup_hours
             .map_or_else(|| "default: 10% of the boot or 1 hour, whichever is shorter".to_owned(), format::hours),
     );
-    let limit = |l: Option<u64>| l.map_or_else(|| "from the archive".to_owned(), |b| format::bytes_exact(b));
+    let limit = |l: Option<u64>| l.map_or_else(|| "from the archive".to_owned(), format::bytes_exact);
     row("Paged pool limit", limit(p.limit_paged));
     row("Nonpaged pool limit", limit(p.limit_nonpaged));
     row("False-discovery rate", format!("{}", p.fdr));

@@ -124,6 +124,9 @@ class Browser:
             for e in self.events:
                 if e.get("method") == method:
                     return e
+                if e.get("method") == "Page.javascriptDialogOpening":
+                    # alert() blocks the page load: report the cause, not a timeout.
+                    fail(f"a JavaScript dialog opened: {e['params'].get('message')!r} (text ran as script)")
             self.events.extend(self.read(deadline))
         fail(f"no {method} within {timeout} s")
 
@@ -144,6 +147,7 @@ def main():
     parser.add_argument("--screenshot")
     parser.add_argument("--print-screenshot")
     parser.add_argument("--screenshot-parts", help="also save the page as 1366x1600 parts into this folder")
+    parser.add_argument("--parts-media", default="screen", choices=["screen", "print"], help="media of the parts")
     parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
     args = parser.parse_args()
 
@@ -235,7 +239,7 @@ def main():
             shoot(args.screenshot, "screen")
         if args.screenshot_parts:
             Path(args.screenshot_parts).mkdir(parents=True, exist_ok=True)
-            browser.send("Emulation.setEmulatedMedia", {"media": "screen"}, session=session)
+            browser.send("Emulation.setEmulatedMedia", {"media": args.parts_media}, session=session)
             for k, top in enumerate(range(0, min(int(state["height"]), 16000), 1600)):
                 clip = {"x": 0, "y": top, "width": 1366, "height": 1600, "scale": 1}
                 shot = browser.send("Page.captureScreenshot",

@@ -6,6 +6,7 @@
 //! the report is tested without depending on the analysis engine's numbers.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -84,7 +85,7 @@ fn pool_snapshots(names: &Names) -> Vec<PoolSnapshot> {
             let toke = 20_000 + (leak_per_hour * h) as u64;
             // A cache that rises for six hours and plateaus: not a leak.
             let mmst = 40_000 + (30_000.0 * (h / 6.0).min(1.0)) as u64;
-            let noise = (i * 7919 % 13) as u64;
+            let noise = i * 7919 % 13;
             let rows = vec![
                 row("Toke", PoolType::Paged, toke, TOKEN_BYTES, 1_000_000 + 50 * i, Some(&names.driver)),
                 row(
@@ -434,7 +435,7 @@ fn options(format: ChartFormat) -> ReportOptions {
     ReportOptions { charts: format, ..ReportOptions::default() }
 }
 
-/// Writes the report; with POOLSCOPE_KEEP_REPORT=DIR set, also into DIR for a person to look at.
+/// Writes the report; with `POOLSCOPE_KEEP_REPORT=DIR` set, also into DIR for a person to look at.
 fn write(names: &Names, format: ChartFormat) -> (tempfile::TempDir, report::ReportFiles) {
     let dir = tempfile::tempdir().unwrap();
     let (analysis, dataset) = (analysis(names), dataset(names));
@@ -558,14 +559,14 @@ fn outline(html: &str) -> String {
         if let Some(id) =
             tag.strip_prefix("<section").and_then(|t| t.split("id=\"").nth(1)).and_then(|t| t.split('"').next())
         {
-            out.push_str(&format!("section #{id}\n"));
+            let _ = writeln!(out, "section #{id}");
         }
         for h in ["<h1", "<h2", "<h3"] {
             if tag.starts_with(h) {
                 let close = format!("</{}>", &h[1..]);
                 let body = &rest[end + 1..rest.find(&close).unwrap()];
                 let text = strip_tags(body);
-                out.push_str(&format!("  {}: {text}\n", &h[1..]));
+                let _ = writeln!(out, "  {}: {text}", &h[1..]);
             }
         }
         rest = &rest[1..];

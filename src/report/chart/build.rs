@@ -255,7 +255,7 @@ fn intercept(points: &Points, fit_start: DateTime<Utc>, per_hour: f64) -> Option
     }
     residuals.sort_by(f64::total_cmp);
     let n = residuals.len();
-    Some(if n % 2 == 1 { residuals[n / 2] } else { (residuals[n / 2 - 1] + residuals[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 { residuals[n / 2] } else { f64::midpoint(residuals[n / 2 - 1], residuals[n / 2]) })
 }
 
 /// The fitted trend of a suspect from its fit window's start to `until`.

@@ -78,8 +78,11 @@ fn extent(panel: &Panel, secondary: bool) -> (f64, f64) {
     (lo, hi)
 }
 
-/// X range, tick positions and tick label function.
-fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, Box<dyn Fn(&f64) -> String>, String) {
+/// Formats an x tick.
+type TickLabel = Box<dyn Fn(&f64) -> String>;
+
+/// X range, tick positions, tick label function and axis title.
+fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
     match *x {
         XAxis::Time { start, end, tz } => {
             let end = if end > start { end } else { start + 3600.0 };
@@ -93,7 +96,8 @@ fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, Box<dyn Fn(&f64) -> String>, Strin
                 .into_iter()
                 .find(|s| end / s <= 10.0)
                 .unwrap_or(1440.0);
-            let ticks: Vec<f64> = (0..).map(|k| f64::from(k) * step).take_while(|t| *t <= end).collect();
+            let count = (end / step).floor() as u32;
+            let ticks: Vec<f64> = (0..=count).map(|k| f64::from(k) * step).collect();
             (0.0, end, ticks, Box::new(|v: &f64| format!("{v:.0} h")), "Hours since boot".to_owned())
         }
     }
@@ -259,11 +263,7 @@ fn group_label(labels: &[String]) -> String {
             None => parts.push((l.clone(), 1)),
         }
     }
-    parts
-        .into_iter()
-        .map(|(l, n)| if n > 1 { format!("{l} ×{n}") } else { l })
-        .collect::<Vec<_>>()
-        .join(", ")
+    parts.into_iter().map(|(l, n)| if n > 1 { format!("{l} ×{n}") } else { l }).collect::<Vec<_>>().join(", ")
 }
 
 /// The look of a vertical marker of a kind.
@@ -458,7 +458,7 @@ fn wrap<DB: DrawingBackend>(
             current = candidate;
         } else {
             lines.push(std::mem::take(&mut current));
-            current = word.to_owned();
+            word.clone_into(&mut current);
         }
     }
     lines.push(current);

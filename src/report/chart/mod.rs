@@ -261,7 +261,7 @@ pub struct Chart {
     pub panels: Vec<Panel>,
 }
 
-/// Registers the embedded DejaVu Sans as `sans-serif` once, so text renders without system fonts.
+/// Registers the embedded `DejaVu` Sans as `sans-serif` once, so text renders without system fonts.
 fn register_fonts() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
