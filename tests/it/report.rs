@@ -685,3 +685,65 @@ fn an_empty_analysis_still_gives_a_readable_report() {
     let md = std::fs::read_to_string(&files.summary_md).unwrap();
     assert!(md.contains("No verdict"), "{md}");
 }
+
+#[test]
+fn parquet_tables_are_written_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (analysis, dataset) = (analysis(&Names::normal()), dataset(&Names::normal()));
+    let options = ReportOptions { parquet: true, ..ReportOptions::default() };
+    let files = report::write_report(&analysis, &dataset, &options, dir.path()).unwrap();
+    let parquet: Vec<&std::path::PathBuf> = files.data.iter().filter(|p| p.extension().unwrap() == "parquet").collect();
+    assert_eq!(parquet.len(), 3);
+    for path in parquet {
+        // Parquet files start and end with the `PAR1` magic.
+        let bytes = std::fs::read(path).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "{}", path.display());
+    }
+}
+
+fn poolscope() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("poolscope").expect("binary built");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// The command as a user runs it: a simulated incident in, the report folder out.
+#[test]
+fn report_command_writes_the_folder_for_a_simulated_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let incident = dir.path().join("incident");
+    let out = dir.path().join("report");
+    poolscope()
+        .args(["-q", "simulate", "lsass-token-leak", "--hours", "40", "--interval", "10m", "--tags", "40", "-o"])
+        .arg(&incident)
+        .assert()
+        .success();
+    let assert = poolscope().arg("report").arg(&incident).arg("-o").arg(&out).args(["--fail-on", "leak"]).assert();
+    // A leak was found and --fail-on leak asked about it: exit 1, and the report is written anyway.
+    let output = assert.code(1).get_output().clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.stdout.is_empty(), "stdout carries no talk");
+    assert!(stderr.contains("leak found") && stderr.contains("index.html"), "{stderr}");
+    for name in ["index.html", "summary.md", "analysis.json", "data/pool_samples.csv", "data/events.csv"] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("| Toke | paged |"), "{summary}");
+    let charts = std::fs::read_dir(out.join("charts")).unwrap().count();
+    assert!(charts >= 3, "{charts} charts");
+    // analysis.json is what `analyze --format json` prints for the same inputs.
+    let json = poolscope().args(["-q", "analyze", "--format", "json"]).arg(&incident).assert().success();
+    assert_eq!(std::fs::read(out.join("analysis.json")).unwrap(), json.get_output().stdout);
+}
+
+#[test]
+fn report_command_refuses_an_output_folder_inside_the_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let incident = dir.path().join("incident");
+    std::fs::create_dir_all(&incident).unwrap();
+    std::fs::write(incident.join("poolmon.log"), b"not really poolmon\r\n").unwrap();
+    let assert = poolscope().arg("report").arg(&incident).arg("-o").arg(incident.join("report")).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("inside the input folder"), "{stderr}");
+    assert!(!incident.join("report").exists());
+}
