@@ -102,6 +102,9 @@ pub struct SeriesSource<'a> {
     analysis: &'a Analysis,
     dataset: &'a Dataset,
     kept: HashMap<(&'a str, u32, &'a str), usize>,
+    /// Every suspect's series, read in one pass per boot: charts and sections ask for them again
+    /// and again, and each pass reads every row of every snapshot.
+    prefetched: HashMap<(String, u32), BTreeMap<(String, PoolType), TagPoints>>,
 }
 
 impl<'a> SeriesSource<'a> {
@@ -109,7 +112,22 @@ impl<'a> SeriesSource<'a> {
     pub fn new(analysis: &'a Analysis, dataset: &'a Dataset) -> Self {
         let kept =
             analysis.series.iter().enumerate().map(|(i, s)| ((s.host.as_str(), s.boot, s.name.as_str()), i)).collect();
-        Self { analysis, dataset, kept }
+        let mut source = Self { analysis, dataset, kept, prefetched: HashMap::new() };
+        let mut wanted: BTreeMap<(String, u32), Vec<(String, PoolType)>> = BTreeMap::new();
+        for s in &analysis.suspects {
+            wanted.entry((s.host.clone(), s.boot)).or_default().push((s.tag.clone(), s.pool));
+        }
+        let prefetched = wanted
+            .into_iter()
+            .map(|((host, boot), mut keys)| {
+                keys.sort();
+                keys.dedup();
+                let series = source.scan_tags(&host, boot, &keys);
+                ((host, boot), series)
+            })
+            .collect();
+        source.prefetched = prefetched;
+        source
     }
 
     /// Hosts of the dataset.
@@ -197,6 +215,21 @@ impl<'a> SeriesSource<'a> {
     /// Bytes and outstanding allocations of several (tag, pool) series over a boot, in one pass over
     /// the snapshots (an archive holds thousands of snapshots of hundreds of rows).
     pub fn tags(&self, host: &str, boot: u32, keys: &[(String, PoolType)]) -> BTreeMap<(String, PoolType), TagPoints> {
+        let cached = self.prefetched.get(&(host.to_owned(), boot));
+        let (hits, misses): (Vec<&(String, PoolType)>, Vec<&(String, PoolType)>) =
+            keys.iter().partition(|k| cached.is_some_and(|c| c.contains_key(*k)));
+        let misses: Vec<(String, PoolType)> = misses.into_iter().cloned().collect();
+        let mut out = if misses.is_empty() { BTreeMap::new() } else { self.scan_tags(host, boot, &misses) };
+        for key in hits {
+            if let Some(points) = cached.and_then(|c| c.get(key)) {
+                out.insert(key.clone(), points.clone());
+            }
+        }
+        out
+    }
+
+    /// Reads (tag, pool) series from the snapshots of a boot in one pass.
+    fn scan_tags(&self, host: &str, boot: u32, keys: &[(String, PoolType)]) -> BTreeMap<(String, PoolType), TagPoints> {
         let mut out: BTreeMap<(String, PoolType), TagPoints> = BTreeMap::new();
         let index: HashMap<(&str, PoolType), usize> =
             keys.iter().enumerate().map(|(i, (t, p))| ((t.as_str(), *p), i)).collect();
