@@ -176,6 +176,11 @@ fn write_table(args: &ParseArgs, dataset: &Dataset) -> Result<()> {
     Ok(())
 }
 
+/// The snake_case name of a time source, as in JSON (`timestamp_line`, `file_name`, ...).
+fn time_source_name(source: crate::model::TimeSource) -> String {
+    serde_json::to_value(source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 /// KiB total of one pool type in a snapshot.
 fn pool_total(snapshot: &PoolSnapshot, pool: PoolType) -> u64 {
     snapshot.rows.iter().filter(|r| r.pool == pool).map(|r| r.bytes).sum()
@@ -215,7 +220,7 @@ fn summary_table(dataset: &Dataset) -> String {
                     out,
                     "    {:<20} {:<15} {:>6} {:>12} {:>12}  {}:{}",
                     when,
-                    format!("{:?}", snap.time_source),
+                    time_source_name(snap.time_source),
                     snap.rows.len(),
                     human_bytes(pool_total(snap, PoolType::Paged) as f64),
                     human_bytes(pool_total(snap, PoolType::Nonpaged) as f64),
