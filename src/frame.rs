@@ -35,7 +35,7 @@ pub const DIFF: &str = "diff";
 pub const BYTES: &str = "bytes";
 /// Bytes per outstanding allocation, as poolmon prints it.
 pub const PER_ALLOC: &str = "per_alloc";
-/// Mapped_Driver text, when present.
+/// `Mapped_Driver` text, when present.
 pub const DRIVER: &str = "driver";
 /// Input file the record came from.
 pub const SOURCE_PATH: &str = "source_path";
@@ -101,11 +101,11 @@ pub fn pool_rows_frame(dataset: &Dataset) -> Result<DataFrame> {
     pool_rows_frame_with_boots(dataset, &|_, _| None)
 }
 
+/// Gives the boot of a sample from its host and time.
+pub type BootOf<'a> = &'a dyn Fn(&str, Option<DateTime<Utc>>) -> Option<u32>;
+
 /// The pool samples with a boot number from `boot_of(host, time)` (the analysis' boot split).
-pub fn pool_rows_frame_with_boots(
-    dataset: &Dataset,
-    boot_of: &dyn Fn(&str, Option<DateTime<Utc>>) -> Option<u32>,
-) -> Result<DataFrame> {
+pub fn pool_rows_frame_with_boots(dataset: &Dataset, boot_of: BootOf<'_>) -> Result<DataFrame> {
     let n: usize = dataset.hosts.values().flat_map(|h| &h.pool_snapshots).map(|s| s.rows.len()).sum();
     let mut host = Vec::with_capacity(n);
     let mut boot = Vec::with_capacity(n);

@@ -120,12 +120,12 @@ pub fn best_lag(handles: &[Option<f64>], tag: &[Option<f64>]) -> Option<(f64, i3
     for lag in 0..=MAX_LAG {
         for lag in if lag == 0 { vec![0] } else { vec![lag, -lag] } {
             let (mut x, mut y) = (Vec::new(), Vec::new());
-            for i in 0..n {
+            for (i, h) in handles.iter().enumerate().take(n) {
                 let j = i as i64 - i64::from(lag);
                 if j < 0 || j >= n as i64 {
                     continue;
                 }
-                if let (Some(a), Some(b)) = (handles[i], tag[j as usize]) {
+                if let (Some(a), Some(b)) = (*h, tag[j as usize]) {
                     x.push(a);
                     y.push(b);
                 }

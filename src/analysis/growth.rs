@@ -34,7 +34,7 @@ pub struct TagSeries {
     pub allocs: Vec<u64>,
     /// Frees, unwrapped.
     pub frees: Vec<u64>,
-    /// Mapped_Driver text from the last row that had one.
+    /// `Mapped_Driver` text from the last row that had one.
     pub driver: Option<String>,
     /// Number of counter wraps unwrapped.
     pub wraps: u32,
@@ -223,6 +223,8 @@ pub struct Growth {
     /// Growth over the window (slope × length) divided by the wobble around the trend: the robust
     /// standard deviation (1.4826 × MAD) of the detrended binned medians.
     pub signal_to_noise: f64,
+    /// The same over the last half of the window, with the late slope.
+    pub late_signal_to_noise: f64,
     /// OLS slope of bytes per hour.
     pub ols_bytes_per_hour: f64,
     /// OLS R².
@@ -262,6 +264,29 @@ pub fn late_window(t: &[f64], y: &[f64], share: f64) -> (Vec<f64>, Vec<f64>) {
     }
 }
 
+/// The rise over a window at `slope` (slope × length) divided by the wobble around that trend: the
+/// robust standard deviation (1.4826 × MAD) of the binned medians after removing the trend.
+pub fn rise_over_wobble(t: &[f64], y: &[f64], slope: f64) -> f64 {
+    let n = t.len().min(y.len());
+    if n < 2 {
+        return 0.0;
+    }
+    let span = t[n - 1] - t[0];
+    let (bt, by) = stats::bin_medians(t, y, bin_width(span));
+    let residuals: Vec<f64> = bt.iter().zip(&by).map(|(ti, yi)| yi - slope * ti).collect();
+    let centre = stats::median(&residuals).unwrap_or(0.0);
+    let deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
+    let wobble = 1.4826 * stats::median(&deviations).unwrap_or(0.0);
+    let rise = slope * span;
+    if wobble > 0.0 {
+        rise / wobble
+    } else if rise > 0.0 {
+        1e9
+    } else {
+        0.0
+    }
+}
+
 /// Full statistics of one series on the boot's fitting window.
 pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let t_all = series.hours_of(s);
@@ -278,14 +303,8 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let (lt, ly) = late_window(t, bytes, LATE_SHARE);
     let late = stats::theil_sen(&lt, &ly).map_or(0.0, |f| f.slope);
     let late_p = trend(&lt, &ly).map_or(1.0, |tr| if tr.binned_slope > 0.0 { tr.p } else { 1.0 });
-    let span = t[t.len() - 1] - t[0];
-    let (bt, by) = stats::bin_medians(t, bytes, bin_width(span));
-    let residuals: Vec<f64> = bt.iter().zip(&by).map(|(ti, yi)| yi - sen.slope * ti).collect();
-    let centre = stats::median(&residuals).unwrap_or(0.0);
-    let deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
-    let wobble = 1.4826 * stats::median(&deviations).unwrap_or(0.0);
-    let rise = sen.slope * span;
-    let signal_to_noise = if wobble > 0.0 { rise / wobble } else if rise > 0.0 { 1e9 } else { 0.0 };
+    let signal_to_noise = rise_over_wobble(t, bytes, sen.slope);
+    let late_signal_to_noise = rise_over_wobble(&lt, &ly, late);
     let out_sen = stats::theil_sen(t, outstanding).map_or(0.0, |f| f.slope);
     let per_alloc: Vec<f64> = bytes.iter().zip(outstanding).filter(|(_, o)| **o > 0.0).map(|(b, o)| b / o).collect();
     let per_alloc_bytes = stats::median(&per_alloc).unwrap_or(0.0);
@@ -299,6 +318,7 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let d_frees = frees.last()?.saturating_sub(frees[0]);
     let (mut up, mut changed) = (0usize, 0usize);
     for w in bytes.windows(2) {
+        #[allow(clippy::float_cmp)] // whole byte counts: any change is a step
         if w[1] != w[0] {
             changed += 1;
             if w[1] > w[0] {
@@ -312,6 +332,7 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
         late_bytes_per_hour: late,
         late_p,
         signal_to_noise,
+        late_signal_to_noise,
         ols_bytes_per_hour: ols.slope,
         r_squared: ols.r_squared,
         outstanding_per_hour: out_sen,
@@ -326,6 +347,7 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact sums of whole bytes
 mod tests {
     use super::*;
     use crate::model::{PoolHeader, PoolRow, SourceRef, TimeSource};

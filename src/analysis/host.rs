@@ -101,7 +101,7 @@ struct BootFindings {
 /// could test at all, with the length of its fitting window in hours.
 struct Tested {
     candidates: Vec<Candidate>,
-    tested: std::collections::BTreeSet<(String, PoolType)>,
+    series: std::collections::BTreeSet<(String, PoolType)>,
     fit_hours: f64,
 }
 
@@ -118,7 +118,7 @@ fn test_boot(series: &BootSeries, options: &AnalyzeOptions) -> Tested {
         .collect();
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
     let fit_hours = series.hours.last().map_or(0.0, |last| last - fit_from);
-    Tested { candidates, tested: tested.into_iter().map(|(k, _, _)| k).collect(), fit_hours }
+    Tested { candidates, series: tested.into_iter().map(|(k, _, _)| k).collect(), fit_hours }
 }
 
 /// Cross-boot check (ANALYSIS.md §3, "compare boots"): a series flagged in a boot whose fitting
@@ -127,7 +127,7 @@ fn test_boot(series: &BootSeries, options: &AnalyzeOptions) -> Tested {
 /// Returns the suspects kept per boot and a diagnostic per suspect set aside.
 fn cross_boot_check(
     host: &str,
-    per_boot: Vec<(u32, Vec<Candidate>)>,
+    per_boot: &[(u32, Vec<Candidate>)],
     tested: &[(u32, &Tested)],
 ) -> (Vec<(u32, Vec<Candidate>)>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
@@ -135,13 +135,13 @@ fn cross_boot_check(
         per_boot.iter().any(|(b, list)| *b == boot && list.iter().any(|c| c.tag == key.0 && c.pool == key.1))
     };
     let mut out = Vec::new();
-    for (boot, list) in &per_boot {
+    for (boot, list) in per_boot {
         let my_hours = tested.iter().find(|(b, _)| b == boot).map_or(0.0, |(_, t)| t.fit_hours);
         let mut kept = Vec::new();
         for c in list {
             let key = (c.tag.clone(), c.pool);
             let plateau = tested.iter().find(|(b, t)| {
-                b != boot && t.fit_hours >= 2.0 * my_hours && t.tested.contains(&key) && !flagged(*b, &key)
+                b != boot && t.fit_hours >= 2.0 * my_hours && t.series.contains(&key) && !flagged(*b, &key)
             });
             match plateau {
                 Some((b, t)) => diagnostics.push(Diagnostic::for_file(
@@ -297,8 +297,57 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         .zip(&tests)
         .map(|(span, t)| (span.boot, suspects::rank(t.candidates.clone(), &options.rule)))
         .collect();
+    // Say why the larger growers that passed the trend test were not flagged ("why not my tag?").
+    for (span, t) in spans.iter().zip(&tests) {
+        let mut rejected: Vec<(&Candidate, &str)> = t
+            .candidates
+            .iter()
+            .filter(|c| c.growth.bytes_per_hour >= options.rule.min_bytes_per_hour)
+            .filter_map(|c| suspects::rejection(c, &options.rule).map(|why| (c, why)))
+            .collect();
+        rejected.sort_by(|a, b| b.0.growth.bytes_per_hour.total_cmp(&a.0.growth.bytes_per_hour));
+        for (c, why) in rejected.into_iter().take(5) {
+            let g = &c.growth;
+            out.diagnostics.push(Diagnostic::for_file(
+                "",
+                Severity::Info,
+                format!(
+                    "{host} boot {}: {} ({}) grew {} but is not a suspect: {why} (rise {:.1}x its wobble, {:.1}x over \
+                     the last half; late slope {}, late p {:.1e}, q {:.1e})",
+                    span.boot,
+                    c.tag.trim_end(),
+                    c.pool,
+                    projection::rate_text(g.bytes_per_hour),
+                    g.signal_to_noise,
+                    g.late_signal_to_noise,
+                    projection::rate_text(g.late_bytes_per_hour),
+                    g.late_p,
+                    c.q
+                ),
+            ));
+        }
+        for c in ranked.iter().filter(|(b, _)| *b == span.boot).flat_map(|(_, l)| l) {
+            let g = &c.growth;
+            out.diagnostics.push(Diagnostic::for_file(
+                "",
+                Severity::Info,
+                format!(
+                    "{host} boot {}: {} ({}) flagged: rise {:.1}x its wobble, {:.1}x over the last half; late slope {}, \
+                     late p {:.1e}, q {:.1e}",
+                    span.boot,
+                    c.tag.trim_end(),
+                    c.pool,
+                    g.signal_to_noise,
+                    g.late_signal_to_noise,
+                    projection::rate_text(g.late_bytes_per_hour),
+                    g.late_p,
+                    c.q
+                ),
+            ));
+        }
+    }
     let tested_refs: Vec<(u32, &Tested)> = spans.iter().map(|s| s.boot).zip(tests.iter()).collect();
-    let (kept, set_aside) = cross_boot_check(host, ranked, &tested_refs);
+    let (kept, set_aside) = cross_boot_check(host, &ranked, &tested_refs);
     out.diagnostics.extend(set_aside);
     for ((span, series), (_, boot_suspects)) in spans.iter().zip(&all_series).zip(kept) {
         let findings = analyse_boot(host, span, series, boot_suspects, &limits, data, options);

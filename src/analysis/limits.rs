@@ -229,7 +229,7 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = number * scale;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1.8e19).then_some(bytes.round() as u64)
+    (0.0..1.8e19).contains(&bytes).then_some(bytes.round() as u64)
 }
 
 #[cfg(test)]

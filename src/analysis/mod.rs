@@ -124,7 +124,7 @@ pub struct Suspect {
     pub bytes_now: u64,
     /// Outstanding allocations at the last sample.
     pub outstanding_now: u64,
-    /// Mapped_Driver text or pooltag description, when known.
+    /// `Mapped_Driver` text or pooltag description, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub driver: Option<String>,
     /// What the tag is (built-in notes or pooltag.txt), when known.

@@ -14,6 +14,7 @@
 //! the total over the whole fitting window) is shown beside it.
 
 use chrono::{DateTime, Utc};
+use std::fmt::Write as _;
 
 use super::boots::{add_hours, BootSpan};
 use super::growth::{late_window, slope_ci, trend, window, BootSeries};
@@ -134,17 +135,22 @@ pub fn sustained_commit(
     let ci = [paged.ci[0] + nonpaged.ci[0] + res_ci[0], paged.ci[1] + nonpaged.ci[1] + res_ci[1]];
     let mut source = format!("paged {} + nonpaged {}", rate_text(paged.rate), rate_text(nonpaged.rate));
     if res > 0.0 {
-        source.push_str(&format!(" + rest of commit {} (late trend)", rate_text(res)));
+        let _ = write!(source, " + rest of commit {} (late trend)", rate_text(res));
     }
     Some((t, commit, Sustained { rate, ci, source }))
 }
 
-/// Hours until `y_now` reaches `target` at `rate` (`None` when not growing).
+/// Projections further out than this are reported as none: ten years of a straight line say
+/// nothing, and a date in the year 4864 only confuses.
+pub const HORIZON_HOURS: f64 = 10.0 * 365.25 * 24.0;
+
+/// Hours until `y_now` reaches `target` at `rate` (`None` when not growing, or beyond the horizon).
 fn hours_to(target: f64, y_now: f64, rate: f64) -> Option<f64> {
     if y_now >= target {
         return Some(0.0);
     }
-    (rate > 0.0).then(|| (target - y_now) / rate)
+    let hours = (target - y_now) / rate;
+    (rate > 0.0 && hours <= HORIZON_HOURS).then_some(hours)
 }
 
 /// When a threshold is (or was) crossed: projected when still ahead, else the first sample at or above it.
@@ -183,10 +189,8 @@ pub fn project(
     };
     let (ft, fy) = window(hours, values, fit_from);
     let naive_exhaustion_at = stats::ols(&ft, &fy).and_then(|fit| {
-        (fit.slope > 0.0).then(|| {
-            let at_hours = (l - fit.intercept) / fit.slope;
-            add_hours(now, at_hours - h_now)
-        })
+        let ahead = (l - fit.intercept) / fit.slope - h_now;
+        (fit.slope > 0.0 && ahead <= HORIZON_HOURS).then(|| add_hours(now, ahead))
     });
     Some(Projection {
         host: host.to_owned(),

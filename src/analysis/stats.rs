@@ -14,7 +14,11 @@
 //! - [`spearman`]: rank correlation with average ranks for ties.
 //!
 //! Every function is deterministic: the one random step (the sample of pairs that brackets the
-//! median slope) uses a fixed-seed SplitMix64 generator, and its result is exact whatever the sample.
+//! median slope) uses a fixed-seed `SplitMix64` generator, and its result is exact whatever the sample.
+
+// Exact float equality is meant here: ties (equal times, equal values) are defined by it, and the
+// formulas' one-letter names (n, t, y, S, i, j) are the papers' own.
+#![allow(clippy::float_cmp, clippy::many_single_char_names)]
 
 use std::cmp::Ordering;
 
@@ -51,7 +55,7 @@ pub struct OlsFit {
 pub struct MannKendall {
     /// Number of points.
     pub n: usize,
-    /// S = Σ_{i<j} sign(y_j − y_i).
+    /// `S = Σ_{i<j} sign(y_j − y_i)`.
     pub s: f64,
     /// Var(S) with the tie correction (before any autocorrelation correction).
     pub var_s: f64,
@@ -169,14 +173,14 @@ pub fn theil_sen_ci(t: &[f64], y: &[f64], variance_factor: f64) -> Option<[f64; 
     let var_s = mann_kendall(&y)?.var_s * variance_factor.max(1.0);
     let c = Z_95 * var_s.sqrt();
     let m1 = ((pairs as f64 - c) / 2.0).round();
-    let m2 = ((pairs as f64 + c) / 2.0).round();
+    let m2 = f64::midpoint(pairs as f64, c).round();
     // 1-based ranks M1 and M2 + 1, clamped into 1..=N, as 0-based indices.
     let lo = (m1.max(1.0) as usize).min(pairs) - 1;
     let hi = ((m2 + 1.0).max(1.0) as usize).min(pairs) - 1;
     Some([select_slopes(&t, &y, lo, lo)?[0], select_slopes(&t, &y, hi, hi)?[0]])
 }
 
-/// The `k`-th smallest (0-based) of the pairwise slopes (y_j − y_i)/(t_j − t_i), i < j, of points
+/// The `k`-th smallest (0-based) of the pairwise slopes `(y_j − y_i)/(t_j − t_i)`, i < j, of points
 /// sorted by strictly increasing time.
 pub fn select_slope(t: &[f64], y: &[f64], k: usize) -> Option<f64> {
     select_slopes(t, y, k, k).map(|v| v[0])
@@ -187,7 +191,7 @@ pub fn select_slope(t: &[f64], y: &[f64], k: usize) -> Option<f64> {
 ///
 /// Up to [`EXACT_PAIRS_MAX_POINTS`] points every pair is enumerated. Larger inputs use slope
 /// selection by interval shrinking (after Matoušek 1991 and Dillencourt, Mount & Netanyahu 1992):
-/// for a value s, the number of pairs with slope ≤ s is the number of pairs i < j with z_i ≥ z_j,
+/// for a value s, the number of pairs with slope ≤ s is the number of pairs i < j with `z_i ≥ z_j`,
 /// z = y − s·t, an inversion count done by merge sort in O(n log n). A sample of 4n pairs drawn with
 /// a fixed seed brackets the wanted ranks in (a, b]; bisection narrows the bracket until at most 8n
 /// pairs lie in it; those pairs are listed (the inversions between the orders by y − a·t and
@@ -210,7 +214,7 @@ pub fn select_slopes(t: &[f64], y: &[f64], k_lo: usize, k_hi: usize) -> Option<V
         }
         return Some(pick_ranks(&mut slopes, k_lo, k_hi));
     }
-    select_slopes_large(t, y, k_lo, k_hi, pairs)
+    Some(select_slopes_large(t, y, k_lo, k_hi, pairs))
 }
 
 /// The `k_lo..=k_hi`-th smallest values of `v`, ascending (reorders `v`; ranks clamped to its length).
@@ -225,7 +229,7 @@ fn pick_ranks(v: &mut [f64], k_lo: usize, k_hi: usize) -> Vec<f64> {
 }
 
 /// Slope selection for many points; see [`select_slopes`].
-fn select_slopes_large(t: &[f64], y: &[f64], k_lo: usize, k_hi: usize, pairs: usize) -> Option<Vec<f64>> {
+fn select_slopes_large(t: &[f64], y: &[f64], k_lo: usize, k_hi: usize, pairs: usize) -> Vec<f64> {
     let n = t.len();
     // A sorted sample of pair slopes brackets the wanted ranks.
     let m = (4 * n).min(pairs);
@@ -272,7 +276,7 @@ fn select_slopes_large(t: &[f64], y: &[f64], k_lo: usize, k_hi: usize, pairs: us
         };
         if mid <= a || mid >= b {
             // The bracket is as narrow as floating point allows: every slope in it is b.
-            return Some(vec![b; k_hi - k_lo + 1]);
+            return vec![b; k_hi - k_lo + 1];
         }
         let c = count_at_most(t, y, mid);
         if c > k_hi {
@@ -287,14 +291,14 @@ fn select_slopes_large(t: &[f64], y: &[f64], k_lo: usize, k_hi: usize, pairs: us
     }
     let mut inside = list_between(t, y, a, b);
     if inside.is_empty() {
-        return Some(vec![b; k_hi - k_lo + 1]);
+        return vec![b; k_hi - k_lo + 1];
     }
     let lo = (k_lo - below_a).min(inside.len() - 1);
     let hi = (k_hi - below_a).min(inside.len() - 1);
-    Some(pick_ranks(&mut inside, lo, hi))
+    pick_ranks(&mut inside, lo, hi)
 }
 
-/// Number of pairs i < j (by time) with slope ≤ s: pairs with z_i ≥ z_j for z = y − s·t.
+/// Number of pairs i < j (by time) with slope ≤ s: pairs with `z_i ≥ z_j` for `z = y − s·t`.
 fn count_at_most(t: &[f64], y: &[f64], s: f64) -> usize {
     let mut z: Vec<f64> = t.iter().zip(y).map(|(ti, yi)| yi - s * ti).collect();
     let mut buf = vec![0.0; z.len()];
@@ -333,8 +337,8 @@ fn count_non_increasing_pairs(v: &mut [f64], buf: &mut [f64]) -> usize {
     count
 }
 
-/// The slopes of the pairs whose slope lies in (a, b]: sort points by z_a = y − a·t (ties: later
-/// time first), then the pairs out of order in z_b = y − b·t are exactly those (see [`select_slope`]).
+/// The slopes of the pairs whose slope lies in (a, b]: sort points by `z_a = y − a·t` (ties: later
+/// time first), then the pairs out of order in `z_b = y − b·t` are exactly those (see [`select_slope`]).
 fn list_between(t: &[f64], y: &[f64], a: f64, b: f64) -> Vec<f64> {
     let n = t.len();
     // With a = −∞ every pair has slope > a, and time order (i before j) is the order wanted.
@@ -394,7 +398,7 @@ fn list_inversions(v: &mut [(f64, usize)], buf: &mut [(f64, usize)], found: &mut
     v.copy_from_slice(&buf[..n]);
 }
 
-/// A small deterministic generator (SplitMix64, Steele et al. 2014): no dependency, fixed seeds.
+/// A small deterministic generator (`SplitMix64`, Steele et al. 2014): no dependency, fixed seeds.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
@@ -443,7 +447,7 @@ pub fn ols(t: &[f64], y: &[f64]) -> Option<OlsFit> {
 }
 
 /// Mann-Kendall S and its tie-corrected variance
-/// Var(S) = [n(n−1)(2n+5) − Σ t_k(t_k−1)(2t_k+5)]/18 (peers.md §7.4). O(n²): run it on
+/// `Var(S) = [n(n−1)(2n+5) − Σ t_k(t_k−1)(2t_k+5)]/18` (peers.md §7.4). O(n²): run it on
 /// aggregates ([`bin_medians`]), not on raw one-minute samples.
 pub fn mann_kendall(y: &[f64]) -> Option<MannKendall> {
     let n = y.len();
@@ -479,9 +483,9 @@ pub fn mann_kendall(y: &[f64]) -> Option<MannKendall> {
 }
 
 /// Hamed & Rao (1998) variance correction factor n/n*_s for the Mann-Kendall variance:
-/// 1 + 2/(n(n−1)(n−2)) · Σ_{k=1}^{n−1} (n−k)(n−k−1)(n−k−2)·ρ_k, where ρ_k is the lag-k
+/// `1 + 2/(n(n−1)(n−2)) · Σ_{k=1}^{n−1} (n−k)(n−k−1)(n−k−2)·ρ_k`, where `ρ_k` is the lag-k
 /// autocorrelation of the ranks of the detrended series (y − slope·t), counted only when
-/// significant at the 5% level (|ρ_k| > z₀.₉₇₅/√n), as in the original paper and pymannkendall's
+/// significant at the 5% level (`|ρ_k| > z₀.₉₇₅/√n`), as in the original paper and pymannkendall's
 /// `hamed_rao_modification_test`. Never below 1 here: a negative serial correlation would narrow
 /// the test, and honest reporting prefers the wider variance. O(n²).
 pub fn hamed_rao_factor(t: &[f64], y: &[f64], slope: f64) -> f64 {

@@ -6,6 +6,7 @@
 //! 0.91 on increments)."
 
 use chrono::{DateTime, Utc};
+use std::fmt::Write as _;
 
 use super::correlate::attribution;
 use super::projection::rate_text;
@@ -101,14 +102,14 @@ pub fn verdict(
             top.pool.as_str(),
         );
         if top.per_alloc_bytes > 0.0 {
-            s.push_str(&format!(", {} bytes per allocation", thousands(top.per_alloc_bytes.round() as u64)));
+            let _ = write!(s, ", {} bytes per allocation", thousands(top.per_alloc_bytes.round() as u64));
             if top.per_alloc_stable {
                 s.push_str(" (a fixed-size object leaking)");
             }
         }
         if !top.repeats_in_boots.is_empty() {
             let list: Vec<String> = top.repeats_in_boots.iter().map(u32::to_string).collect();
-            s.push_str(&format!("; the same rate recurs in boot {}", list.join(", ")));
+            let _ = write!(s, "; the same rate recurs in boot {}", list.join(", "));
         }
         sentences.push(s);
         if here.len() > 1 {
@@ -154,21 +155,37 @@ pub fn verdict(
         };
         if at > p.now_at {
             if let Some([lo, hi]) = p.exhaustion_range {
-                s.push_str(&format!("; range {} to {}", time_text(lo), time_text(hi)));
+                let _ = write!(s, "; range {} to {}", time_text(lo), time_text(hi));
             }
             s.push(')');
         }
-        s.push_str(&format!(" at the sustained {}", rate_text(p.bytes_per_hour)));
+        let _ = write!(s, " at the sustained {}", rate_text(p.bytes_per_hour));
         if let Some(naive) = p.naive_exhaustion_at {
-            s.push_str(&format!(" (a straight-line fit of the total says {})", time_text(naive)));
+            let _ = write!(s, " (a straight-line fit of the total says {})", time_text(naive));
         }
         if let (Some(obs), Some(evidence)) = (p.observed_exhaustion_at, &p.observed_evidence) {
             let error = super::boots::hours_between(obs, at);
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 "; observed: {evidence} ({} {} the projection)",
                 hours_text(error.abs()),
                 if error >= 0.0 { "before" } else { "after" }
-            ));
+            );
+        }
+        if p.observed_exhaustion_at.is_none() {
+            // The model check of an earlier boot that ran out, when this one has not (yet).
+            let checked = projections.iter().filter(|o| o.boot != boot && o.pool == p.pool).find_map(|o| {
+                Some((o.boot, o.exhaustion_at?, o.observed_exhaustion_at?, o.observed_evidence.clone()?))
+            });
+            if let Some((b, projected, observed, evidence)) = checked {
+                let error = super::boots::hours_between(observed, projected);
+                let _ = write!(
+                    s,
+                    "; in boot {b} the same projection said {} and the archive shows {evidence} ({} apart)",
+                    time_text(projected),
+                    hours_text(error.abs())
+                );
+            }
         }
         sentences.push(s);
     } else if let Some(p) = mine.iter().find(|p| p.observed_exhaustion_at.is_some()) {
@@ -188,7 +205,9 @@ pub fn verdict(
             let rows: Vec<Correlation> = correlations.iter().filter(|c| c.boot == b).cloned().collect();
             if let Some((process, account)) = attribution(&rows, &top.tag) {
                 let named = process.process != crate::frame::SYSTEM_PROCESS;
-                if found.is_none() || (named && found.as_ref().is_some_and(|f| f.1.process == crate::frame::SYSTEM_PROCESS)) {
+                if found.is_none()
+                    || (named && found.as_ref().is_some_and(|f| f.1.process == crate::frame::SYSTEM_PROCESS))
+                {
                     found = Some((b, process.clone(), account.cloned()));
                 }
                 if named {

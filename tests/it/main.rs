@@ -1,5 +1,6 @@
 //! Integration tests: one test binary (linking polars once), one module per area.
 
+mod analysis;
 mod cli;
 mod diff;
 mod events;

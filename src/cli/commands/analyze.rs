@@ -3,6 +3,7 @@
 //! Text and Markdown put the verdict first, then the evidence tables (suspects, projections with the
 //! observed check, correlations, boots) and a count of diagnostics; JSON is the [`Analysis`] itself.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -220,7 +221,7 @@ fn table_text(t: &Table, style: Style) -> String {
     let mut out = String::new();
     match style {
         Style::Text => {
-            out.push_str(&format!("{}\n", t.title));
+            let _ = writeln!(out, "{}", t.title);
             let widths: Vec<usize> = (0..t.headers.len())
                 .map(|i| t.rows.iter().map(|r| r[i].chars().count()).chain([t.headers[i].len()]).max().unwrap_or(0))
                 .collect();
@@ -234,11 +235,11 @@ fn table_text(t: &Table, style: Style) -> String {
             }
         }
         Style::Markdown => {
-            out.push_str(&format!("## {}\n\n", t.title));
-            out.push_str(&format!("| {} |\n", t.headers.join(" | ")));
-            out.push_str(&format!("|{}\n", "---|".repeat(t.headers.len())));
+            let _ = writeln!(out, "## {}\n", t.title);
+            let _ = writeln!(out, "| {} |", t.headers.join(" | "));
+            let _ = writeln!(out, "|{}", "---|".repeat(t.headers.len()));
             for r in &t.rows {
-                out.push_str(&format!("| {} |\n", r.join(" | ")));
+                let _ = writeln!(out, "| {} |", r.join(" | "));
             }
         }
     }
@@ -256,8 +257,12 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     }
     for v in &a.verdicts {
         match style {
-            Style::Text => out.push_str(&format!("  {}\n", sanitize(&v.text))),
-            Style::Markdown => out.push_str(&format!("- {}\n", cell(&v.text, style))),
+            Style::Text => {
+                let _ = writeln!(out, "  {}", sanitize(&v.text));
+            }
+            Style::Markdown => {
+                let _ = writeln!(out, "- {}", cell(&v.text, style));
+            }
         }
     }
     out.push('\n');
@@ -438,8 +443,12 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     for t in [&suspects, &projections, &correlations, &boots] {
         if t.rows.is_empty() {
             match style {
-                Style::Text => out.push_str(&format!("{}\n  (none)\n\n", t.title)),
-                Style::Markdown => out.push_str(&format!("## {}\n\n(none)\n\n", t.title)),
+                Style::Text => {
+                    let _ = writeln!(out, "{}\n  (none)\n", t.title);
+                }
+                Style::Markdown => {
+                    let _ = writeln!(out, "## {}\n\n(none)\n", t.title);
+                }
             }
         } else {
             out.push_str(&table_text(t, style));
