@@ -66,7 +66,10 @@ fn looks_utf16le(bytes: &[u8]) -> bool {
     if bytes.starts_with(UTF16LE_BOM) {
         return true;
     }
-    let pairs = bytes.chunks_exact(2).take(32);
+    // Judge only the current line (up to the first 0x0A byte, which in UTF-16LE is the newline's low
+    // byte): the bytes after it may be in the other encoding.
+    let line_end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| (i + 2).min(bytes.len()));
+    let pairs = bytes[..line_end].chunks_exact(2).take(32);
     let (mut total, mut zero_high) = (0usize, 0usize);
     for pair in pairs {
         total += 1;
