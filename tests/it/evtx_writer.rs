@@ -358,6 +358,17 @@ fn output_is_deterministic_and_header_counts_are_exact() {
 }
 
 #[test]
+fn a_flipped_record_byte_fails_the_records_checksum() {
+    // Guards the checks above: the evtx crate really recomputes the CRCs this writer stores.
+    let mut bytes = write_evtx(&sample_events(100));
+    bytes[4096 + 600] ^= 0x01;
+    let mut parser = EvtxParser::from_buffer(bytes).unwrap();
+    let chunk = parser.chunks().next().unwrap().unwrap();
+    assert!(chunk.validate_header_checksum());
+    assert!(!chunk.validate_data_checksum());
+}
+
+#[test]
 fn empty_log_has_no_records() {
     let bytes = write_evtx(&[]);
     assert!(read_with_evtx_crate(&bytes).is_empty());
