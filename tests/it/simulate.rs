@@ -5,7 +5,7 @@
 //! The bundled demo, `fixtures/incidents/lsass-token-leak/`, was written by (from the repository root):
 //!
 //! ```text
-//! poolscope simulate lsass-token-leak --seed 3 --tags 40 --interval 15m --hours 100 --dump-interval 30h \
+//! poolscope simulate lsass-token-leak --seed 7 --tags 40 --interval 15m --hours 100 --dump-interval 30h \
 //!     -o fixtures/incidents/lsass-token-leak
 //! ```
 //!
@@ -25,7 +25,7 @@ use poolscope::simulate::{simulate, Newline, ScenarioName, SimOptions, StampStyl
 const DEMO_ARGS: [&str; 11] = [
     "lsass-token-leak",
     "--seed",
-    "3",
+    "7",
     "--tags",
     "40",
     "--interval",
@@ -257,8 +257,7 @@ fn every_scenario_has_sane_truth_and_reads_back() {
             let got = &data.hosts[&host.host];
             assert_eq!(got.pool_snapshots.len() as u32, host.boots.iter().map(|b| b.snapshots).sum::<u32>(), "{name}");
         }
-        let leaking: Vec<&str> =
-            truth.hosts.iter().filter(|h| !h.leaks.is_empty()).map(|h| h.host.as_str()).collect();
+        let leaking: Vec<&str> = truth.hosts.iter().filter(|h| !h.leaks.is_empty()).map(|h| h.host.as_str()).collect();
         match name {
             ScenarioName::Healthy => assert!(leaking.is_empty()),
             ScenarioName::Fleet => {
@@ -309,9 +308,10 @@ fn utf16_lf_iso_stamps_and_a_truncated_last_snapshot_read_back() {
     let full = &host.pool_snapshots[host.pool_snapshots.len() - 2];
     assert!(full.rows.len() >= 25);
     // Diagnostics may only concern the cut end of the file.
-    let last_line = String::from_utf16_lossy(&log[2..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect::<Vec<_>>())
-        .lines()
-        .count() as u64;
+    let last_line =
+        String::from_utf16_lossy(&log[2..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect::<Vec<_>>())
+            .lines()
+            .count() as u64;
     for d in data.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
         assert!(d.path.ends_with("poolmon.log") && d.line.is_some_and(|l| l + 5 >= last_line), "{d}");
     }
@@ -354,5 +354,9 @@ fn cli_writes_an_archive_and_refuses_a_non_empty_folder() {
     let assert = poolscope().args(["simulate", "healthy", "--hours", "2", "-o"]).arg(&dir).assert().code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("not empty") && stderr.contains("--force"), "{stderr}");
-    poolscope().args(["simulate", "healthy", "--hours", "2", "--interval", "soon", "-o"]).arg(out.path().join("b")).assert().code(2);
+    poolscope()
+        .args(["simulate", "healthy", "--hours", "2", "--interval", "soon", "-o"])
+        .arg(out.path().join("b"))
+        .assert()
+        .code(2);
 }
