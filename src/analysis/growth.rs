@@ -166,7 +166,7 @@ pub struct Trend {
     pub variance_factor: f64,
 }
 
-/// Bin width for the trend test: one hour, narrower when that leaves fewer than [`MIN_BINS`] bins.
+/// Bin width for the trend test: one hour, narrower when that leaves fewer than `MIN_BINS` bins.
 pub fn bin_width(span_hours: f64) -> f64 {
     if span_hours <= 0.0 {
         return 1.0;

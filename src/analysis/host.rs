@@ -173,11 +173,12 @@ fn analyse_boot(
     data: &HostData,
     options: &AnalyzeOptions,
 ) -> BootFindings {
-    let paged = projection::sustained_pool(series, PoolType::Paged, &suspects);
-    let nonpaged = projection::sustained_pool(series, PoolType::Nonpaged, &suspects);
+    let min_late_snr = 0.5 * options.rule.min_signal_to_noise;
+    let paged = projection::sustained_pool(series, PoolType::Paged, &suspects, min_late_snr);
+    let nonpaged = projection::sustained_pool(series, PoolType::Nonpaged, &suspects, min_late_snr);
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
     let mut projections = Vec::new();
-    let commit = projection::sustained_commit(series, &paged, &nonpaged);
+    let commit = projection::sustained_commit(series, &paged, &nonpaged, min_late_snr);
     let last_commit = series.commit.iter().rev().flatten().next().copied();
     let headroom =
         limits.commit.as_ref().zip(last_commit).map(|((limit, _), now)| (*limit as f64 - now).max(0.0) as u64);

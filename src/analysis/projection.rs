@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 use super::boots::{add_hours, BootSpan};
-use super::growth::{late_window, slope_ci, trend, window, BootSeries};
+use super::growth::{late_window, rise_over_wobble, slope_ci, trend, window, BootSeries};
 use super::limits::Limit;
 use super::stats;
 use super::suspects::Candidate;
@@ -45,10 +45,11 @@ pub struct Sustained {
 
 /// The trend of `y` that remains once caches have levelled off: the Theil-Sen slope over the last
 /// half of the fitting window, with its interval, counted only when the trend is significant and
-/// positive both over that late half and over the whole window. Requiring both keeps autocorrelated
-/// noise out: adding a residual only when chance made it look significant and positive would bias
-/// every projection early.
-fn residual_trend(t: &[f64], y: &[f64], fit_from: f64) -> (f64, [f64; 2]) {
+/// positive both over that late half and over the whole window, and its rise over the late half is
+/// at least `min_late_snr` times the wobble there (the suspects' own wander test). This keeps
+/// autocorrelated noise and a cache's wander out: adding a residual only when chance made it look
+/// significant and positive would bias every projection early.
+fn residual_trend(t: &[f64], y: &[f64], fit_from: f64, min_late_snr: f64) -> (f64, [f64; 2]) {
     let (ft, fy) = window(t, y, fit_from);
     let (lt, ly) = late_window(&ft, &fy, RESIDUAL_SHARE);
     let significant = |t: &[f64], y: &[f64]| trend(t, y).is_some_and(|tr| tr.p < RESIDUAL_P && tr.binned_slope > 0.0);
@@ -56,7 +57,7 @@ fn residual_trend(t: &[f64], y: &[f64], fit_from: f64) -> (f64, [f64; 2]) {
         return (0.0, [0.0, 0.0]);
     }
     let slope = stats::theil_sen(&lt, &ly).map_or(0.0, |f| f.slope);
-    if slope <= 0.0 {
+    if slope <= 0.0 || rise_over_wobble(&lt, &ly, slope) < min_late_snr {
         return (0.0, [0.0, 0.0]);
     }
     let ci = slope_ci(&lt, &ly, slope);
@@ -77,8 +78,9 @@ pub fn rate_text(bytes_per_hour: f64) -> String {
     }
 }
 
-/// The sustained rate of one pool total: its suspects' slopes plus the significant late trend of the rest.
-pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate]) -> Sustained {
+/// The sustained rate of one pool total: its suspects' slopes plus the significant late trend of the
+/// rest (see `residual_trend`; `min_late_snr` is half the suspect rule's signal-to-noise floor).
+pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate], min_late_snr: f64) -> Sustained {
     let total = series.total(pool);
     let mine: Vec<&Candidate> = suspects.iter().filter(|c| c.pool == pool).collect();
     let mut rest = total.clone();
@@ -90,7 +92,7 @@ pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate
         }
     }
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
-    let (res, res_ci) = residual_trend(&series.hours, &rest, fit_from);
+    let (res, res_ci) = residual_trend(&series.hours, &rest, fit_from, min_late_snr);
     let rate: f64 = mine.iter().map(|c| c.growth.bytes_per_hour).sum::<f64>() + res;
     let lo: f64 = mine.iter().map(|c| c.growth.bytes_per_hour_ci[0]).sum::<f64>() + res_ci[0];
     let hi: f64 = mine.iter().map(|c| c.growth.bytes_per_hour_ci[1]).sum::<f64>() + res_ci[1];
@@ -115,6 +117,7 @@ pub fn sustained_commit(
     series: &BootSeries,
     paged: &Sustained,
     nonpaged: &Sustained,
+    min_late_snr: f64,
 ) -> Option<(Vec<f64>, Vec<f64>, Sustained)> {
     let paged_total = series.total(PoolType::Paged);
     let nonpaged_total = series.total(PoolType::Nonpaged);
@@ -130,7 +133,7 @@ pub fn sustained_commit(
         return None;
     }
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
-    let (res, res_ci) = residual_trend(&t, &other, fit_from);
+    let (res, res_ci) = residual_trend(&t, &other, fit_from, min_late_snr);
     let rate = paged.rate + nonpaged.rate + res;
     let ci = [paged.ci[0] + nonpaged.ci[0] + res_ci[0], paged.ci[1] + nonpaged.ci[1] + res_ci[1]];
     let mut source = format!("paged {} + nonpaged {}", rate_text(paged.rate), rate_text(nonpaged.rate));

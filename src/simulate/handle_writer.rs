@@ -3,7 +3,7 @@
 
 use super::poolmon_writer::{push_left, push_right};
 
-/// The banner v5.0 prints first (InternalName "Nthandle", FileDescription "Handle viewer"), then a blank line.
+/// The banner v5.0 prints first (`InternalName` "Nthandle", `FileDescription` "Handle viewer"), then a blank line.
 pub const BANNER: &str =
     "Nthandle v5.0 - Handle viewer\nCopyright (C) 1997-2022 Mark Russinovich\nSysinternals - www.sysinternals.com\n\n";
 
@@ -77,17 +77,14 @@ pub fn write_dump_process(buf: &mut Vec<u8>, image: &str, pid: u32, owner: &str,
         buf.push(b' ');
         push_hex(buf, h.value, 4);
         buf.extend_from_slice(b": ");
-        match h.share {
-            Some(flags) => {
-                push_left(buf, h.kind, 5);
-                buf.extend_from_slice(b" (");
-                buf.extend_from_slice(&flags);
-                buf.extend_from_slice(b")   ");
-            }
-            None => {
-                push_left(buf, h.kind, 13);
-                buf.push(b' ');
-            }
+        if let Some(flags) = h.share {
+            push_left(buf, h.kind, 5);
+            buf.extend_from_slice(b" (");
+            buf.extend_from_slice(&flags);
+            buf.extend_from_slice(b")   ");
+        } else {
+            push_left(buf, h.kind, 13);
+            buf.push(b' ');
         }
         buf.extend_from_slice(h.name.as_bytes());
         buf.push(b'\n');

@@ -109,7 +109,7 @@ pub fn run_host(scn: &Scenario, index: usize, opts: &SimOptions, out: &mut HostO
         boot_no += 1;
     }
     let first_record = 20_000 + rng.below(60_000);
-    out.events(log.finish(first_record))?;
+    out.events(&log.finish(first_record))?;
     Ok(boots)
 }
 

@@ -2,8 +2,8 @@
 //! out and a hang leave behind (events reference §1), built with the event writer's constructors.
 //!
 //! Windows logs some boot events out of time order (Kernel-Power 41 gets a later record id than 6008
-//! although its TimeCreated is earlier: events reference §1.3), so each event is logged at a "logged"
-//! time that decides its record id, separately from its TimeCreated.
+//! although its `TimeCreated` is earlier: events reference §1.3), so each event is logged at a "logged"
+//! time that decides its record id, separately from its `TimeCreated`.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
@@ -61,7 +61,7 @@ impl EventLog {
             .collect()
     }
 
-    /// The events a boot logs: Kernel-General 12, EventLog 6009 (OS version), 6005, a 6013 uptime
+    /// The events a boot logs: Kernel-General 12, `EventLog` 6009 (OS version), 6005, a 6013 uptime
     /// report and, after a hang, 6008 (with the last time the system was known alive) and
     /// Kernel-Power 41 (bugcheck 0: the VM was reset, it did not crash), plus the reason an admin
     /// gives in the Shutdown Event Tracker (User32 1076) when they log on.

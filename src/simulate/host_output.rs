@@ -92,15 +92,14 @@ impl HostOutput {
             }
             text.truncate(cut);
         }
-        match &mut self.poolmon_log {
-            Some(file) => file.write_text(&text)?,
-            None => {
-                let name = format!("poolmon-{}.txt", compact_utc(t));
-                let bytes = self.style.encode_file(&text);
-                write_file(&self.dir.join(&name), &bytes)?;
-                self.poolmon.files += 1;
-                self.poolmon.bytes += bytes.len() as u64;
-            }
+        if let Some(file) = &mut self.poolmon_log {
+            file.write_text(&text)?;
+        } else {
+            let name = format!("poolmon-{}.txt", compact_utc(t));
+            let bytes = self.style.encode_file(&text);
+            write_file(&self.dir.join(&name), &bytes)?;
+            self.poolmon.files += 1;
+            self.poolmon.bytes += bytes.len() as u64;
         }
         Ok(())
     }
@@ -131,11 +130,11 @@ impl HostOutput {
     }
 
     /// Writes the System log as binary `System.evtx` and as `wevtutil qe System /f:xml` output.
-    pub fn events(&mut self, events: Vec<SimEvent>) -> Result<()> {
-        let evtx = write_evtx(&events);
+    pub fn events(&mut self, events: &[SimEvent]) -> Result<()> {
+        let evtx = write_evtx(events);
         write_file(&self.dir.join("System.evtx"), &evtx)?;
         self.events.push(self.file_truth("System.evtx", "evtx", 1, events.len() as u64, evtx.len() as u64));
-        let mut xml = to_wevtutil_xml(&events);
+        let mut xml = to_wevtutil_xml(events);
         if self.style.newline == Newline::Lf {
             xml = xml.replace("\r\n", "\n");
         }

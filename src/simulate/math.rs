@@ -117,8 +117,8 @@ mod tests {
             let x = f64::from(i) * 0.713;
             assert!(close(exp(x), x.exp()), "exp({x}) = {} vs {}", exp(x), x.exp());
         }
-        assert_eq!(exp(0.0), 1.0);
-        assert_eq!(exp(-800.0), 0.0);
+        assert_eq!(exp(0.0).to_bits(), 1.0f64.to_bits());
+        assert_eq!(exp(-800.0).to_bits(), 0.0f64.to_bits());
         assert!(exp(800.0).is_infinite());
     }
 
@@ -132,7 +132,7 @@ mod tests {
             assert!(close(ln(x), x.ln()), "ln({x})");
         }
         assert!(ln(-1.0).is_nan());
-        assert_eq!(ln(0.0), f64::NEG_INFINITY);
+        assert!(ln(0.0).is_infinite() && ln(0.0) < 0.0);
     }
 
     #[test]

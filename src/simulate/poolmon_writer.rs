@@ -99,7 +99,7 @@ fn type_column(pool: PoolType) -> &'static [u8] {
 
 /// Appends one snapshot as `poolmon -n FILE -r` appends it: a blank line, the two summary lines, a
 /// blank line, the column header, a blank line and the rows (` %4s %5s %18I64d %18I64d  %16I64d
-/// %14I64d     %12I64d        %s` with an empty Mapped_Driver, so each row ends in 8 spaces).
+/// %14I64d     %12I64d        %s` with an empty `Mapped_Driver`, so each row ends in 8 spaces).
 pub fn write_snapshot(buf: &mut Vec<u8>, s: &Summary, rows: &[Row<'_>]) {
     buf.push(b'\n');
     // ` Memory:%8ldK Avail:%8ldK  PageFlts:%6ld   InRam Krnl:%5ldK P:%5ldK`

@@ -1,4 +1,4 @@
-//! A small deterministic random number generator (xoshiro256** seeded by SplitMix64), written here so
+//! A small deterministic random number generator (`xoshiro256**` seeded by `SplitMix64`), written here so
 //! that a seed gives the same archive forever: a crate upgrade can never change the simulator's output.
 //!
 //! Every random stream is derived from the run's seed and a label (`"tag"`, host index, tag index), so
@@ -7,7 +7,7 @@
 
 use super::math;
 
-/// SplitMix64 step: the recommended way to expand one 64-bit seed into xoshiro state.
+/// `SplitMix64` step: the recommended way to expand one 64-bit seed into xoshiro state.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;

@@ -238,9 +238,9 @@ impl Resource {
 /// One simulated machine.
 #[derive(Debug, Clone)]
 pub struct HostSpec {
-    /// NetBIOS name (`SRV-APP01`), also the folder name in multi-host archives.
+    /// `NetBIOS` name (`SRV-APP01`), also the folder name in multi-host archives.
     pub name: String,
-    /// Domain NetBIOS name (`CONTOSO`).
+    /// Domain `NetBIOS` name (`CONTOSO`).
     pub domain: String,
     /// DNS suffix; events carry `NAME.suffix` as their Computer.
     pub dns_suffix: String,

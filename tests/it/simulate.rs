@@ -116,7 +116,7 @@ fn seed_case_reads_back_without_errors_and_matches_truth() {
     assert_eq!(host.pool_snapshots.len(), snapshots as usize);
 
     // The last snapshot before the hang shows the Toke row truth realised, at about the true rate.
-    let last = host.pool_snapshots.iter().filter(|s| s.taken_at.is_some_and(|at| at < hang)).last().unwrap();
+    let last = host.pool_snapshots.iter().rev().find(|s| s.taken_at.is_some_and(|at| at < hang)).unwrap();
     let toke = last.rows.iter().find(|r| r.tag == "Toke" && r.pool == PoolType::Paged).unwrap();
     let realized = &b1.realized[0];
     assert_eq!(toke.bytes, realized.tag_bytes);
@@ -171,7 +171,7 @@ fn seed_case_reads_back_without_errors_and_matches_truth() {
     assert_eq!((responsible.process.as_str(), responsible.handle_type.as_str()), ("lsass.exe", "Token"));
     let dumps: Vec<_> = host.handle_snapshots.iter().filter(|s| s.mode == HandleMode::Dump).collect();
     assert!(dumps.len() >= 4);
-    let last_dump = dumps.iter().filter(|s| s.taken_at.is_some_and(|at| at < hang)).last().unwrap();
+    let last_dump = dumps.iter().rev().find(|s| s.taken_at.is_some_and(|at| at < hang)).unwrap();
     let lsass = &last_dump.processes[0];
     assert_eq!(lsass.name, "lsass.exe");
     let leaked = lsass

@@ -124,7 +124,7 @@ pub enum StampArg {
     Cmd,
     /// One poolmon.log with PowerShell `Get-Date -Format o` lines.
     Iso,
-    /// One poolmon-<yyyyMMddTHHmmssZ>.txt file per snapshot.
+    /// One `poolmon-<yyyyMMddTHHmmssZ>.txt` file per snapshot.
     Filename,
 }
 

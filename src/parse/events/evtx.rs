@@ -223,6 +223,8 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
 
     let mut chunks = parser.chunks();
     let mut stopped = false;
+    // Per-chunk event lists, joined once at the end (no regrowth copies of a large list).
+    let mut per_chunk: Vec<Vec<Event>> = Vec::new();
     loop {
         let mut batch = Vec::with_capacity(BATCH);
         for chunk in chunks.by_ref().take(BATCH) {
@@ -242,7 +244,7 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
         let outs: Vec<ChunkOut> =
             batch.into_par_iter().map(|data| chunk_events_guarded(data, &settings, path)).collect();
         for out in outs {
-            events.extend(out.events);
+            per_chunk.push(out.events);
             diags.extend(out.diags);
         }
         if started.elapsed() > budget {
@@ -260,8 +262,12 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
             ),
         ));
     } else if let Some(out) = cut_chunk(bytes, &settings, path) {
-        events.extend(out.events);
+        per_chunk.push(out.events);
         diags.extend(out.diags);
+    }
+    events.reserve_exact(per_chunk.iter().map(Vec::len).sum());
+    for chunk_events in per_chunk {
+        events.extend(chunk_events);
     }
     (events, diags)
 }

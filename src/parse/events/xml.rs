@@ -21,21 +21,22 @@ use quick_xml::Reader;
 use super::localtime;
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
 
-/// The parts of an `<Event>` as read, before they are checked and typed.
+/// The parts of an `<Event>` as read, before they are checked and typed. Numbers and times are parsed
+/// as they are read (no copies); text that is not a number or time is kept for the diagnostic.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct EventFields {
     /// `Provider/@Name`.
     pub provider: Option<String>,
     /// `Provider/@EventSourceName` (classic sources), used when `Name` is missing.
     pub source_name: Option<String>,
-    /// `EventID` text.
-    pub event_id: Option<String>,
-    /// `Level` text.
-    pub level: Option<String>,
-    /// `TimeCreated/@SystemTime`.
-    pub time_created: Option<String>,
-    /// `EventRecordID` text.
-    pub record_id: Option<String>,
+    /// `EventID`, or its text when it is not a number.
+    pub event_id: Option<Result<u32, String>>,
+    /// `Level`, when it is a number.
+    pub level: Option<u8>,
+    /// `TimeCreated/@SystemTime`, or its text when it is not a time.
+    pub time_created: Option<Result<DateTime<Utc>, String>>,
+    /// `EventRecordID`, when it is a number.
+    pub record_id: Option<u64>,
     /// `Channel` text.
     pub channel: Option<String>,
     /// `Computer` text.
@@ -44,6 +45,20 @@ pub struct EventFields {
     pub data: BTreeMap<String, String>,
     /// `RenderingInfo/Message`, when the export carried one.
     pub message: Option<String>,
+}
+
+/// A string without surrounding whitespace; `None` when nothing is left. Reuses the allocation when
+/// there is nothing to trim (the usual case).
+fn trimmed(value: Option<String>) -> Option<String> {
+    let value = value?;
+    let t = value.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == value.len() {
+        Some(value)
+    } else {
+        Some(t.to_owned())
+    }
 }
 
 impl EventFields {
@@ -55,29 +70,32 @@ impl EventFields {
         fallback_time: Option<DateTime<Utc>>,
         fallback_record_id: Option<u64>,
     ) -> Result<Event, String> {
-        let event_id = match self.event_id.as_deref().map(str::trim) {
-            Some(id) => id.parse::<u32>().map_err(|_| format!("EventID {id:?} is not a number"))?,
+        let event_id = match self.event_id {
+            Some(Ok(id)) => id,
+            Some(Err(text)) => return Err(format!("EventID {text:?} is not a number")),
             None => return Err("event has no EventID".to_owned()),
         };
-        let time = match self.time_created.as_deref() {
-            Some(t) => match localtime::system_time(t) {
-                Some(t) => t,
-                None => fallback_time.ok_or_else(|| format!("TimeCreated {t:?} is not a time"))?,
-            },
+        let time = match self.time_created {
+            Some(Ok(t)) => t,
+            Some(Err(text)) => fallback_time.ok_or_else(|| format!("TimeCreated {text:?} is not a time"))?,
             None => fallback_time.ok_or_else(|| "event has no TimeCreated".to_owned())?,
         };
-        let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let message = match self.message {
+            Some(m) if m.trim_end().len() == m.len() => Some(m),
+            Some(m) => Some(m.trim_end().to_owned()),
+            None => None,
+        };
         Ok(Event {
             source,
             provider: trimmed(self.provider).or_else(|| trimmed(self.source_name)).unwrap_or_default(),
             event_id,
-            level: self.level.as_deref().and_then(|l| l.trim().parse().ok()),
+            level: self.level,
             time,
             computer: trimmed(self.computer),
             channel: trimmed(self.channel),
-            record_id: self.record_id.as_deref().and_then(|r| r.trim().parse().ok()).or(fallback_record_id),
+            record_id: self.record_id.or(fallback_record_id),
             data: self.data,
-            message: self.message.map(|m| m.trim_end().to_owned()).filter(|m| !m.is_empty()),
+            message: message.filter(|m| !m.is_empty()),
             kind: EventKind::Other,
         })
     }
@@ -102,217 +120,233 @@ enum Section {
     Other,
 }
 
-/// Which `System` child is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SystemField {
+/// Which leaf element is open, and where its text goes when it closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Leaf {
     EventId,
     Level,
     RecordId,
     Channel,
     Computer,
-    Other,
+    /// An EventData `<Data>` or `<Binary>`, with its key.
+    Data(String),
+    Message,
+    None,
 }
 
-/// Reads the body of one `<Event>` whose start tag `start` was just read, up to its end tag.
-fn event_body(reader: &mut Reader<&[u8]>, start_is_empty: bool) -> Result<EventFields, ReadError> {
-    let mut f = EventFields::default();
-    if start_is_empty {
-        return Ok(f);
+/// Reads one `<Event>` element's body, keeping one reusable text buffer and allocating only what the
+/// [`Event`] keeps.
+struct EventReader {
+    fields: EventFields,
+    depth: usize,
+    section: Section,
+    leaf: Leaf,
+    unnamed: usize,
+    /// Text of the open element, reused from element to element.
+    text: String,
+    /// `UserData`: the element path below the root element, and for each open element the path length
+    /// before it and whether it has element children (only leaves become data).
+    path: String,
+    open: Vec<(usize, bool)>,
+}
+
+impl EventReader {
+    fn new() -> Self {
+        Self {
+            fields: EventFields::default(),
+            depth: 0,
+            section: Section::Other,
+            leaf: Leaf::None,
+            unnamed: 0,
+            text: String::new(),
+            path: String::new(),
+            open: Vec::new(),
+        }
     }
-    let mut depth = 0usize;
-    let mut section = Section::Other;
-    let mut field = SystemField::Other;
-    let mut key: Option<String> = None;
-    let mut unnamed = 0usize;
-    let mut text = String::new();
-    // UserData: the element path below the root, and for each open element the path length before it
-    // and whether it has element children (only leaves become data).
-    let mut path = String::new();
-    let mut open: Vec<(usize, bool)> = Vec::new();
-    let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| match e {
-        // Every `Unclosed*` syntax error means the input ended inside markup.
-        quick_xml::Error::Syntax(s) if s != quick_xml::errors::SyntaxError::InvalidBangMarkup => ReadError::Truncated,
-        e => ReadError::Xml { offset: reader.error_position(), message: e.to_string() },
-    };
-    loop {
-        let ev = reader.read_event().map_err(|e| xml_err(reader, e))?;
-        let (element, is_empty) = match ev {
-            XmlEvent::Start(e) => (Some(e), false),
-            XmlEvent::Empty(e) => (Some(e), true),
-            XmlEvent::End(_) => {
-                if depth == 0 {
-                    return Ok(f);
-                }
-                close(&mut f, section, field, depth, &mut key, &mut text, &mut path, &mut open);
-                depth -= 1;
-                continue;
+
+    /// The text of the element that just closed, as a new exact-size string.
+    fn take_text(&self) -> String {
+        self.text.as_str().to_owned()
+    }
+
+    fn open_element(&mut self, e: &BytesStart<'_>) {
+        let local = e.local_name();
+        let name = local.as_ref();
+        self.text.clear();
+        match self.depth {
+            1 => {
+                self.section = match name {
+                    b"System" => Section::System,
+                    b"EventData" => Section::EventData,
+                    b"UserData" => Section::UserData,
+                    b"RenderingInfo" => Section::RenderingInfo,
+                    _ => Section::Other,
+                };
             }
-            XmlEvent::Text(t) => {
-                text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?);
-                continue;
-            }
-            XmlEvent::CData(t) => {
-                text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?);
-                continue;
-            }
-            XmlEvent::GeneralRef(r) => {
-                if r.is_char_ref() {
-                    if let Ok(Some(c)) = r.resolve_char_ref() {
-                        text.push(c);
+            2 => {
+                self.leaf = match (self.section, name) {
+                    (Section::System, b"Provider") => {
+                        self.fields.provider = attribute(e, b"Name").map(std::borrow::Cow::into_owned);
+                        self.fields.source_name = attribute(e, b"EventSourceName").map(std::borrow::Cow::into_owned);
+                        Leaf::None
                     }
-                } else {
-                    let name = r.decode().map_err(|e| xml_err(reader, e.into()))?;
-                    if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
-                        text.push_str(s);
-                    } else {
-                        text.push('&');
-                        text.push_str(&name);
-                        text.push(';');
+                    (Section::System, b"TimeCreated") => {
+                        self.fields.time_created = attribute(e, b"SystemTime")
+                            .map(|t| localtime::system_time(&t).ok_or_else(|| t.into_owned()));
+                        Leaf::None
                     }
-                }
-                continue;
+                    (Section::System, b"EventID") => Leaf::EventId,
+                    (Section::System, b"Level") => Leaf::Level,
+                    (Section::System, b"EventRecordID") => Leaf::RecordId,
+                    (Section::System, b"Channel") => Leaf::Channel,
+                    (Section::System, b"Computer") => Leaf::Computer,
+                    (Section::EventData, b"Data") => {
+                        let key = match attribute(e, b"Name") {
+                            Some(n) if !n.is_empty() => n.into_owned(),
+                            _ => {
+                                self.unnamed += 1;
+                                (self.unnamed - 1).to_string()
+                            }
+                        };
+                        Leaf::Data(key)
+                    }
+                    (Section::EventData, b"Binary") => Leaf::Data("Binary".to_owned()),
+                    (Section::RenderingInfo, b"Message") => Leaf::Message,
+                    (Section::UserData, _) => {
+                        self.path.clear();
+                        self.open.clear();
+                        Leaf::None
+                    }
+                    _ => Leaf::None,
+                };
             }
-            XmlEvent::Eof => return Err(ReadError::Truncated),
-            _ => continue,
+            _ if self.section == Section::UserData => {
+                if let Some(parent) = self.open.last_mut() {
+                    parent.1 = true;
+                }
+                self.open.push((self.path.len(), false));
+                if !self.path.is_empty() {
+                    self.path.push('/');
+                }
+                match std::str::from_utf8(name) {
+                    Ok(n) => self.path.push_str(n),
+                    Err(_) => self.path.push_str(&String::from_utf8_lossy(name)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn close_element(&mut self) {
+        if self.depth == 2 {
+            let text = self.text.trim();
+            match std::mem::replace(&mut self.leaf, Leaf::None) {
+                Leaf::EventId => self.fields.event_id = Some(text.parse().map_err(|_| text.to_owned())),
+                Leaf::Level => self.fields.level = text.parse().ok(),
+                Leaf::RecordId => self.fields.record_id = text.parse().ok(),
+                Leaf::Channel => self.fields.channel = Some(text.to_owned()),
+                Leaf::Computer => self.fields.computer = Some(text.to_owned()),
+                Leaf::Data(key) => {
+                    let value = self.take_text();
+                    self.fields.data.insert(key, value);
+                }
+                Leaf::Message => self.fields.message = Some(self.take_text()),
+                Leaf::None => {}
+            }
+        } else if self.depth >= 3 && self.section == Section::UserData {
+            if let Some((len, has_child)) = self.open.pop() {
+                if !has_child {
+                    let value = self.take_text();
+                    self.fields.data.insert(self.path.clone(), value);
+                }
+                self.path.truncate(len);
+            }
+        }
+        self.text.clear();
+    }
+
+    /// Reads up to the end tag of the `<Event>` whose start tag was just read.
+    fn read(mut self, reader: &mut Reader<&[u8]>) -> Result<EventFields, ReadError> {
+        let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| match e {
+            // Every `Unclosed*` syntax error means the input ended inside markup.
+            quick_xml::Error::Syntax(s) if s != quick_xml::errors::SyntaxError::InvalidBangMarkup => {
+                ReadError::Truncated
+            }
+            e => ReadError::Xml { offset: reader.error_position(), message: e.to_string() },
         };
-        let Some(e) = element else { continue };
-        depth += 1;
-        text.clear();
-        open_element(&mut f, &e, depth, &mut section, &mut field, &mut key, &mut unnamed, &mut path, &mut open);
-        if is_empty {
-            close(&mut f, section, field, depth, &mut key, &mut text, &mut path, &mut open);
-            depth -= 1;
+        loop {
+            match reader.read_event().map_err(|e| xml_err(reader, e))? {
+                XmlEvent::Start(e) => {
+                    self.depth += 1;
+                    self.open_element(&e);
+                }
+                XmlEvent::Empty(e) => {
+                    self.depth += 1;
+                    self.open_element(&e);
+                    self.close_element();
+                    self.depth -= 1;
+                }
+                XmlEvent::End(_) => {
+                    if self.depth == 0 {
+                        return Ok(self.fields);
+                    }
+                    self.close_element();
+                    self.depth -= 1;
+                }
+                XmlEvent::Text(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
+                XmlEvent::CData(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
+                XmlEvent::GeneralRef(r) => {
+                    if r.is_char_ref() {
+                        if let Ok(Some(c)) = r.resolve_char_ref() {
+                            self.text.push(c);
+                        }
+                    } else {
+                        let name = r.decode().map_err(|e| xml_err(reader, e.into()))?;
+                        if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
+                            self.text.push_str(s);
+                        } else {
+                            self.text.push('&');
+                            self.text.push_str(&name);
+                            self.text.push(';');
+                        }
+                    }
+                }
+                XmlEvent::Eof => return Err(ReadError::Truncated),
+                _ => {}
+            }
         }
     }
 }
 
-/// The value of attribute `name` (local name), unescaped.
-fn attribute(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+/// Reads the body of one `<Event>` whose start tag was just read, up to its end tag.
+fn event_body(reader: &mut Reader<&[u8]>, start_is_empty: bool) -> Result<EventFields, ReadError> {
+    if start_is_empty {
+        return Ok(EventFields::default());
+    }
+    EventReader::new().read(reader)
+}
+
+/// The value of attribute `name` (local name), unescaped; borrowed from the input when it can be.
+fn attribute<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Option<std::borrow::Cow<'a, str>> {
     e.attributes().with_checks(false).flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| {
-        a.unescape_value().map_or_else(|_| String::from_utf8_lossy(&a.value).into_owned(), std::borrow::Cow::into_owned)
+        match a.value {
+            std::borrow::Cow::Borrowed(raw) => match std::str::from_utf8(raw) {
+                // No `&`: nothing to unescape, borrow as is.
+                Ok(s) if !s.contains('&') => std::borrow::Cow::Borrowed(s),
+                _ => std::borrow::Cow::Owned(unescape_lossy(raw)),
+            },
+            std::borrow::Cow::Owned(raw) => std::borrow::Cow::Owned(unescape_lossy(&raw)),
+        }
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn open_element(
-    f: &mut EventFields,
-    e: &BytesStart<'_>,
-    depth: usize,
-    section: &mut Section,
-    field: &mut SystemField,
-    key: &mut Option<String>,
-    unnamed: &mut usize,
-    path: &mut String,
-    open: &mut Vec<(usize, bool)>,
-) {
-    let local = e.local_name();
-    let name = local.as_ref();
-    match depth {
-        1 => {
-            *section = match name {
-                b"System" => Section::System,
-                b"EventData" => Section::EventData,
-                b"UserData" => Section::UserData,
-                b"RenderingInfo" => Section::RenderingInfo,
-                _ => Section::Other,
-            };
-        }
-        2 => match *section {
-            Section::System => {
-                *field = match name {
-                    b"Provider" => {
-                        f.provider = attribute(e, b"Name");
-                        f.source_name = attribute(e, b"EventSourceName");
-                        SystemField::Other
-                    }
-                    b"TimeCreated" => {
-                        f.time_created = attribute(e, b"SystemTime");
-                        SystemField::Other
-                    }
-                    b"EventID" => SystemField::EventId,
-                    b"Level" => SystemField::Level,
-                    b"EventRecordID" => SystemField::RecordId,
-                    b"Channel" => SystemField::Channel,
-                    b"Computer" => SystemField::Computer,
-                    _ => SystemField::Other,
-                };
-            }
-            Section::EventData => {
-                *key = match name {
-                    b"Data" => Some(attribute(e, b"Name").filter(|n| !n.is_empty()).unwrap_or_else(|| {
-                        let k = unnamed.to_string();
-                        *unnamed += 1;
-                        k
-                    })),
-                    b"Binary" => Some("Binary".to_owned()),
-                    _ => None,
-                };
-            }
-            Section::UserData => {
-                path.clear();
-                open.clear();
-            }
-            Section::RenderingInfo => {
-                *key = (name == b"Message").then(|| "Message".to_owned());
-            }
-            Section::Other => {}
-        },
-        _ if *section == Section::UserData => {
-            if let Some(parent) = open.last_mut() {
-                parent.1 = true;
-            }
-            open.push((path.len(), false));
-            if !path.is_empty() {
-                path.push('/');
-            }
-            path.push_str(&String::from_utf8_lossy(name));
-        }
-        _ => {}
+/// Unescapes an attribute value; one that is not valid UTF-8 or has a bad entity is kept as written.
+fn unescape_lossy(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    match quick_xml::escape::unescape(&text) {
+        Ok(s) => s.into_owned(),
+        Err(_) => text.into_owned(),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn close(
-    f: &mut EventFields,
-    section: Section,
-    field: SystemField,
-    depth: usize,
-    key: &mut Option<String>,
-    text: &mut String,
-    path: &mut String,
-    open: &mut Vec<(usize, bool)>,
-) {
-    match (section, depth) {
-        (Section::System, 2) => {
-            let value = Some(std::mem::take(text));
-            match field {
-                SystemField::EventId => f.event_id = value,
-                SystemField::Level => f.level = value,
-                SystemField::RecordId => f.record_id = value,
-                SystemField::Channel => f.channel = value,
-                SystemField::Computer => f.computer = value,
-                SystemField::Other => {}
-            }
-        }
-        (Section::EventData, 2) => {
-            if let Some(k) = key.take() {
-                f.data.insert(k, std::mem::take(text));
-            }
-        }
-        (Section::RenderingInfo, 2) if key.take().is_some() => {
-            f.message = Some(std::mem::take(text));
-        }
-        (Section::UserData, d) if d >= 3 => {
-            if let Some((len, has_child)) = open.pop() {
-                if !has_child {
-                    f.data.insert(path.clone(), std::mem::take(text));
-                }
-                path.truncate(len);
-            }
-        }
-        _ => {}
-    }
-    text.clear();
 }
 
 fn reader(input: &[u8]) -> Reader<&[u8]> {

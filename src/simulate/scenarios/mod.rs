@@ -177,7 +177,7 @@ mod tests {
         opts.tags = Some(20);
         opts.hosts = Some(3);
         let scn = build(&opts).unwrap();
-        assert_eq!(scn.hours, 10.0);
+        assert!((scn.hours - 10.0).abs() < 1e-12);
         assert_eq!(scn.hosts.len(), 3);
         assert!(scn.hosts[0].tags.len() < 30);
         opts.hours = Some(-1.0);
