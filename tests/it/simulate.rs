@@ -360,3 +360,44 @@ fn cli_writes_an_archive_and_refuses_a_non_empty_folder() {
         .assert()
         .code(2);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the values, a row the simulator writes is read back by the poolmon parser unchanged.
+    #[test]
+    fn written_rows_read_back_exactly(
+        rows in proptest::collection::vec(
+            ("[A-Za-z][A-Za-z0-9 ]{3}", proptest::bool::ANY, 0u64..1 << 32, 0u64..1 << 32, 0u64..1 << 40),
+            1..20,
+        ),
+    ) {
+        use poolscope::parse::{parse_bytes, FileContext, Format};
+        use poolscope::simulate::pool_model::RowValues;
+        use poolscope::simulate::poolmon_writer::{write_snapshot, Row, Summary};
+        let mut seen = std::collections::BTreeSet::new();
+        let rows: Vec<Row<'_>> = rows
+            .iter()
+            .filter(|(tag, paged, ..)| seen.insert((tag.clone(), *paged)))
+            .map(|(tag, paged, allocs, frees, bytes)| {
+                let diff = allocs.wrapping_sub(*frees) & 0xFFFF_FFFF;
+                Row {
+                    tag,
+                    pool: if *paged { PoolType::Paged } else { PoolType::Nonpaged },
+                    values: RowValues { allocs: *allocs, frees: *frees, diff, bytes: *bytes, per_alloc: bytes.checked_div(diff).unwrap_or(0) },
+                }
+            })
+            .collect();
+        let summary = Summary { memory_kb: 4_193_280, limit_kb: 4_455_424, ..Summary::default() };
+        let mut text = b"Fri 05/22/2020 22:35:55.53 \n".to_vec();
+        write_snapshot(&mut text, &summary, &rows);
+        let parsed = parse_bytes(&text, Some(Format::Poolmon), &FileContext { path: "p.log".into(), ..FileContext::default() });
+        proptest::prop_assert!(parsed.diagnostics.iter().all(|d| d.severity != Severity::Error), "{:?}", parsed.diagnostics);
+        proptest::prop_assert_eq!(parsed.pool_snapshots.len(), 1);
+        let got = &parsed.pool_snapshots[0].rows;
+        proptest::prop_assert_eq!(got.len(), rows.len());
+        for (g, w) in got.iter().zip(&rows) {
+            proptest::prop_assert_eq!((g.tag.as_str(), g.pool), (w.tag, w.pool));
+            proptest::prop_assert_eq!((g.allocs, g.frees, g.diff, g.bytes, g.per_alloc), (w.values.allocs, w.values.frees, w.values.diff, w.values.bytes, w.values.per_alloc));
+        }
+    }
+}
