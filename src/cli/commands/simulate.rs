@@ -13,16 +13,9 @@ use crate::simulate::{self, Newline, ScenarioName, SimOptions, StampStyle, TextE
 /// Arguments of `poolscope simulate`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Scenarios:
-  lsass-token-leak  Server 2008 R2 VM: Toke (paged) leaks 1,664-byte tokens, lsass.exe Token handles grow,
-                    commit runs out after ~89 hours (2004 event, hang, reset, second boot)
-  nonpaged-leak     a network driver leaks nonpaged buffers until nonpaged pool runs out
-  cache-plateau     a cache rises for hours then plateaus (not a leak) beside a slow steady leak
-  healthy           no leak: warm-up, churn, noise and a planned reboot
-  fleet             several hosts (DIR/<HOST>/...), one of which leaks tokens
-
 DIR gets poolmon.log (or poolmon-<time>.txt files), handle-s-<time>.txt, handle-lsass-<time>.txt,
-System.evtx, System.xml and truth.json (what really happened). The same seed and options write
+System.evtx, System.xml (one folder per host when there are several) and truth.json (what really
+happened). The same seed and options write
 byte-identical files.")]
 pub struct SimulateArgs {
     /// The incident to simulate.
