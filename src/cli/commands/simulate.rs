@@ -15,8 +15,7 @@ use crate::simulate::{self, Newline, ScenarioName, SimOptions, StampStyle, TextE
 #[command(after_help = "\
 DIR gets poolmon.log (or poolmon-<time>.txt files), handle-s-<time>.txt, handle-lsass-<time>.txt,
 System.evtx, System.xml (one folder per host when there are several) and truth.json (what really
-happened). The same seed and options write
-byte-identical files.")]
+happened). The same seed and options write byte-identical files.")]
 pub struct SimulateArgs {
     /// The incident to simulate.
     #[arg(value_enum, value_name = "SCENARIO")]
