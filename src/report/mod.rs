@@ -237,6 +237,18 @@ pub fn write_report(
 ) -> Result<ReportFiles> {
     check_output_dir(dir, &options.inputs)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // The data tables (mostly CSV formatting and IO) are written while the charts are drawn.
+    let (data, files) = rayon::join(
+        || data::write(analysis, dataset, &dir.join("data"), options.parquet),
+        || write_documents(analysis, dataset, options, dir),
+    );
+    let mut files = files?;
+    files.data = data?;
+    Ok(files)
+}
+
+/// Writes the charts, `analysis.json`, `summary.md` and `index.html`.
+fn write_documents(analysis: &Analysis, dataset: &Dataset, options: &ReportOptions, dir: &Path) -> Result<ReportFiles> {
     let report = Report::build(analysis, dataset, options)?;
     let charts_dir = dir.join("charts");
     let mut files = ReportFiles::default();
@@ -246,7 +258,6 @@ pub fn write_report(
         files.charts.push(path);
     }
     remove_stale_charts(&charts_dir, &files.charts);
-    files.data = data::write(analysis, dataset, &dir.join("data"), options.parquet)?;
     let exporters: [&dyn Exporter; 3] = [&json::JsonExporter, &markdown::MarkdownExporter, &html::HtmlExporter];
     for exporter in exporters {
         let path = dir.join(exporter.file_name());
