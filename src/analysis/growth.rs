@@ -123,13 +123,14 @@ pub fn boot_series(boot: &BootSpan, snaps: &[&PoolSnapshot], times: &[DateTime<U
             let key = (row.tag.as_str(), row.pool);
             let series = index.entry(key).or_default();
             let state = raw.entry(key).or_insert((row.allocs, row.frees, 0, 0));
-            // A counter that drops within a boot wrapped past 2^32 (a reboot would have split the boot).
-            if row.allocs < state.0 {
-                state.2 += COUNTER_WRAP;
+            // A 32-bit counter that drops within a boot wrapped past 2^32 (a reboot would have split
+            // the boot). A value that was already above 2^32 is no 32-bit counter: its drop is left alone.
+            if row.allocs < state.0 && state.0 < COUNTER_WRAP {
+                state.2 = state.2.saturating_add(COUNTER_WRAP);
                 series.wraps += 1;
             }
-            if row.frees < state.1 {
-                state.3 += COUNTER_WRAP;
+            if row.frees < state.1 && state.1 < COUNTER_WRAP {
+                state.3 = state.3.saturating_add(COUNTER_WRAP);
                 series.wraps += 1;
             }
             state.0 = row.allocs;
@@ -137,8 +138,8 @@ pub fn boot_series(boot: &BootSpan, snaps: &[&PoolSnapshot], times: &[DateTime<U
             series.idx.push(i as u32);
             series.bytes.push(row.bytes as f64);
             series.outstanding.push(row.diff as f64);
-            series.allocs.push(row.allocs + state.2);
-            series.frees.push(row.frees + state.3);
+            series.allocs.push(row.allocs.saturating_add(state.2));
+            series.frees.push(row.frees.saturating_add(state.3));
             if row.driver.is_some() {
                 series.driver.clone_from(&row.driver);
             }

@@ -125,7 +125,7 @@ pub fn verdict(
         let hours: f64 = boots.iter().map(|b| super::boots::hours_between(b.start, b.end)).sum();
         let boots_text = if boots.len() == 1 { "1 boot".to_owned() } else { format!("{} boots", boots.len()) };
         sentences.push(format!(
-            "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {} of samples)",
+            "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {} of uptime to the last sample)",
             hours_text(hours)
         ));
     }

@@ -504,3 +504,116 @@ fn cli_analyze_flags_are_validated() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("no usable records"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Robustness: any dataset, however odd, gives an analysis (no panic) whose JSON reads back
+// ---------------------------------------------------------------------------------------------------
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    prop_compose! {
+        fn pool_row()(tag in prop::sample::select(vec!["Toke", "Key ", "MmSt", "Dh 1", "Irp "]),
+                      paged in any::<bool>(),
+                      allocs in prop_oneof![0u64..1_000, any::<u32>().prop_map(u64::from), Just(u64::MAX)],
+                      frees in 0u64..1_000_000,
+                      diff in prop_oneof![0u64..1_000_000, Just(u64::MAX)],
+                      bytes in prop_oneof![0u64..1_000_000_000, Just(u64::MAX)]) -> PoolRow {
+            PoolRow {
+                tag: tag.into(),
+                pool: if paged { PoolType::Paged } else { PoolType::Nonpaged },
+                allocs, frees, diff, bytes,
+                per_alloc: bytes / diff.max(1),
+                driver: None,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn snapshot()(minutes in prop::option::weighted(0.9, 0i64..6_000),
+                      rows in prop::collection::vec(pool_row(), 0..8),
+                      commit in prop::option::of(0u64..10_000_000),
+                      limit in prop::option::of(0u64..10_000_000),
+                      page_faults in prop::option::of(0u64..1_000_000)) -> PoolSnapshot {
+            PoolSnapshot {
+                source: SourceRef::line("p.log", 1),
+                host: None,
+                taken_at: minutes.map(|m| t0() + Duration::minutes(m)),
+                time_source: TimeSource::TimestampLine,
+                header: PoolHeader { commit_kb: commit, limit_kb: limit, page_faults, memory_kb: limit, ..PoolHeader::default() },
+                rows,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn an_event()(minutes in -600i64..6_000, which in 0u8..6, seconds in 0u64..10_000_000) -> Event {
+            let at = t0() + Duration::minutes(minutes);
+            let kind = match which {
+                0 => EventKind::Boot { start_time: None },
+                1 => EventKind::Uptime { seconds },
+                2 => EventKind::Shutdown { process: None, reason: None, shutdown_type: None, user: None },
+                3 => EventKind::Crash {
+                    previous_shutdown: None,
+                    previous_shutdown_at: Some(at - Duration::minutes(30)),
+                    bugcheck_code: Some(0),
+                    reason: None,
+                    user: None,
+                },
+                4 => EventKind::PoolEmpty { pool: PoolType::Paged },
+                _ => EventKind::ResourceExhaustion(Box::default()),
+            };
+            event(at, 6005, kind)
+        }
+    }
+
+    prop_compose! {
+        fn handle_snapshot()(minutes in 0i64..6_000, count in 0u64..50, account in "[A-Z]{1,3}\\\\[a-z]{1,4}") -> HandleSnapshot {
+            let handles = (0..count)
+                .map(|n| HandleEntry {
+                    value: n,
+                    handle_type: "Token".into(),
+                    share: None,
+                    name: String::new(),
+                    identity: Some(ObjectIdentity::Token { account: account.clone(), luid: "1".into() }),
+                })
+                .collect();
+            HandleSnapshot {
+                source: SourceRef::line("h.txt", 1),
+                host: None,
+                taken_at: Some(t0() + Duration::minutes(minutes)),
+                time_source: TimeSource::FileName,
+                tool_version: None,
+                mode: HandleMode::Dump,
+                process_filter: None,
+                type_counts: BTreeMap::from([("Token".to_owned(), count)]),
+                total_handles: None,
+                processes: vec![ProcessHandles { name: "lsass.exe".into(), pid: 1, owner: None, handles }],
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_dataset_analyses_without_panic(
+            snaps in prop::collection::vec(snapshot(), 0..60),
+            events in prop::collection::vec(an_event(), 0..6),
+            handles in prop::collection::vec(handle_snapshot(), 0..8),
+            warmup in prop::option::of(0.0f64..20.0),
+        ) {
+            let mut dataset = Dataset::default();
+            let mut pool_snapshots = snaps;
+            pool_snapshots.sort_by_key(|s| s.taken_at);
+            dataset.hosts.insert("h".into(), HostData { pool_snapshots, handle_snapshots: handles, events });
+            let options = AnalyzeOptions { warmup_hours: warmup, ..AnalyzeOptions::default() };
+            let a = analyze(&dataset, &options);
+            let json = serde_json::to_string(&a).unwrap();
+            let back: Analysis = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back.suspects.len(), a.suspects.len());
+            prop_assert_eq!(a.verdicts.len(), 1);
+        }
+    }
+}
