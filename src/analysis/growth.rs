@@ -20,6 +20,9 @@ const COUNTER_WRAP: u64 = 1 << 32;
 const PER_ALLOC_STABLE_SPREAD: f64 = 0.05;
 /// Aim for at least this many bins in the trend test (narrower than an hour for short boots).
 const MIN_BINS: f64 = 12.0;
+/// At most this many bins (wider than an hour for boots longer than about three weeks), which
+/// keeps the O(bins²) Mann-Kendall and Hamed-Rao steps bounded however long the archive.
+const MAX_BINS: f64 = 500.0;
 
 /// One (tag, pool type) series within a boot.
 #[derive(Debug, Clone, Default)]
@@ -167,12 +170,13 @@ pub struct Trend {
     pub variance_factor: f64,
 }
 
-/// Bin width for the trend test: one hour, narrower when that leaves fewer than `MIN_BINS` bins.
+/// Bin width for the trend test: one hour, narrower when that leaves fewer than `MIN_BINS` bins,
+/// wider when it would make more than `MAX_BINS`.
 pub fn bin_width(span_hours: f64) -> f64 {
-    if span_hours <= 0.0 {
+    if span_hours <= 0.0 || !span_hours.is_finite() {
         return 1.0;
     }
-    (span_hours / MIN_BINS).min(1.0)
+    (span_hours / MIN_BINS).min(1.0).max(span_hours / MAX_BINS)
 }
 
 /// Mann-Kendall on hourly medians with the Hamed-Rao correction (ANALYSIS.md §2: one-minute
@@ -457,5 +461,7 @@ mod tests {
     fn bin_width_narrows_for_short_boots() {
         assert_eq!(bin_width(90.0), 1.0);
         assert!((bin_width(6.0) - 0.5).abs() < 1e-12);
+        // 60 days: 1,440 hours in at most 500 bins.
+        assert!((bin_width(1440.0) - 2.88).abs() < 1e-12);
     }
 }

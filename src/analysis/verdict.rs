@@ -80,6 +80,20 @@ pub fn verdict(
             text: format!("{host}: no poolmon snapshots with times, so no pool growth could be measured."),
         };
     };
+    let measurable = |b: &&Boot| b.pool_samples >= 4 && super::boots::hours_between(b.start, b.end) >= 1.0;
+    if !boots.iter().any(|b| measurable(&b)) {
+        let samples: usize = boots.iter().map(|b| b.pool_samples).sum();
+        return Verdict {
+            host: host.to_owned(),
+            boot: last_boot.boot,
+            leak_found: false,
+            text: format!(
+                "{host}: too few poolmon snapshots to measure growth ({samples} in {} boot(s)); a trend needs at \
+                 least 4 snapshots over an hour or more of one boot (to compare two snapshots, use `poolscope diff`).",
+                boots.len()
+            ),
+        };
+    }
     let boot = suspects.iter().map(|s| s.boot).max().unwrap_or(last_boot.boot);
     let here: Vec<&Suspect> = suspects.iter().filter(|s| s.boot == boot).collect();
     let mut sentences = Vec::new();
@@ -254,6 +268,24 @@ pub fn verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_few_snapshots_say_so() {
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let boot = Boot {
+            host: "h".into(),
+            boot: 0,
+            start: t,
+            end: t,
+            start_evidence: "first sample".into(),
+            end_evidence: "still running".into(),
+            pool_samples: 1,
+            fit_start: t,
+        };
+        let v = verdict("h", &[boot], &[], &[], &[], &|_| None);
+        assert!(!v.leak_found);
+        assert!(v.text.contains("too few poolmon snapshots"), "{}", v.text);
+    }
 
     #[test]
     fn number_formats() {
