@@ -29,11 +29,12 @@ use crate::parse::pooltag::{self, TagDescriptions};
 #[command(after_long_help = "\
 Every statistic is per host and per boot, on the window after warm-up (default: the first 10% of the boot \
 or 1 hour, whichever is shorter). A tag is a suspect when its Mann-Kendall trend (on hourly medians, \
-Hamed-Rao corrected, Benjamini-Hochberg across all tags) is significant, it grows at least 64 KiB/h, and it \
-keeps growing over the last third of the window (caches that level off are not flagged).
+Hamed-Rao corrected, Benjamini-Hochberg across the host's tags) is significant, it grows at least 64 KiB/h, \
+its rise stands well above its own wander, and it keeps growing over the last half of the window (caches \
+that level off are not flagged). Run with -v to see why a growing tag was not flagged.
 
 Limits come from --limit-paged/--limit-nonpaged, else a 2004 event, else poolmon's Limit: (commit), else \
-Microsoft's documented maxima for the release and RAM.
+Microsoft's documented maxima for the release (from the event log) and RAM.
 
 Exit codes: 0 success, 1 a leak was found and --fail-on leak was given, 2 error or nothing usable read.")]
 pub struct AnalyzeArgs {
