@@ -176,6 +176,40 @@ fn evtx_benches(c: &mut Criterion) {
     }
 }
 
+/// Where the time of the typed path goes, on one thread: the crate's per-record rendering alone, then
+/// reading the rendered XML into fields, then the whole typed parse.
+fn evtx_phases(c: &mut Criterion) {
+    use std::sync::Arc;
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/evtx/evtx-repo_system.evtx");
+    let Some(bytes) = replicated_evtx(&sample, target_bytes()) else { return };
+    let settings = Arc::new(ParserSettings::new().indent(false));
+    let walk = |read_fields: bool| {
+        let mut parser = EvtxParser::from_read_seek(Cursor::new(&bytes[..])).unwrap();
+        let mut n = 0usize;
+        for chunk in parser.chunks() {
+            let mut chunk = chunk.unwrap();
+            let mut chunk = chunk.parse(Arc::clone(&settings)).unwrap();
+            for record in chunk.iter() {
+                let xml = record.unwrap().into_xml_bytes().unwrap();
+                n += if read_fields {
+                    poolscope::parse::events::xml::record(&xml.data).unwrap().data.len()
+                } else {
+                    xml.data.len()
+                };
+            }
+        }
+        n
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let mut group = c.benchmark_group(format!("evtx_phases_1_thread_{}mib", bytes.len() >> 20));
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.sample_size(10);
+    group.bench_function("1_crate_renders_xml", |b| b.iter(|| walk(false)));
+    group.bench_function("2_plus_xml_to_fields", |b| b.iter(|| walk(true)));
+    group.bench_function("3_typed_events", |b| b.iter(|| pool.install(|| typed(&bytes, Format::Evtx))));
+    group.finish();
+}
+
 fn xml_benches(c: &mut Criterion) {
     let size = target_bytes();
     let probe = to_wevtutil_xml(&system_events(2000));
@@ -193,5 +227,5 @@ fn xml_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evtx_benches, xml_benches);
+criterion_group!(benches, evtx_benches, evtx_phases, xml_benches);
 criterion_main!(benches);
