@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::verdict::thousands;
 use crate::model::{PoolRow, PoolSnapshot, PoolType, SourceRef, TimeSource};
 
 /// Version of the JSON layout of [`SnapshotDiff`]; bumped on any incompatible change.
@@ -316,19 +317,6 @@ fn index(snapshot: &PoolSnapshot, pool: Option<PoolType>) -> BTreeMap<Key, Count
 fn delta(after: u64, before: u64) -> i64 {
     let d = i128::from(after) - i128::from(before);
     i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
-}
-
-/// `1234567` as `1,234,567`, for notes people read.
-fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn round3(x: f64) -> f64 {

@@ -112,18 +112,12 @@ pub fn count_rate(per_hour: f64) -> String {
 
 /// An integer with thousands separators: `1,394,724`.
 pub fn count(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    let digits = crate::analysis::verdict::thousands(value.unsigned_abs());
     if value < 0 {
-        out.push('-');
+        format!("-{digits}")
+    } else {
+        digits
     }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// An unsigned count with thousands separators.

@@ -21,7 +21,7 @@ use crate::analysis::{analyze, Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
-use crate::model::Severity;
+use crate::model::{Dataset, Severity};
 use crate::parse::pooltag::{self, TagDescriptions};
 
 /// Arguments of `poolscope analyze`.
@@ -44,6 +44,17 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
     pub format: AnalyzeFormat,
+    /// Analysis options (shared with `poolscope report`).
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Output file.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The analysis options that `analyze` and `report` share, with the time options.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
     /// Paged pool limit (bytes, or with a unit: 3G, 2.5GiB, 512M).
     #[arg(long, value_name = "BYTES", value_parser = bytes_arg)]
     pub limit_paged: Option<u64>,
@@ -65,9 +76,48 @@ pub struct AnalyzeArgs {
     /// Time options.
     #[command(flatten)]
     pub time: TimeArgs,
-    /// Output file.
-    #[command(flatten)]
-    pub output: OutputArgs,
+}
+
+impl AnalysisArgs {
+    /// Loads tag descriptions, reads the inputs (which must hold poolmon snapshots: `what` names the
+    /// command in the error), runs the analysis and prints its diagnostics.
+    pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
+        let mut descriptions = TagDescriptions::builtin();
+        if let Some(path) = &self.pooltag {
+            let (file, diagnostics) =
+                pooltag::load(path).with_context(|| format!("--pooltag {}", sanitize(&path.display().to_string())))?;
+            printer.diagnostics(&diagnostics);
+            descriptions = TagDescriptions::with_pooltag(file);
+        }
+        let dataset = read_inputs(paths, &self.time, None, printer)?;
+        if dataset.hosts.values().all(|h| h.pool_snapshots.is_empty()) {
+            bail!(
+                "no poolmon snapshots in the inputs: {what} needs poolmon output to measure pool growth \
+                 (handle.exe and event-log files alone cannot show it)"
+            );
+        }
+        let options = AnalyzeOptions {
+            warmup_hours: self.warmup,
+            limit_paged: self.limit_paged,
+            limit_nonpaged: self.limit_nonpaged,
+            rule: SuspectRule { fdr: self.fdr, ..SuspectRule::default() },
+            tz: self.time.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
+            descriptions,
+        };
+        let analysis = analyze(&dataset, &options);
+        printer.diagnostics(&analysis.diagnostics[dataset.diagnostics.len().min(analysis.diagnostics.len())..]);
+        Ok((dataset, analysis))
+    }
+
+    /// The exit status `--fail-on` asks for, given the analysis.
+    pub fn exit_status(&self, analysis: &Analysis) -> ExitStatus {
+        let leak = analysis.verdicts.iter().any(|v| v.leak_found);
+        if self.fail_on == Some(FailOn::Leak) && leak {
+            ExitStatus::Found
+        } else {
+            ExitStatus::Success
+        }
+    }
 }
 
 /// `analyze --format` values.
@@ -135,31 +185,8 @@ fn duration_arg(text: &str) -> std::result::Result<f64, String> {
 
 /// Runs `poolscope analyze`.
 pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
-    let mut descriptions = TagDescriptions::builtin();
-    if let Some(path) = &args.pooltag {
-        let (file, diagnostics) =
-            pooltag::load(path).with_context(|| format!("--pooltag {}", sanitize(&path.display().to_string())))?;
-        printer.diagnostics(&diagnostics);
-        descriptions = TagDescriptions::with_pooltag(file);
-    }
-    let dataset = read_inputs(&args.paths, &args.time, None, printer)?;
-    if dataset.hosts.values().all(|h| h.pool_snapshots.is_empty()) {
-        bail!(
-            "no poolmon snapshots in the inputs: analyze needs poolmon output to measure pool growth \
-             (handle.exe and event-log files alone cannot show it)"
-        );
-    }
-    let options = AnalyzeOptions {
-        warmup_hours: args.warmup,
-        limit_paged: args.limit_paged,
-        limit_nonpaged: args.limit_nonpaged,
-        rule: SuspectRule { fdr: args.fdr, ..SuspectRule::default() },
-        tz: args.time.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
-        descriptions,
-    };
-    let analysis = analyze(&dataset, &options);
-    printer.diagnostics(&analysis.diagnostics[dataset.diagnostics.len().min(analysis.diagnostics.len())..]);
-    let tz: Tz = options.tz.parse().unwrap_or(chrono_tz::UTC);
+    let (_, analysis) = args.analysis.read_and_analyze(&args.paths, "analyze", printer)?;
+    let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {
         AnalyzeFormat::Json => {
             let mut v = serde_json::to_vec_pretty(&analysis)?;
@@ -170,8 +197,7 @@ pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
         AnalyzeFormat::Markdown => render(&analysis, tz, Style::Markdown).into_bytes(),
     };
     emit(args.output.output.as_deref(), &bytes)?;
-    let leak = analysis.verdicts.iter().any(|v| v.leak_found);
-    Ok(if args.fail_on == Some(FailOn::Leak) && leak { ExitStatus::Found } else { ExitStatus::Success })
+    Ok(args.analysis.exit_status(&analysis))
 }
 
 /// Text or Markdown.

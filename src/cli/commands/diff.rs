@@ -399,15 +399,7 @@ pub fn fmt_signed_bytes(value: f64) -> String {
 
 /// A count with thousands separators: `1,394,724`.
 pub fn fmt_count(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::analysis::verdict::thousands(value)
 }
 
 /// A signed count: `+4,000`, `-12`, `0`.

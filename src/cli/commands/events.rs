@@ -10,10 +10,10 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{emit, parse_time_arg, time_settings};
+use crate::analysis::verdict::thousands;
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
-use crate::ingest::{self, IngestOptions};
 use crate::model::event::ResourceExhaustion;
 use crate::model::{Diagnostic, Event, EventKind, SourceRef};
 
@@ -156,13 +156,7 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
         since: since.transpose()?,
         until: until.transpose()?,
     };
-    let options = IngestOptions { time, host: args.time.host.clone(), format: None };
-    let mut found = Vec::new();
-    let total = ingest::walk(&args.paths, &mut found).len() as u64;
-    let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
-    let dataset = ingest::ingest(&args.paths, &options, &|_| bar.inc(1));
-    bar.finish_and_clear();
-    printer.diagnostics(&dataset.diagnostics);
+    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
 
     let mut all: Vec<HostEvent<'_>> = dataset
         .hosts
@@ -214,32 +208,7 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
 
 /// Binary units to three significant digits: `804 MiB`, `26.2 GiB`, `71.6 MiB`.
 pub fn bytes(value: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = value as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{value} B"),
-        _ if v >= 100.0 => format!("{v:.0} {}", UNITS[unit]),
-        _ if v >= 10.0 => format!("{v:.1} {}", UNITS[unit]),
-        _ => format!("{v:.2} {}", UNITS[unit]),
-    }
-}
-
-/// `1,234,567`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    super::diff::fmt_bytes(value as f64)
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -398,7 +367,7 @@ fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> Strin
         );
     }
     if let Some(n) = re.process_count {
-        let _ = writeln!(out, "{indent}processes      {}", grouped(n));
+        let _ = writeln!(out, "{indent}processes      {}", thousands(n));
     }
     for (label, tags) in [("paged tags", &re.paged_tags), ("nonpaged tags", &re.nonpaged_tags)] {
         if !tags.is_empty() {
@@ -418,7 +387,7 @@ fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> Strin
                 sanitize(&p.name),
                 p.pid,
                 bytes(p.commit_charge),
-                grouped(p.handle_count),
+                thousands(p.handle_count),
             );
         }
     }
@@ -554,8 +523,8 @@ mod tests {
 
     #[test]
     fn grouping_and_durations() {
-        assert_eq!(grouped(359_617), "359,617");
-        assert_eq!(grouped(12), "12");
+        assert_eq!(thousands(359_617), "359,617");
+        assert_eq!(thousands(12), "12");
         assert_eq!(duration(46), "00:00:46");
         assert_eq!(duration(93_784), "1d 02:03:04");
     }

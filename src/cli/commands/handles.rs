@@ -13,7 +13,6 @@ use serde::Serialize;
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
-use crate::ingest::{self, IngestOptions};
 use crate::model::handles::HandleMode;
 use crate::model::{Diagnostic, HandleSnapshot, ObjectIdentity, SourceRef, TimeSource};
 
@@ -290,12 +289,7 @@ struct HandlesReport {
 /// Runs `poolscope handles`.
 pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
     let time = super::time_settings(&args.time)?;
-    let options = IngestOptions { time, host: args.time.host.clone(), format: None };
-    let files = ingest::walk(&args.paths, &mut Vec::new());
-    let bar = crate::cli::progress::bar(files.len() as u64, printer.progress, "reading");
-    let dataset = ingest::ingest(&args.paths, &options, &|_| bar.inc(1));
-    bar.finish_and_clear();
-    printer.diagnostics(&dataset.diagnostics);
+    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
 
     let total: usize = dataset.hosts.values().map(|h| h.handle_snapshots.len()).sum();
     if total == 0 {

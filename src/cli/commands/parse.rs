@@ -12,7 +12,7 @@ use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::ingest::{self, IngestOptions};
-use crate::model::{Dataset, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType};
+use crate::model::{Dataset, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType, TimeSettings};
 use crate::parse::Format;
 
 /// Version of the JSON layout printed by `parse --format json`.
@@ -110,15 +110,28 @@ pub struct ParseOutput<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
-/// Reads the inputs into a [`Dataset`] with the command's options; shared by commands that read archives.
-pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
-    let options = IngestOptions { time: time_settings(time)?, host: time.host.clone(), format };
-    let mut found = Vec::new();
-    let total = ingest::walk(paths, &mut found).len() as u64;
+/// Walks and parses the inputs into a [`Dataset`] with a progress bar, and prints their diagnostics.
+/// Does not judge whether anything usable was read: each command says what it expected.
+pub fn read_dataset(
+    paths: &[PathBuf],
+    time: TimeSettings,
+    host: Option<String>,
+    format: Option<Format>,
+    printer: &Printer,
+) -> Dataset {
+    let options = IngestOptions { time, host, format };
+    let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
     let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
     let dataset = ingest::ingest(paths, &options, &|_| bar.inc(1));
     bar.finish_and_clear();
     printer.diagnostics(&dataset.diagnostics);
+    dataset
+}
+
+/// Reads the inputs into a [`Dataset`] with the command's options, failing when nothing usable was read;
+/// shared by commands that read archives.
+pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
+    let dataset = read_dataset(paths, time_settings(time)?, time.host.clone(), format, printer);
     if dataset
         .hosts
         .values()

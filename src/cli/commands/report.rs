@@ -3,18 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::analyze::{parse_duration_hours, FailOn};
-use super::parse::read_inputs;
-use crate::analysis::limits::parse_bytes;
-use crate::analysis::suspects::SuspectRule;
-use crate::analysis::{analyze, AnalyzeOptions};
-use crate::cli::args::TimeArgs;
+use super::analyze::AnalysisArgs;
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
-use crate::parse::pooltag::{self, TagDescriptions};
 use crate::report::{write_report, ChartFormat, ReportOptions};
 
 /// Arguments of `poolscope report`.
@@ -44,27 +38,9 @@ pub struct ReportArgs {
     /// Also write the data tables as Parquet.
     #[arg(long)]
     pub parquet: bool,
-    /// Paged pool limit (bytes, or with a unit: 3G, 2.5GiB, 512M).
-    #[arg(long, value_name = "BYTES", value_parser = bytes_arg)]
-    pub limit_paged: Option<u64>,
-    /// Nonpaged pool limit (bytes, or with a unit: 3G, 2.5GiB, 512M).
-    #[arg(long, value_name = "BYTES", value_parser = bytes_arg)]
-    pub limit_nonpaged: Option<u64>,
-    /// Warm-up to leave out at the start of each boot (2h, 30m, 1h30m, 0).
-    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
-    pub warmup: Option<f64>,
-    /// False-discovery rate of the trend tests.
-    #[arg(long, value_name = "Q", default_value_t = 0.01, value_parser = fdr_arg)]
-    pub fdr: f64,
-    /// pooltag.txt for tag descriptions (from the Debugging Tools for Windows).
-    #[arg(long, value_name = "FILE")]
-    pub pooltag: Option<PathBuf>,
-    /// Exit with code 1 when this is found (the report is written either way).
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub fail_on: Option<FailOn>,
-    /// Time options.
+    /// Analysis options (those of `poolscope analyze`); with `--fail-on` the report is written either way.
     #[command(flatten)]
-    pub time: TimeArgs,
+    pub analysis: AnalysisArgs,
 }
 
 /// `--charts` values.
@@ -76,49 +52,11 @@ pub enum ChartsArg {
     Svg,
 }
 
-fn bytes_arg(text: &str) -> std::result::Result<u64, String> {
-    parse_bytes(text).ok_or_else(|| format!("expected a size like 3221225472, 3G, 2.5GiB or 512M, not {text:?}"))
-}
-
-fn duration_arg(text: &str) -> std::result::Result<f64, String> {
-    parse_duration_hours(text).ok_or_else(|| format!("expected a duration like 2h, 30m or 1h30m, not {text:?}"))
-}
-
-fn fdr_arg(text: &str) -> std::result::Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(q) if q > 0.0 && q < 1.0 => Ok(q),
-        _ => Err(format!("expected a rate between 0 and 1 such as 0.01, not {text:?}")),
-    }
-}
-
 /// Runs `poolscope report`.
 pub fn run(args: &ReportArgs, printer: &Printer) -> Result<ExitStatus> {
     // Refuse a bad output folder before the (long) read of the inputs.
     crate::report::check_output_dir(&args.output, &args.paths)?;
-    let mut descriptions = TagDescriptions::builtin();
-    if let Some(path) = &args.pooltag {
-        let (file, diagnostics) =
-            pooltag::load(path).with_context(|| format!("--pooltag {}", sanitize(&path.display().to_string())))?;
-        printer.diagnostics(&diagnostics);
-        descriptions = TagDescriptions::with_pooltag(file);
-    }
-    let dataset = read_inputs(&args.paths, &args.time, None, printer)?;
-    if dataset.hosts.values().all(|h| h.pool_snapshots.is_empty()) {
-        bail!(
-            "no poolmon snapshots in the inputs: a report needs poolmon output to measure pool growth \
-             (handle.exe and event-log files alone cannot show it)"
-        );
-    }
-    let options = AnalyzeOptions {
-        warmup_hours: args.warmup,
-        limit_paged: args.limit_paged,
-        limit_nonpaged: args.limit_nonpaged,
-        rule: SuspectRule { fdr: args.fdr, ..SuspectRule::default() },
-        tz: args.time.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
-        descriptions,
-    };
-    let analysis = analyze(&dataset, &options);
-    printer.diagnostics(&analysis.diagnostics[dataset.diagnostics.len().min(analysis.diagnostics.len())..]);
+    let (dataset, analysis) = args.analysis.read_and_analyze(&args.paths, "a report", printer)?;
     let report_options = ReportOptions {
         charts: match args.charts {
             ChartsArg::Png => ChartFormat::Png,
@@ -144,6 +82,5 @@ pub fn run(args: &ReportArgs, printer: &Printer) -> Result<ExitStatus> {
             files.data.len()
         );
     }
-    let leak = analysis.verdicts.iter().any(|v| v.leak_found);
-    Ok(if args.fail_on == Some(FailOn::Leak) && leak { ExitStatus::Found } else { ExitStatus::Success })
+    Ok(args.analysis.exit_status(&analysis))
 }
