@@ -1,5 +1,7 @@
 //! Walking inputs, parsing them in parallel and grouping the records by host into a [`Dataset`].
 
+pub mod hosts;
+
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -62,19 +64,6 @@ fn is_ignored(path: &Path) -> bool {
     name.starts_with('.') || name == "truth.json" || name.ends_with(".md") || name.ends_with(".html")
 }
 
-/// Guesses a host name from a path: a folder or file name part that looks like a computer name is not
-/// reliable, so only the parent folder of a file inside a walked directory is used, when it is not the
-/// walked directory itself.
-fn host_from_path(root: Option<&Path>, file: &Path) -> Option<String> {
-    let root = root?;
-    let rel = file.strip_prefix(root).ok()?;
-    let mut parts = rel.components();
-    let first = parts.next()?;
-    // A file directly in the walked folder says nothing about its host.
-    parts.next()?;
-    Some(first.as_os_str().to_string_lossy().into_owned())
-}
-
 /// Reads every input in parallel and groups the records by host. `progress` is called once per file
 /// parsed (from worker threads) so callers can draw a progress bar.
 pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Path) + Sync)) -> Dataset {
@@ -86,18 +75,20 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
             files.push((root.clone(), file));
         }
     }
-    let parsed: Vec<(Option<String>, Parsed)> = files
+    let parsed: Vec<(hosts::PathClues, Parsed)> = files
         .par_iter()
         .map(|(root, file)| {
             let parsed = parse::parse_file(file, options.format, &options.time, options.host.as_deref());
             progress(file);
-            (host_from_path(root.as_deref(), file), parsed)
+            (hosts::path_clues(root.as_deref(), file), parsed)
         })
         .collect();
-    for (path_host, parsed) in parsed {
-        add_parsed(&mut dataset, parsed, options.host.as_deref(), path_host.as_deref());
+    let clues: Vec<(hosts::PathClues, &Parsed)> = parsed.iter().map(|(c, p)| (c.clone(), p)).collect();
+    let (file_hosts, host_diagnostics) = hosts::decide(&clues, options.host.as_deref());
+    for ((_, parsed), file_host) in parsed.into_iter().zip(file_hosts) {
+        add_parsed(&mut dataset, parsed, &file_host);
     }
-    merge_unknown_host(&mut dataset);
+    dataset.diagnostics.extend(host_diagnostics);
     for host in dataset.hosts.values_mut() {
         host.pool_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
         host.handle_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
@@ -106,44 +97,20 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
     dataset
 }
 
-/// The host of a record: `--host`, else what the record names, else the path's folder, else `unknown`.
-fn pick_host(forced: Option<&str>, record: Option<&str>, path_host: Option<&str>) -> String {
-    forced.or(record).or(path_host).unwrap_or("unknown").to_owned()
-}
-
-/// Adds one file's records to the dataset under their hosts.
-pub fn add_parsed(dataset: &mut Dataset, parsed: Parsed, forced_host: Option<&str>, path_host: Option<&str>) {
-    // Events name their computer; a file's poolmon/handle snapshots follow the events' host when the
-    // file itself names none (a per-host folder is the usual layout).
+/// Adds one file's records to the dataset under the host decided for the file.
+fn add_parsed(dataset: &mut Dataset, parsed: Parsed, file_host: &hosts::FileHost) {
     for mut snap in parsed.pool_snapshots {
-        let host = pick_host(forced_host, snap.host.as_deref(), path_host);
-        snap.host = Some(host.clone());
-        dataset.hosts.entry(host).or_default().pool_snapshots.push(snap);
+        snap.host = Some(file_host.host.clone());
+        dataset.hosts.entry(file_host.host.clone()).or_default().pool_snapshots.push(snap);
     }
     for mut snap in parsed.handle_snapshots {
-        let host = pick_host(forced_host, snap.host.as_deref(), path_host);
-        snap.host = Some(host.clone());
-        dataset.hosts.entry(host).or_default().handle_snapshots.push(snap);
+        snap.host = Some(file_host.host.clone());
+        dataset.hosts.entry(file_host.host.clone()).or_default().handle_snapshots.push(snap);
     }
     for event in parsed.events {
-        // `HOST.contoso.local` and the `HOST` of a folder name are the same machine.
-        let computer = event.computer.as_deref().map(|c| c.split('.').next().unwrap_or(c));
-        let host = pick_host(forced_host, path_host.or(computer), None);
+        // A forwarded-events log names several computers: each event goes to its own.
+        let host = file_host.event_host(event.computer.as_deref()).to_owned();
         dataset.hosts.entry(host).or_default().events.push(event);
     }
     dataset.diagnostics.extend(parsed.diagnostics);
-}
-
-/// When records without a host sit beside the records of exactly one named host (poolmon files next
-/// to that host's event log), they belong to it.
-fn merge_unknown_host(dataset: &mut Dataset) {
-    if dataset.hosts.len() == 2 {
-        if let Some(unknown) = dataset.hosts.remove("unknown") {
-            if let Some(host) = dataset.hosts.values_mut().next() {
-                host.pool_snapshots.extend(unknown.pool_snapshots);
-                host.handle_snapshots.extend(unknown.handle_snapshots);
-                host.events.extend(unknown.events);
-            }
-        }
-    }
 }
