@@ -224,6 +224,16 @@ pub fn split_boots(
     boots
 }
 
+/// Whether a boot ended in exhaustion or a hang: a 2004 or 2019/2020 inside it, or a 41/6008 (unclean end)
+/// logged after its last sample. Such a boot is the post-mortem's subject.
+pub fn died(boot: &BootSpan, events: &[Event]) -> bool {
+    let inside = |e: &Event| {
+        matches!(e.kind, EventKind::ResourceExhaustion(_) | EventKind::PoolEmpty { .. }) && boot.contains(e.time)
+    };
+    let after = |e: &Event| e.time > boot.end && boot.next_first_sample.is_none_or(|n| e.time <= n);
+    events.iter().any(|e| inside(e) || (after(e) && matches!(e.kind, EventKind::Crash { .. })))
+}
+
 /// How a boot ended: a 2004 inside it, a 6008/41 logged after its last sample (at the next boot), a
 /// clean shutdown, or still running.
 fn end_evidence(boot: &BootSpan, events: &[Event]) -> String {

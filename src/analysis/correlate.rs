@@ -7,6 +7,11 @@
 //!   and boot.
 //! - The coefficient is Spearman's on per-interval **increments**, not levels (any two growing series
 //!   correlate on levels), at the lag in −3..=3 samples where it is strongest.
+//! - Its one-sided p-value (Fisher's z with the Spearman variance 1.06/(n−3)) is multiplied by the number of
+//!   lags tried (Bonferroni: the best of seven is not one test), then Benjamini-Hochberg runs over every
+//!   (process, type, account) series tested against the tag, so the object-type search counts too. A row is
+//!   kept when q < [`MAX_Q`] or when the type is the tag's own object; the verdict cites a correlation only
+//!   for the tag's own object type with at least [`VERDICT_MIN_PAIRS`] pairs and q < [`MAX_Q`].
 //! - Tags that are the body of a kernel object type (`Toke`/Token, `Proc`/Process, `File`/File,
 //!   `Key `/Key ...) are flagged as invariants: [`crate::parse::pooltag::object_type_for_tag`] is the
 //!   one editable table.
@@ -26,8 +31,10 @@ use crate::parse::pooltag::object_type_for_tag;
 pub const MAX_LAG: i32 = 3;
 /// Fewest increment pairs for a coefficient.
 const MIN_PAIRS: usize = 5;
-/// Rows kept per tag: invariants and coefficients at least this strong.
-const MIN_COEFFICIENT: f64 = 0.3;
+/// False-discovery rate a correlation row must pass (unless it is the tag's own object type).
+pub const MAX_Q: f64 = 0.05;
+/// Fewest increment pairs for a correlation to be cited in the verdict (ANALYSIS.md §5: about 20).
+pub const VERDICT_MIN_PAIRS: usize = 20;
 /// Rows kept per tag, at most.
 const MAX_ROWS_PER_TAG: usize = 10;
 
@@ -112,11 +119,40 @@ pub fn asof_nearest(
     Ok((0..v.len()).map(|i| v.get(i)).collect())
 }
 
-/// Spearman on increments at the best lag: (coefficient, lag, pairs). `handles[i]` is paired with
-/// `tag[i - lag]`, so a positive lag means the handles follow the tag.
-pub fn best_lag(handles: &[Option<f64>], tag: &[Option<f64>]) -> Option<(f64, i32, usize)> {
+/// The strongest lag of one handle series against a tag series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BestLag {
+    /// Spearman coefficient on increments at the lag.
+    pub coefficient: f64,
+    /// Lag in samples (positive: the handles follow the tag).
+    pub lag: i32,
+    /// Increment pairs at the lag.
+    pub pairs: usize,
+    /// Lags that had enough pairs to be tried (the Bonferroni factor).
+    pub lags_tried: usize,
+}
+
+impl BestLag {
+    /// One-sided p-value of the coefficient (Fisher's z, Spearman variance 1.06/(n−3)), times the lags tried.
+    pub fn p_value(&self) -> f64 {
+        if self.pairs < 4 {
+            return 1.0;
+        }
+        let r = self.coefficient.clamp(-0.999_999, 0.999_999);
+        let z = r.atanh() * ((self.pairs as f64 - 3.0) / 1.06).sqrt();
+        // Fisher's z overstates small samples: no ranking of n pairs is rarer than 1/n! (a perfect one), so
+        // the p-value is never below that exact floor.
+        let floor = 1.0 / (1..=self.pairs.min(170)).map(|k| k as f64).product::<f64>();
+        (stats::normal_sf(z).max(floor) * self.lags_tried.max(1) as f64).min(1.0)
+    }
+}
+
+/// Spearman on increments at the best lag. `handles[i]` is paired with `tag[i - lag]`, so a positive lag
+/// means the handles follow the tag.
+pub fn best_lag(handles: &[Option<f64>], tag: &[Option<f64>]) -> Option<BestLag> {
     let n = handles.len().min(tag.len());
     let mut best: Option<(f64, i32, usize)> = None;
+    let mut tried = 0;
     for lag in 0..=MAX_LAG {
         for lag in if lag == 0 { vec![0] } else { vec![lag, -lag] } {
             let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -133,6 +169,7 @@ pub fn best_lag(handles: &[Option<f64>], tag: &[Option<f64>]) -> Option<(f64, i3
             if x.len() < MIN_PAIRS {
                 continue;
             }
+            tried += 1;
             if let Some(r) = stats::spearman(&x, &y) {
                 if best.is_none_or(|(b, _, _)| r > b + 1e-12) {
                     best = Some((r, lag, x.len()));
@@ -140,7 +177,7 @@ pub fn best_lag(handles: &[Option<f64>], tag: &[Option<f64>]) -> Option<(f64, i3
             }
         }
     }
-    best
+    best.map(|(coefficient, lag, pairs)| BestLag { coefficient, lag, pairs, lags_tried: tried })
 }
 
 /// Increments of a series whose values may be missing: `d[i] = v[i] − v[i−1]` when both exist.
@@ -179,6 +216,7 @@ pub fn correlate(
     pool_interval_ms: i64,
 ) -> PolarsResult<Vec<Correlation>> {
     let mut rows = Vec::new();
+    let mut p_values = Vec::new();
     for h in handles {
         let (times, counts): (Vec<DateTime<Utc>>, Vec<f64>) = h
             .times
@@ -200,10 +238,9 @@ pub fn correlate(
         let nearest = asof_nearest(&times, tag.times, tag.outstanding, tolerance)?;
         let d_tag = increments(&nearest);
         let d_handles = increments(&counts.iter().copied().map(Some).collect::<Vec<_>>());
-        let Some((coefficient, lag, samples)) = best_lag(&d_handles, &d_tag) else { continue };
-        if coefficient < MIN_COEFFICIENT && !invariant {
-            continue;
-        }
+        let Some(best) = best_lag(&d_handles, &d_tag) else { continue };
+        let (coefficient, lag, samples) = (best.coefficient, best.lag, best.pairs);
+        p_values.push(best.p_value());
         rows.push(Correlation {
             host: host.to_owned(),
             boot: boot.boot,
@@ -216,8 +253,15 @@ pub fn correlate(
             samples,
             handles_per_hour,
             invariant,
+            q: 1.0,
         });
     }
+    // Benjamini-Hochberg over every series tested against the tag; then only the discoveries (and the tag's
+    // own object type, shown whatever its q so a reader sees it was looked at).
+    for (row, q) in rows.iter_mut().zip(stats::benjamini_hochberg(&p_values)) {
+        row.q = q;
+    }
+    rows.retain(|r| r.invariant || r.q < MAX_Q);
     rows.sort_by(|a, b| {
         b.invariant
             .cmp(&a.invariant)
@@ -276,9 +320,23 @@ mod tests {
             [3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 4.0, 6.0, 5.0, 0.0].iter().map(|v| Some(*v)).collect();
         let mut handles = vec![Some(0.0)];
         handles.extend(tag[..9].iter().copied());
-        let (r, lag, n) = best_lag(&handles, &tag).unwrap();
-        assert!((r - 1.0).abs() < 1e-12);
-        assert_eq!((lag, n), (1, 9));
+        let best = best_lag(&handles, &tag).unwrap();
+        assert!((best.coefficient - 1.0).abs() < 1e-12);
+        assert_eq!((best.lag, best.pairs, best.lags_tried), (1, 9, 7));
+        assert!(best.p_value() < 0.01, "{}", best.p_value());
+    }
+
+    #[test]
+    fn few_pairs_searched_over_lags_are_not_significant() {
+        // Five perfectly ranked pairs, best of seven lags: 7/5! is above 5%.
+        let five = BestLag { coefficient: 1.0, lag: 2, pairs: 5, lags_tried: 7 };
+        assert!(five.p_value() > 0.05, "{}", five.p_value());
+        // Forty pairs at 0.86 are overwhelming, lags counted or not.
+        let forty = BestLag { coefficient: 0.86, lag: 0, pairs: 40, lags_tried: 7 };
+        assert!(forty.p_value() < 1e-6, "{}", forty.p_value());
+        // A weak coefficient on many pairs is not.
+        let weak = BestLag { coefficient: 0.1, lag: 0, pairs: 40, lags_tried: 7 };
+        assert!(weak.p_value() > 0.5);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
+use super::attribution::{self, Attribution, SuspectTag};
 use super::boots::{split_boots, BootSpan};
 use super::correlate::{self, HandleSeries, TagPoints};
 use super::growth::{self, boot_series, BootSeries, Trend};
@@ -30,6 +31,8 @@ pub struct HostResult {
     pub suspects: Vec<Suspect>,
     /// Projections.
     pub projections: Vec<Projection>,
+    /// Attributions of the suspects.
+    pub attributions: Vec<Attribution>,
     /// Correlations.
     pub correlations: Vec<Correlation>,
     /// Chart series.
@@ -289,7 +292,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
             format!("{host}: no event names the Windows release; pool maxima assume x64 Windows 8.1/2012 R2 or later"),
         ));
     }
-    let handles: Vec<HandleSeries> = correlate::handle_series(&crate::frame::host_handle_counts(host, data));
+    let handle_counts = crate::frame::host_handle_counts(host, data);
+    let handles: Vec<HandleSeries> = correlate::handle_series(&handle_counts);
     let mut per_boot_rates: BTreeMap<u32, Vec<(String, PoolType, f64)>> = BTreeMap::new();
     let all_series: Vec<BootSeries> = spans.iter().map(|span| boot_series(span, &snaps, &times)).collect();
     let tests: Vec<Tested> = all_series.iter().map(|series| test_boot(series, options)).collect();
@@ -359,6 +363,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
             end: span.end,
             start_evidence: span.start_evidence.clone(),
             end_evidence: span.end_evidence.clone(),
+            died: super::boots::died(span, &data.events),
             pool_samples: span.snapshots.len(),
             fit_start: span.fit_start,
         });
@@ -373,6 +378,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         let pool_interval = correlate::median_interval_ms(&series.times);
         let mut boot_rows = Vec::new();
         for c in findings.suspects.iter().take(TOP_SUSPECTS) {
+            let suspect = SuspectTag { tag: &c.tag, outstanding_per_hour: c.growth.outstanding_per_hour };
+            out.attributions.extend(attribution::attribute(host, span, suspect, &handle_counts));
             let Some(s) = series.tags.get(&(c.tag.clone(), c.pool)) else { continue };
             let tag_times: Vec<DateTime<Utc>> = s.idx.iter().map(|&i| series.times[i as usize]).collect();
             let points = TagPoints { tag: &c.tag, times: &tag_times, outstanding: &s.outstanding };
@@ -407,12 +414,10 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         }
         // Handle counts of the attributed processes, per type (and the attributed account).
         let mut drawn: Vec<(String, Option<String>)> = Vec::new();
-        for c in findings.suspects.iter().take(TOP_SUSPECTS) {
-            if let Some((process, account)) = correlate::attribution(&boot_rows, &c.tag) {
-                let key = (process.process.clone(), account.and_then(|a| a.account.clone()));
-                if !drawn.contains(&key) {
-                    drawn.push(key);
-                }
+        for a in out.attributions.iter().filter(|a| a.boot == span.boot) {
+            let key = (a.process.clone(), a.account.clone());
+            if !drawn.contains(&key) {
+                drawn.push(key);
             }
         }
         for (process, account) in &drawn {
@@ -440,7 +445,13 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         }
     }
     let object_type = |tag: &str| crate::parse::pooltag::object_type_for_tag(tag).map(str::to_owned);
-    out.verdict =
-        Some(verdict::verdict(host, &out.boots, &out.suspects, &out.projections, &out.correlations, &object_type));
+    let found = verdict::HostFindings {
+        boots: &out.boots,
+        suspects: &out.suspects,
+        projections: &out.projections,
+        attributions: &out.attributions,
+        correlations: &out.correlations,
+    };
+    out.verdict = Some(verdict::verdict(host, found, &object_type));
     out
 }

@@ -4,6 +4,7 @@
 //! `poolscope analyze --format json` prints and what every report renders; each array is flat and
 //! each element carries its `host` and `boot`, so `jq` and dataframe tools can use them directly.
 
+pub mod attribution;
 pub mod boots;
 pub mod correlate;
 pub mod diff;
@@ -36,6 +37,10 @@ pub struct Analysis {
     pub suspects: Vec<Suspect>,
     /// Time to exhaustion of paged pool, nonpaged pool and commit.
     pub projections: Vec<Projection>,
+    /// Who holds the objects of each suspect tag that allocates a kernel object: process, type, account and
+    /// their shares of the growth, per boot.
+    #[serde(default)]
+    pub attributions: Vec<attribution::Attribution>,
     /// Tag series against handle series (process, type, account).
     pub correlations: Vec<Correlation>,
     /// Per-boot series of pool totals and suspect tags, for charts (not needed by scripts).
@@ -75,6 +80,10 @@ pub struct Boot {
     pub start_evidence: String,
     /// How the boot ended (`2004 at ...`, `6008 after`, `41 after`, `still running`).
     pub end_evidence: String,
+    /// Whether the boot ended in exhaustion or a hang (2004, 2019/2020 inside it; 41/6008 after it): the boot
+    /// a post-mortem is about.
+    #[serde(default)]
+    pub died: bool,
     /// Number of pool snapshots in the boot.
     pub pool_samples: usize,
     /// Start of the fitting window after warm-up.
@@ -210,6 +219,14 @@ pub struct Correlation {
     pub handles_per_hour: f64,
     /// Whether the tag is the kernel object of the handle type (Toke/Token, Proc/Process, ...).
     pub invariant: bool,
+    /// Benjamini-Hochberg q-value of the coefficient over every series tested against the tag, with the lag
+    /// search counted (Bonferroni over the lags tried).
+    #[serde(default = "one")]
+    pub q: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// A time series for charts: one per (host, boot, name).
@@ -287,6 +304,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         boots: Vec::new(),
         suspects: Vec::new(),
         projections: Vec::new(),
+        attributions: Vec::new(),
         correlations: Vec::new(),
         series: Vec::new(),
         parameters: Parameters {
@@ -303,6 +321,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         analysis.boots.extend(r.boots);
         analysis.suspects.extend(r.suspects);
         analysis.projections.extend(r.projections);
+        analysis.attributions.extend(r.attributions);
         analysis.correlations.extend(r.correlations);
         analysis.series.extend(r.series);
         analysis.diagnostics.extend(r.diagnostics);

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
-use super::correlate::attribution;
+use super::attribution::Attribution;
+use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
 use super::projection::rate_text;
 use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
 
@@ -63,15 +64,37 @@ fn resource_name(r: Resource) -> &'static str {
     }
 }
 
-/// What the analysis found for one host, from its results (each slice already limited to the host).
-pub fn verdict(
-    host: &str,
-    boots: &[Boot],
-    suspects: &[Suspect],
-    projections: &[Projection],
-    correlations: &[Correlation],
-    object_type: &dyn Fn(&str) -> Option<String>,
-) -> Verdict {
+/// One host's results, each slice already limited to the host.
+#[derive(Debug, Clone, Copy)]
+pub struct HostFindings<'a> {
+    /// Boots.
+    pub boots: &'a [Boot],
+    /// Suspects of every boot.
+    pub suspects: &'a [Suspect],
+    /// Projections of every boot.
+    pub projections: &'a [Projection],
+    /// Attributions of every boot.
+    pub attributions: &'a [Attribution],
+    /// Correlations of every boot.
+    pub correlations: &'a [Correlation],
+}
+
+/// The boot a post-mortem is about: the last boot that died (2004, 2019/2020, 41/6008) with suspects; else the
+/// last boot with suspects; else the last boot.
+pub fn subject_boot(boots: &[Boot], suspects: &[Suspect]) -> Option<u32> {
+    let has_suspects = |b: &&Boot| suspects.iter().any(|s| s.boot == b.boot);
+    boots
+        .iter()
+        .rev()
+        .find(|b| b.died && has_suspects(b))
+        .or_else(|| boots.iter().rev().find(has_suspects))
+        .or_else(|| boots.last())
+        .map(|b| b.boot)
+}
+
+/// What the analysis found for one host.
+pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -> Option<String>) -> Verdict {
+    let HostFindings { boots, suspects, projections, attributions, correlations } = found;
     let Some(last_boot) = boots.last() else {
         return Verdict {
             host: host.to_owned(),
@@ -94,7 +117,7 @@ pub fn verdict(
             ),
         };
     }
-    let boot = suspects.iter().map(|s| s.boot).max().unwrap_or(last_boot.boot);
+    let boot = subject_boot(boots, suspects).unwrap_or(last_boot.boot);
     let here: Vec<&Suspect> = suspects.iter().filter(|s| s.boot == boot).collect();
     let mut sentences = Vec::new();
     let leak_found = !here.is_empty();
@@ -143,7 +166,30 @@ pub fn verdict(
             hours_text(hours)
         ));
     }
-    // The resource that runs out first.
+    sentences.extend(projection_sentence(boot, projections));
+    if let Some(top) = here.first() {
+        sentences.extend(who_sentence(boot, top, attributions, correlations));
+    }
+    sentences.extend(leak_is_back(boot, boots, suspects, projections));
+    let mut text = format!("{host}: ");
+    for (i, sentence) in sentences.iter().enumerate() {
+        // Later sentences start with a capital, unless they start with a file name (`lsass.exe`).
+        let first_word = sentence.split(' ').next().unwrap_or_default();
+        let mut chars = sentence.chars();
+        match chars.next() {
+            Some(c) if i > 0 && !first_word.contains('.') => {
+                text.extend(c.to_uppercase());
+                text.push_str(chars.as_str());
+            }
+            _ => text.push_str(sentence),
+        }
+        text.push_str(". ");
+    }
+    Verdict { host: host.to_owned(), boot, leak_found, text: text.trim_end().to_owned() }
+}
+
+/// When the first resource runs out in a boot, with the evidence the archive holds.
+fn projection_sentence(boot: u32, projections: &[Projection]) -> Option<String> {
     let mine: Vec<&Projection> = projections.iter().filter(|p| p.boot == boot).collect();
     let mut first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
     // A paged pool limit that comes from commit (its headroom, or the paged pool at a 2004) means
@@ -201,68 +247,136 @@ pub fn verdict(
                 );
             }
         }
-        sentences.push(s);
+        return Some(s);
     } else if let Some(p) = mine.iter().find(|p| p.observed_exhaustion_at.is_some()) {
-        sentences.push(format!(
-            "{} ran out: {}",
-            resource_name(p.pool),
-            p.observed_evidence.clone().unwrap_or_default()
-        ));
+        return Some(format!("{} ran out: {}", resource_name(p.pool), p.observed_evidence.clone().unwrap_or_default()));
     }
-    if let Some(top) = here.first() {
-        // The boot's own attribution, unless another boot (with handle.exe dumps) names a process
-        // where this one only has the system-wide count.
-        let mut boots_tried: Vec<u32> = vec![boot];
-        boots_tried.extend(boots.iter().map(|b| b.boot).filter(|b| *b != boot).rev());
-        let mut found: Option<(u32, Correlation, Option<Correlation>)> = None;
-        for b in boots_tried {
-            let rows: Vec<Correlation> = correlations.iter().filter(|c| c.boot == b).cloned().collect();
-            if let Some((process, account)) = attribution(&rows, &top.tag) {
-                let named = process.process != crate::frame::SYSTEM_PROCESS;
-                if found.is_none()
-                    || (named && found.as_ref().is_some_and(|f| f.1.process == crate::frame::SYSTEM_PROCESS))
-                {
-                    found = Some((b, process.clone(), account.cloned()));
-                }
-                if named {
-                    break;
-                }
-            }
-        }
-        if let Some((b, process, account)) = found {
-            let who = match &account {
-                Some(a) => format!(
-                    "{} {} handles for {}",
-                    process.process,
-                    process.handle_type,
-                    a.account.as_deref().unwrap_or_default()
-                ),
-                None => format!("{} {} handles", process.process, process.handle_type),
+    None
+}
+
+/// The boot after the subject, when the leak is back in it: its own rate and projection.
+fn leak_is_back(boot: u32, boots: &[Boot], suspects: &[Suspect], projections: &[Projection]) -> Option<String> {
+    let subject_tags: Vec<&str> = suspects.iter().filter(|s| s.boot == boot).map(|s| s.tag.as_str()).collect();
+    let later = boots.iter().rfind(|b| b.boot > boot)?;
+    let again = suspects.iter().find(|s| s.boot == later.boot && subject_tags.contains(&s.tag.as_str()))?;
+    let mut s = format!(
+        "the leak is back in boot {} (since {}): {} grows {}",
+        later.boot,
+        time_text(later.start),
+        again.tag.trim_end(),
+        rate_text(again.bytes_per_hour)
+    );
+    if let Some(p) = projection_sentence(later.boot, projections) {
+        let _ = write!(s, "; {p}");
+    }
+    Some(s)
+}
+
+/// The share as a whole percent, never "100%" unless it is all (99.6% reads as 99%, not as every handle).
+fn percent(share: f64) -> String {
+    let p = (share * 100.0).floor();
+    format!("{p:.0}%")
+}
+
+/// Who holds the leaked objects: the attribution of the subject boot (or, when it has none that names a
+/// process, of the nearest boot that has one), then a correlation that passed its test as support.
+fn who_sentence(
+    boot: u32,
+    top: &Suspect,
+    attributions: &[Attribution],
+    correlations: &[Correlation],
+) -> Option<String> {
+    let mine = |b: u32| attributions.iter().find(|a| a.boot == b && a.tag == top.tag);
+    let named = mine(boot).or_else(|| {
+        let mut others: Vec<&Attribution> = attributions
+            .iter()
+            .filter(|a| a.boot != boot && a.tag == top.tag && a.handles_per_hour.is_some())
+            .collect();
+        others.sort_by_key(|a| a.boot.abs_diff(boot));
+        others.first().copied()
+    });
+    let support = correlations
+        .iter()
+        .filter(|c| c.boot == boot && c.tag == top.tag && c.invariant && c.account.is_none())
+        .filter(|c| c.samples >= VERDICT_MIN_PAIRS && c.q < MAX_Q)
+        .max_by(|a, b| b.q.total_cmp(&a.q).then_with(|| a.samples.cmp(&b.samples)));
+    let support_text = support.map(|c| {
+        let whose =
+            if c.process == crate::frame::SYSTEM_PROCESS { "system-wide".to_owned() } else { c.process.clone() };
+        format!(
+            "{whose} {} handles rise with {} (Spearman {:.2} on {} increments, q {:.0e})",
+            c.handle_type,
+            top.tag.trim_end(),
+            c.coefficient,
+            c.samples,
+            c.q
+        )
+    });
+    let Some(a) = named else { return support_text };
+    let pid = a.pid.map_or(String::new(), |p| format!(" (pid {p})"));
+    let in_boot = if a.boot == boot { String::new() } else { format!(" in boot {}", a.boot) };
+    let mut s = match (a.handles_per_hour, a.share_of_growth) {
+        (Some(rate), Some(share)) => {
+            let of = match a.share_of.as_str() {
+                super::attribution::SYSTEM_WIDE => format!("of the {} handle growth", a.object_type),
+                other => format!("of the {} handle growth of {other}", a.object_type),
             };
-            let rate = account.as_ref().map_or(process.handles_per_hour, |a| a.handles_per_hour);
-            let lag = if process.lag == 0 { String::new() } else { format!(", lag {} samples", process.lag) };
-            let in_boot = if b == boot { String::new() } else { format!(" in boot {b}") };
-            sentences.push(format!(
-                "{who} grow in step{in_boot} ({:.0}/h; Spearman {:.2} on increments{lag})",
-                rate, process.coefficient
-            ));
+            format!(
+                "{}{pid} holds {} {of}{in_boot} (+{}/h between the dumps at {} and {}; {})",
+                a.process,
+                percent(share),
+                thousands(rate.round() as u64),
+                time_text(a.from),
+                time_text(a.to),
+                a.strength
+            )
+        }
+        (Some(rate), None) => format!(
+            "{}{pid} gains +{} {} handles/h{in_boot} between the dumps at {} and {} ({}; {}, so its share of all {} \
+             handles is unknown)",
+            a.process,
+            thousands(rate.max(0.0).round() as u64),
+            a.object_type,
+            time_text(a.from),
+            time_text(a.to),
+            a.strength,
+            a.share_of,
+            a.object_type
+        ),
+        _ => {
+            let held = a.held_share.map_or(String::new(), |h| format!("{} of ", percent(h)));
+            format!(
+                "{}{pid} held {held}the {} handles at the dump at {}{in_boot} ({} handles; {}, so no growth measured)",
+                a.process,
+                a.object_type,
+                time_text(a.to),
+                thousands(a.handles[1]),
+                a.strength
+            )
+        }
+    };
+    if let (Some(account), Some(share)) = (&a.account, a.account_share) {
+        let what = if a.object_type.eq_ignore_ascii_case("Token") { "tokens of" } else { "held for" };
+        let those = if a.handles_per_hour.is_some() { "of those" } else { "of them" };
+        let _ = write!(s, "; {} {those} are {what} {account}", percent(share));
+    }
+    if let Some(rate) = a.handles_per_hour.filter(|r| *r > 0.0) {
+        let ratio = a.tag_outstanding_per_hour / rate;
+        if ratio > 2.0 {
+            // Said as a fact, not explained: handles are one way to hold an object (references are another).
+            let _ = write!(
+                s,
+                "; these handles account for {:.0}% of {}'s {} allocations/h",
+                100.0 / ratio,
+                top.tag.trim_end(),
+                thousands(a.tag_outstanding_per_hour.round() as u64)
+            );
         }
     }
-    let mut text = format!("{host}: ");
-    for (i, sentence) in sentences.iter().enumerate() {
-        // Later sentences start with a capital, unless they start with a file name (`lsass.exe`).
-        let first_word = sentence.split(' ').next().unwrap_or_default();
-        let mut chars = sentence.chars();
-        match chars.next() {
-            Some(c) if i > 0 && !first_word.contains('.') => {
-                text.extend(c.to_uppercase());
-                text.push_str(chars.as_str());
-            }
-            _ => text.push_str(sentence),
-        }
-        text.push_str(". ");
+    if let Some(t) = support_text {
+        let _ = write!(s, "; {t}");
     }
-    Verdict { host: host.to_owned(), boot, leak_found, text: text.trim_end().to_owned() }
+    Some(s)
 }
 
 #[cfg(test)]
@@ -279,10 +393,13 @@ mod tests {
             end: t,
             start_evidence: "first sample".into(),
             end_evidence: "still running".into(),
+            died: false,
             pool_samples: 1,
             fit_start: t,
         };
-        let v = verdict("h", &[boot], &[], &[], &[], &|_| None);
+        let found =
+            HostFindings { boots: &[boot], suspects: &[], projections: &[], attributions: &[], correlations: &[] };
+        let v = verdict("h", found, &|_| None);
         assert!(!v.leak_found);
         assert!(v.text.contains("too few poolmon snapshots"), "{}", v.text);
     }

@@ -233,7 +233,15 @@ fn synthetic_attribution_names_lsass_token_handles_and_the_account() {
     assert!(best.coefficient > 0.8, "{best:?}");
     assert!(within(best.handles_per_hour, 30.0, 0.1), "{best:?}");
     assert!(!a.correlations.iter().any(|c| c.account.as_deref() == Some("NT AUTHORITY\\SYSTEM")));
-    assert!(a.verdicts[0].text.contains("lsass.exe Token handles for CONTOSO\\svc-scan"), "{}", a.verdicts[0].text);
+    // The attribution: lsass.exe's growth from its dumps, the account's share of it.
+    let who = a.attributions.iter().find(|w| w.tag == "Toke").unwrap_or_else(|| panic!("{:#?}", a.attributions));
+    assert_eq!((who.process.as_str(), who.pid, who.object_type.as_str()), ("lsass.exe", Some(612), "Token"));
+    assert!(within(who.handles_per_hour.unwrap(), 30.0, 0.1), "{who:?}");
+    assert_eq!(who.account.as_deref(), Some("CONTOSO\\svc-scan"));
+    assert!(who.account_share.unwrap() > 0.95, "{who:?}");
+    let text = &a.verdicts[0].text;
+    assert!(text.contains("lsass.exe (pid 612) gains +29 Token handles/h"), "{text}");
+    assert!(text.contains("are tokens of CONTOSO\\svc-scan"), "{text}");
 }
 
 #[test]
@@ -383,9 +391,22 @@ fn attribution(truth: &Truth, a: &Analysis) {
         let row = row.unwrap_or_else(|| panic!("{}: {r:?} not attributed: {:#?}", host.host, a.correlations));
         assert!(row.invariant && row.coefficient > 0.5, "{row:?}");
         assert!(within(row.handles_per_hour, r.handles_per_hour, 0.15), "{row:?} vs {r:?}");
+        // The attribution of the boot the verdict is about names the process, the type and the account, with
+        // their shares of the growth.
         let verdict = a.verdicts.iter().find(|v| v.host == host.host).unwrap();
-        let words = format!("{} {} handles for {}", r.process, r.handle_type, r.account);
-        assert!(verdict.text.contains(&words), "{}", verdict.text);
+        let who = a
+            .attributions
+            .iter()
+            .find(|w| w.host == host.host && w.boot == verdict.boot && w.object_type == r.handle_type)
+            .unwrap_or_else(|| panic!("{}: no attribution in boot {}: {:#?}", host.host, verdict.boot, a.attributions));
+        assert_eq!(who.process, r.process, "{who:?}");
+        assert_eq!(who.account.as_deref(), Some(r.account.as_str()), "{who:?}");
+        assert!(who.share_of_growth.unwrap() > 0.9, "{who:?}");
+        assert!(who.account_share.unwrap() > 0.9, "{who:?}");
+        assert!(within(who.handles_per_hour.unwrap(), r.handles_per_hour, 0.15), "{who:?} vs {r:?}");
+        let words = format!("of the {} handle growth", r.handle_type);
+        assert!(verdict.text.contains(&r.process) && verdict.text.contains(&words), "{}", verdict.text);
+        assert!(verdict.text.contains(&format!("are tokens of {}", r.account)), "{}", verdict.text);
     }
 }
 
