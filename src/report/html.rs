@@ -241,17 +241,22 @@ fn attribution(report: &Report<'_>) -> Markup {
         section #attribution {
             h2 { "Attribution: processes, handles, accounts" }
             p.note {
-                "Spearman correlation of per-interval increments (not levels: any two growing series correlate on levels), "
-                "at the best lag; a tag that is the kernel object of the handle type (Toke and Token) is confirmed by that invariant."
+                "Who holds the leaked objects: for a tag that allocates a kernel object (Toke: Token), the process whose handles of that type grow "
+                "between its handle.exe dumps, as a share of the type's system-wide growth (from handle -s summaries), and the account "
+                "behind that process's Token handles. Correlations below are supporting evidence only: Spearman on per-interval increments "
+                "(not levels: any two growing series correlate on levels) at the best of seven lags, kept when their Benjamini-Hochberg q "
+                "over every series tested (lags counted) is below 0.05, or when the type is the tag's own object."
             }
             @for host in report.hosts() {
+                @let who = tables::attributions(report, host);
                 @let t = tables::correlations(report, host);
                 @let accounts = tables::accounts(report, host);
                 @let charts = charts_of(report, |r| matches!(r, Role::Handles { host: h, .. } if h == host));
-                @if !t.is_empty() || !accounts.is_empty() || !charts.is_empty() {
+                @if !who.is_empty() || !t.is_empty() || !accounts.is_empty() || !charts.is_empty() {
                     h3 { (format::clean(host)) }
                 }
-                @if !t.is_empty() { (table(&t)) }
+                @if !who.is_empty() { (table(&who)) }
+                @if !t.is_empty() { h4 { "Correlations (supporting)" } (table(&t)) }
                 @for (process, boot, accounts) in &accounts {
                     h3 { "Token handles held by " (format::clean(process)) " in boot " (boot) ", by account" }
                     p.note { "Counted from handle.exe dumps (Token handle names are DOMAIN\\user:logon-session)." }
@@ -259,7 +264,7 @@ fn attribution(report: &Report<'_>) -> Markup {
                 }
                 @for c in &charts { (figure(c)) }
             }
-            @if report.analysis.correlations.is_empty() { p { "No handle series moved with a suspect tag (or no handle.exe output was given)." } }
+            @if report.analysis.correlations.is_empty() && report.analysis.attributions.is_empty() { p { "No handle series moved with a suspect tag (or no handle.exe output was given)." } }
         }
     }
 }

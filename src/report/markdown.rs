@@ -90,7 +90,8 @@ pub fn render(report: &Report<'_>) -> String {
         let evidence = tables::evidence(report, host);
         let projections = tables::projections(report, host);
         let correlations = tables::correlations(report, host);
-        if evidence.is_empty() && projections.is_empty() && correlations.is_empty() {
+        let who = tables::attributions(report, host);
+        if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() {
             continue;
         }
         let boot = super::chart::build::main_boot(report.analysis, host);
@@ -112,10 +113,17 @@ pub fn render(report: &Report<'_>) -> String {
             out.push_str(&table(&projections));
             out.push('\n');
         }
-        if !correlations.is_empty() {
+        if !who.is_empty() || !correlations.is_empty() {
             let _ = writeln!(out, "### Attribution\n");
-            out.push_str(&table(&correlations));
-            out.push('\n');
+            if !who.is_empty() {
+                out.push_str(&table(&who));
+                out.push('\n');
+            }
+            if !correlations.is_empty() {
+                let _ = writeln!(out, "Correlations on increments (supporting evidence):\n");
+                out.push_str(&table(&correlations));
+                out.push('\n');
+            }
             for (process, boot, accounts) in tables::accounts(report, host) {
                 let _ = writeln!(out, "Token handles held by {} in boot {boot}, by account:\n", escape(&process));
                 out.push_str(&table(&accounts));

@@ -217,7 +217,9 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
         ("Projected vs observed", L),
     ]);
     let mut list: Vec<&Projection> = report.analysis.projections.iter().filter(|p| p.host == host).collect();
-    list.sort_by_key(|p| (std::cmp::Reverse(p.boot), p.pool));
+    // The boot the post-mortem is about first, then the others, latest first.
+    let main = main_boot(report.analysis, host);
+    list.sort_by_key(|p| (p.boot != main, std::cmp::Reverse(p.boot), p.pool));
     for p in list {
         let when =
             |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_near(t, p.now_at, report.tz));
@@ -232,6 +234,58 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
             when(p.naive_exhaustion_at),
             format!("{} / {}", when(p.warning_at), when(p.critical_at)),
             projection_check(p, report),
+        ]);
+    }
+    t
+}
+
+/// Who holds the leaked objects (ANALYSIS.md §5): per boot of the host, the main boot first, the process whose
+/// handles of the tag's object type grow, its share of the type's growth, the account behind it, and how
+/// strong the evidence is.
+pub fn attributions(report: &Report<'_>, host: &str) -> Table {
+    let mut t = Table::new(&[
+        ("Boot", R),
+        ("Tag (object)", L),
+        ("Process", L),
+        ("Share of the type's growth", R),
+        ("Account (share)", L),
+        ("Evidence", L),
+    ]);
+    let main = main_boot(report.analysis, host);
+    let mut rows: Vec<_> = report.analysis.attributions.iter().filter(|a| a.host == host).collect();
+    rows.sort_by_key(|a| (a.boot != main, std::cmp::Reverse(a.boot)));
+    for a in rows {
+        let process = match a.pid {
+            Some(pid) => format!("{} (pid {pid})", format::clean(&a.process)),
+            None => format::clean(&a.process),
+        };
+        let share = match (a.share_of_growth, a.handles_per_hour, a.held_share) {
+            (Some(share), Some(rate), _) => format!("{} ({})", format::percent(share), format::count_rate(rate)),
+            (None, Some(rate), _) => format!("unknown ({}; {})", format::count_rate(rate), format::clean(&a.share_of)),
+            (_, None, Some(held)) => format!("held {} at one dump", format::percent(held)),
+            _ => "-".to_owned(),
+        };
+        let account = match (&a.account, a.account_share) {
+            (Some(account), Some(share)) => format!("{} ({})", format::clean(account), format::percent(share)),
+            _ => "-".to_owned(),
+        };
+        let evidence = if a.dumps > 1 {
+            format!(
+                "{}; {} to {}",
+                format::clean(&a.strength),
+                format::time_short(a.from, report.tz),
+                format::time_short(a.to, report.tz)
+            )
+        } else {
+            format!("{}; {}", format::clean(&a.strength), format::time_short(a.to, report.tz))
+        };
+        t.rows.push(vec![
+            a.boot.to_string(),
+            format!("{} ({})", format::tag(&a.tag), format::clean(&a.object_type)),
+            process,
+            share,
+            account,
+            evidence,
         ]);
     }
     t
@@ -293,15 +347,26 @@ pub fn correlations(report: &Report<'_>, host: &str) -> Table {
 /// dumps of the main boot, or of the latest boot that has dumps of it. Returns (process, boot, table).
 pub fn accounts(report: &Report<'_>, host: &str) -> Vec<(String, u32, Table)> {
     let main = main_boot(report.analysis, host);
-    let mut processes: Vec<String> = report
+    // The attributed processes of the main boot first, then those of other boots, then correlated ones.
+    let mut attributed: Vec<&crate::analysis::attribution::Attribution> = report
+        .analysis
+        .attributions
+        .iter()
+        .filter(|a| a.host == host && a.object_type.eq_ignore_ascii_case("Token") && a.process != SYSTEM_PROCESS)
+        .collect();
+    attributed.sort_by_key(|a| (a.boot != main, std::cmp::Reverse(a.boot)));
+    let mut processes: Vec<String> = attributed.iter().map(|a| a.process.clone()).collect();
+    let mut correlated: Vec<String> = report
         .analysis
         .correlations
         .iter()
         .filter(|c| c.host == host && c.handle_type.eq_ignore_ascii_case("Token") && c.process != SYSTEM_PROCESS)
         .map(|c| c.process.clone())
         .collect();
-    processes.sort();
-    processes.dedup();
+    correlated.sort();
+    processes.extend(correlated);
+    let mut seen = std::collections::BTreeSet::new();
+    processes.retain(|p| seen.insert(p.clone()));
     if processes.is_empty() {
         processes.extend(report.source.busiest_processes(host, main).into_iter().take(1).map(|(name, _)| name));
     }

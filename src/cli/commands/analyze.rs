@@ -412,8 +412,48 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             })
             .collect(),
     };
+    let attributions = Table {
+        title: "Who holds the leaked objects (share of the object type's handle growth)".to_owned(),
+        headers: vec![
+            "host",
+            "boot",
+            "tag",
+            "object",
+            "process",
+            "pid",
+            "handles/h",
+            "share",
+            "account",
+            "account share",
+            "evidence",
+        ],
+        rows: a
+            .attributions
+            .iter()
+            .map(|w| {
+                let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", (v * 100.0).floor()));
+                vec![
+                    cell(&w.host, style),
+                    w.boot.to_string(),
+                    tag_cell(&w.tag, style),
+                    cell(&w.object_type, style),
+                    cell(&w.process, style),
+                    w.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                    w.handles_per_hour.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}")),
+                    match (w.share_of_growth, w.held_share) {
+                        (Some(_), _) => pct(w.share_of_growth),
+                        (None, Some(h)) => format!("held {}", pct(Some(h))),
+                        _ => "-".to_owned(),
+                    },
+                    cell(w.account.as_deref().unwrap_or("-"), style),
+                    pct(w.account_share),
+                    cell(&w.strength, style),
+                ]
+            })
+            .collect(),
+    };
     let correlations = Table {
-        title: "Correlations (Spearman on increments, best lag)".to_owned(),
+        title: "Correlations (Spearman on increments, best lag; q over every series and lag tried)".to_owned(),
         headers: vec![
             "host",
             "boot",
@@ -424,6 +464,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             "spearman",
             "lag",
             "pairs",
+            "q",
             "handles/h",
             "object of tag",
         ],
@@ -441,6 +482,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     format!("{:.2}", c.coefficient),
                     c.lag.to_string(),
                     c.samples.to_string(),
+                    format!("{:.0e}", c.q),
                     format!("{:.1}", c.handles_per_hour),
                     if c.invariant { "yes" } else { "-" }.to_owned(),
                 ]
@@ -467,7 +509,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             })
             .collect(),
     };
-    for t in [&suspects, &projections, &correlations, &boots] {
+    for t in [&suspects, &projections, &attributions, &correlations, &boots] {
         if t.rows.is_empty() {
             match style {
                 Style::Text => {
