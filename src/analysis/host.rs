@@ -266,6 +266,23 @@ fn suspect_row(
     }
 }
 
+/// A boot that ended (a later boot follows) at its limit also died, even when no event log says so: with only
+/// poolmon output, the boot whose pool or commit was within [`AT_LIMIT`] of its limit at its last sample, or was
+/// projected to run out within the hour after it, is the one that hung.
+fn mark_boots_that_ran_out(boots: &mut [Boot], projections: &[Projection]) {
+    let last = boots.iter().map(|b| b.boot).max();
+    for b in boots.iter_mut().filter(|b| Some(b.boot) != last && !b.died) {
+        b.died = projections.iter().filter(|p| p.boot == b.boot).any(|p| {
+            let near = p.limit_bytes > 0 && p.now_bytes as f64 >= AT_LIMIT * p.limit_bytes as f64;
+            let soon = p.exhaustion_at.is_some_and(|t| t <= p.now_at + chrono::Duration::hours(1));
+            near || soon
+        });
+    }
+}
+
+/// Share of a limit at which a boot's last sample counts as "at the limit".
+const AT_LIMIT: f64 = 0.95;
+
 /// Analyses one host.
 pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
     let mut out = HostResult::default();
@@ -438,6 +455,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         out.correlations.extend(boot_rows);
         out.projections.extend(findings.projections);
     }
+    mark_boots_that_ran_out(&mut out.boots, &out.projections);
     let repeats = suspects::repeats(&per_boot_rates);
     for s in &mut out.suspects {
         if let Some(r) = repeats.get(&(s.boot, s.tag.clone(), s.pool)) {

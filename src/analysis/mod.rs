@@ -80,8 +80,8 @@ pub struct Boot {
     pub start_evidence: String,
     /// How the boot ended (`2004 at ...`, `6008 after`, `41 after`, `still running`).
     pub end_evidence: String,
-    /// Whether the boot ended in exhaustion or a hang (2004, 2019/2020 inside it; 41/6008 after it): the boot
-    /// a post-mortem is about.
+    /// Whether the boot ended in exhaustion or a hang (2004, 2019/2020 inside it; 41/6008 after it; or, for a
+    /// boot a reboot ended, its pool or commit at its limit at the last sample): the boot a post-mortem is about.
     #[serde(default)]
     pub died: bool,
     /// Number of pool snapshots in the boot.

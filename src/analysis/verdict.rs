@@ -286,15 +286,13 @@ fn who_sentence(
     attributions: &[Attribution],
     correlations: &[Correlation],
 ) -> Option<String> {
-    let mine = |b: u32| attributions.iter().find(|a| a.boot == b && a.tag == top.tag);
-    let named = mine(boot).or_else(|| {
-        let mut others: Vec<&Attribution> = attributions
-            .iter()
-            .filter(|a| a.boot != boot && a.tag == top.tag && a.handles_per_hour.is_some())
-            .collect();
-        others.sort_by_key(|a| a.boot.abs_diff(boot));
-        others.first().copied()
-    });
+    // Growth measured in this boot; else growth measured in the nearest other boot (the same leak); else what
+    // this boot's single dump shows.
+    let of_tag = |a: &&Attribution| a.tag == top.tag;
+    let mut grown: Vec<&Attribution> =
+        attributions.iter().filter(of_tag).filter(|a| a.handles_per_hour.is_some()).collect();
+    grown.sort_by_key(|a| (a.boot.abs_diff(boot), a.boot));
+    let named = grown.first().copied().or_else(|| attributions.iter().filter(of_tag).find(|a| a.boot == boot));
     let support = correlations
         .iter()
         .filter(|c| c.boot == boot && c.tag == top.tag && c.invariant && c.account.is_none())

@@ -1,0 +1,206 @@
+//! The bundled demo laid out the ways users keep archives (not only the way the simulator writes them): the
+//! host of every file, the top suspect and the attribution in the verdict must not depend on the layout, nor on
+//! the files' modification times.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const DEMO: &str = "fixtures/incidents/lsass-token-leak";
+
+fn poolscope() -> Command {
+    Command::cargo_bin("poolscope").expect("binary built")
+}
+
+/// The demo's files by kind.
+fn demo_files() -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(DEMO).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let kind = if name.starts_with("handle") {
+            "handles"
+        } else if name.starts_with("poolmon") {
+            "poolmon"
+        } else if name.starts_with("System") {
+            "events"
+        } else {
+            continue;
+        };
+        out.push((name, kind));
+    }
+    out.sort();
+    out
+}
+
+/// How the files' modification times look after the copy.
+#[derive(Clone, Copy, Debug)]
+enum Mtimes {
+    /// Every file at one instant (an archive tool that stamps everything alike).
+    Frozen,
+    /// A millisecond apart, in name order (cp, unzip, a git checkout).
+    CopiedMsApart,
+}
+
+fn copy(from: &str, to: &Path, mtimes: Mtimes, index: usize) {
+    fs::create_dir_all(to.parent().unwrap()).unwrap();
+    fs::copy(Path::new(DEMO).join(from), to).unwrap();
+    let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let at = match mtimes {
+        Mtimes::Frozen => base,
+        Mtimes::CopiedMsApart => base + Duration::from_millis(index as u64),
+    };
+    fs::File::options().write(true).open(to).unwrap().set_modified(at).unwrap();
+}
+
+/// Lays the demo out under `root` by `place(file name, kind) -> relative path` (`None`: left out).
+fn lay_out(root: &Path, mtimes: Mtimes, place: impl Fn(&str, &str) -> Option<PathBuf>) {
+    for (i, (name, kind)) in demo_files().iter().enumerate() {
+        if let Some(rel) = place(name, kind) {
+            copy(name, &root.join(rel), mtimes, i);
+        }
+    }
+}
+
+fn analyze(dir: &Path) -> Value {
+    let out = poolscope().arg("analyze").arg(dir).args(["--format", "json", "-q"]).output().unwrap();
+    assert!(out.status.success() || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The hosts analysed, sorted.
+fn hosts(a: &Value) -> Vec<String> {
+    let mut h: Vec<String> =
+        a["boots"].as_array().unwrap().iter().map(|b| b["host"].as_str().unwrap().to_owned()).collect();
+    h.sort();
+    h.dedup();
+    h
+}
+
+/// The verdict of `host`: the boot that died, Toke first, lsass.exe, Token and the account with shares.
+fn assert_seed_conclusion(a: &Value, host: &str, with_dumps: bool) {
+    let verdict = a["verdicts"].as_array().unwrap().iter().find(|v| v["host"] == host).expect("a verdict");
+    assert_eq!(verdict["boot"], 0, "the boot that died is the subject: {verdict}");
+    let text = verdict["text"].as_str().unwrap();
+    let top = a["suspects"].as_array().unwrap().iter().find(|s| s["host"] == host && s["boot"] == 0 && s["rank"] == 1);
+    assert_eq!(top.expect("a top suspect")["tag"], "Toke", "{text}");
+    if with_dumps {
+        assert!(text.contains("lsass.exe (pid 528) holds 99% of the Token handle growth"), "{text}");
+        assert!(text.contains("of those are tokens of CONTOSO\\svc-scan"), "{text}");
+    }
+    assert!(text.contains("observed: event 2004"), "{text}");
+}
+
+/// Host diagnostics: one per host, none per file.
+fn host_lines(a: &Value) -> Vec<String> {
+    a["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .filter(|m| m.starts_with("host ") || m.contains("names its host") || m.contains("name no host"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_layout_gives_one_host_and_the_seed_conclusion() {
+    let layouts: Vec<(&str, Box<dyn Fn(&str, &str) -> Option<PathBuf>>)> = vec![
+        ("flat", Box::new(|name, _| Some(PathBuf::from(name)))),
+        ("HOST/KIND", Box::new(|name, kind| Some(PathBuf::from("SRV-APP01").join(kind).join(name)))),
+        (
+            "KIND/HOST_*",
+            Box::new(|name, kind| {
+                let kind = match kind {
+                    "handles" => "handle",
+                    "events" => "evtx",
+                    k => k,
+                };
+                Some(PathBuf::from(kind).join(format!("SRV-APP01_{name}")))
+            }),
+        ),
+        (
+            "tool folders, host only in the events",
+            Box::new(|name, kind| Some(PathBuf::from("x").join(kind).join(name))),
+        ),
+        (
+            "ROOT/HOST/KIND with a date folder",
+            Box::new(|name, kind| Some(PathBuf::from("case-4711/SRV-APP01/2020-05-23").join(kind).join(name))),
+        ),
+    ];
+    for mtimes in [Mtimes::Frozen, Mtimes::CopiedMsApart] {
+        for (label, place) in &layouts {
+            let dir = tempfile::tempdir().unwrap();
+            lay_out(dir.path(), mtimes, place);
+            let a = analyze(dir.path());
+            assert_eq!(hosts(&a), ["SRV-APP01"], "{label} ({mtimes:?}): {:?}", host_lines(&a));
+            assert_seed_conclusion(&a, "SRV-APP01", true);
+            let lines = host_lines(&a);
+            assert_eq!(lines.len(), 1, "{label}: one host diagnostic, not one per file: {lines:?}");
+            assert!(lines[0].starts_with("host SRV-APP01: 106 input files") || lines[0].contains("107 input files"));
+        }
+    }
+}
+
+#[test]
+fn a_fleet_root_gives_one_host_per_folder_and_records_override_a_wrong_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    // SRV-APP01 with every kind; WEB02 without event logs (so only its folder names it).
+    lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| Some(PathBuf::from("SRV-APP01").join(kind).join(name)));
+    lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| {
+        (kind != "events").then(|| PathBuf::from("WEB02").join(kind).join(name))
+    });
+    let a = analyze(dir.path());
+    assert_eq!(hosts(&a), ["SRV-APP01", "WEB02"], "{:?}", host_lines(&a));
+    assert_seed_conclusion(&a, "SRV-APP01", true);
+    assert_eq!(host_lines(&a).len(), 2, "{:?}", host_lines(&a));
+
+    // A folder named after the wrong machine: the event records win, and one warning says so.
+    let wrong = tempfile::tempdir().unwrap();
+    lay_out(wrong.path(), Mtimes::Frozen, |name, _| Some(PathBuf::from("WEB99").join(name)));
+    let a = analyze(wrong.path());
+    assert_eq!(hosts(&a), ["SRV-APP01"]);
+    let lines = host_lines(&a);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("folder WEB99 holds event records of SRV-APP01"), "{lines:?}");
+}
+
+#[test]
+fn an_fqdn_and_a_short_name_are_one_host() {
+    // The folder says srv-app01.contoso.local, the events SRV-APP01.contoso.local: one host, shown short.
+    let dir = tempfile::tempdir().unwrap();
+    lay_out(dir.path(), Mtimes::Frozen, |name, kind| {
+        let host = if kind == "events" { "SRV-APP01" } else { "srv-app01.contoso.local" };
+        Some(PathBuf::from(host).join(name))
+    });
+    let a = analyze(dir.path());
+    assert_eq!(hosts(&a), ["SRV-APP01"], "{:?}", host_lines(&a));
+}
+
+#[test]
+fn no_host_anywhere_is_unknown_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| {
+        (kind != "events").then(|| PathBuf::from("collect").join(kind).join(name))
+    });
+    let a = analyze(dir.path());
+    assert_eq!(hosts(&a), ["unknown"]);
+    let lines = host_lines(&a);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("no input names its host") && lines[0].contains("--host"), "{lines:?}");
+    // Without the event log there is no observed exhaustion, but the attribution stands.
+    let verdict = &a["verdicts"][0];
+    let text = verdict["text"].as_str().unwrap();
+    assert!(text.contains("lsass.exe (pid 528)") && text.contains("CONTOSO\\svc-scan"), "{text}");
+    // --host names it.
+    let out = poolscope()
+        .arg("analyze")
+        .arg(dir.path())
+        .args(["--format", "json", "-q", "--host", "SRV-APP01"])
+        .output()
+        .unwrap();
+    let named: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hosts(&named), ["SRV-APP01"]);
+}
