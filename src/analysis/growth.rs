@@ -221,6 +221,9 @@ pub struct Growth {
     pub bytes_per_hour: f64,
     /// Its 95% interval.
     pub bytes_per_hour_ci: [f64; 2],
+    /// Theil-Sen slope over the first half of the window (with the late slope: is the growth slowing down,
+    /// as a cache warming up does?).
+    pub early_bytes_per_hour: f64,
     /// Theil-Sen slope over the last half of the window (the persistence check).
     pub late_bytes_per_hour: f64,
     /// Trend-test p-value over the last half of the window (Hamed-Rao corrected, not FDR-adjusted).
@@ -269,6 +272,17 @@ pub fn late_window(t: &[f64], y: &[f64], share: f64) -> (Vec<f64>, Vec<f64>) {
     }
 }
 
+/// The early part of a window: the points in its first `share` of time.
+pub fn early_window(t: &[f64], y: &[f64], share: f64) -> (Vec<f64>, Vec<f64>) {
+    match (t.first(), t.last()) {
+        (Some(first), Some(last)) => {
+            let until = first + (last - first) * share;
+            t.iter().zip(y).filter(|(ti, _)| **ti <= until).map(|(a, b)| (*a, *b)).unzip()
+        }
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
 /// The rise over a window at `slope` (slope × length) divided by the wobble around that trend: the
 /// robust standard deviation (1.4826 × MAD) of the binned medians after removing the trend.
 pub fn rise_over_wobble(t: &[f64], y: &[f64], slope: f64) -> f64 {
@@ -307,6 +321,8 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let ols = stats::ols(t, bytes)?;
     let (lt, ly) = late_window(t, bytes, LATE_SHARE);
     let late = stats::theil_sen(&lt, &ly).map_or(0.0, |f| f.slope);
+    let (et, ey) = early_window(t, bytes, 1.0 - LATE_SHARE);
+    let early = stats::theil_sen(&et, &ey).map_or(0.0, |f| f.slope);
     let late_p = trend(&lt, &ly).map_or(1.0, |tr| if tr.binned_slope > 0.0 { tr.p } else { 1.0 });
     let signal_to_noise = rise_over_wobble(t, bytes, sen.slope);
     let late_signal_to_noise = rise_over_wobble(&lt, &ly, late);
@@ -334,6 +350,7 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     Some(Growth {
         bytes_per_hour: sen.slope,
         bytes_per_hour_ci: slope_ci(t, bytes, sen.slope),
+        early_bytes_per_hour: early,
         late_bytes_per_hour: late,
         late_p,
         signal_to_noise,

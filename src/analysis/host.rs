@@ -14,7 +14,7 @@ use super::limits::{self, HostLimits};
 use super::projection::{self, Sustained};
 use super::suspects::{self, Candidate};
 use super::{stats, verdict};
-use super::{AnalyzeOptions, Boot, Correlation, Projection, Resource, Series, Suspect, Verdict};
+use super::{AnalyzeOptions, Boot, Correlation, Projection, Resource, Series, Suspect, TooShort, Undecided, Verdict};
 use crate::model::{Diagnostic, HostData, PoolSnapshot, PoolType, Severity};
 
 /// Suspects per boot that are correlated with handle series and drawn as chart series.
@@ -29,6 +29,8 @@ pub struct HostResult {
     pub boots: Vec<Boot>,
     /// Suspects.
     pub suspects: Vec<Suspect>,
+    /// Tags slowing down like a cache warming up (not ranked).
+    pub undecided: Vec<Undecided>,
     /// Projections.
     pub projections: Vec<Projection>,
     /// Attributions of the suspects.
@@ -228,6 +230,22 @@ fn analyse_boot(
     BootFindings { suspects, sustained, projections }
 }
 
+fn undecided_row(host: &str, boot: u32, c: &Candidate, more_hours: f64) -> Undecided {
+    let g = &c.growth;
+    Undecided {
+        host: host.to_owned(),
+        boot,
+        tag: c.tag.clone(),
+        pool: c.pool,
+        bytes_per_hour: g.bytes_per_hour,
+        early_bytes_per_hour: g.early_bytes_per_hour,
+        late_bytes_per_hour: g.late_bytes_per_hour,
+        per_alloc_bytes: g.per_alloc_bytes,
+        more_hours,
+        decide: format!("{more_hours:.0} more hours of samples: a cache levels off, a leak keeps its rate"),
+    }
+}
+
 fn suspect_row(
     host: &str,
     boot: u32,
@@ -264,6 +282,29 @@ fn suspect_row(
         description: info.map(|i| i.summary()),
         repeats_in_boots: Vec::new(),
     }
+}
+
+/// Whether a boot's fitting window is shorter than [`suspects::MIN_FIT_HOURS`]; if so, its hours of samples and
+/// the hours it would need. The need is found by lengthening the capture until the window, after the warm-up
+/// rule (`--warmup`, or 10% of the boot up to an hour) and any uptime before the first sample, is long enough.
+fn too_short(series: &BootSeries, fit_hours: f64, warmup: Option<f64>) -> Option<TooShort> {
+    if fit_hours >= suspects::MIN_FIT_HOURS {
+        return None;
+    }
+    let before = series.hours.first().copied().unwrap_or(0.0).max(0.0);
+    let hours = series.hours.last().copied().unwrap_or(0.0) - before;
+    let window = |capture: f64| {
+        let boot = before + capture;
+        let warm = warmup.unwrap_or_else(|| super::boots::default_warmup_hours(boot));
+        boot - warm.max(before)
+    };
+    // Steps of 0.05 h from the minimum window: the window grows with the capture, so the first that
+    // fits is the need (bounded: a warm-up of days needs no exact answer).
+    let need_hours = (0..10_000)
+        .map(|i| suspects::MIN_FIT_HOURS + 0.05 * f64::from(i))
+        .find(|c| window(*c) >= suspects::MIN_FIT_HOURS - 1e-9)
+        .unwrap_or(suspects::MIN_FIT_HOURS + warmup.unwrap_or(1.0));
+    Some(TooShort { hours, need_hours })
 }
 
 /// A boot that ended (a later boot follows) at its limit also died, even when no event log says so: with only
@@ -319,6 +360,27 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         .zip(&tests)
         .map(|(span, t)| (span.boot, suspects::rank(t.candidates.clone(), &options.rule)))
         .collect();
+    // Too little data (ANALYSIS.md §3): a boot too short to separate a leak from warm-up has no suspects;
+    // a suspect slowing down like a cache warming up is undecided, not ranked.
+    let short: Vec<Option<TooShort>> =
+        all_series.iter().zip(&tests).map(|(s, t)| too_short(s, t.fit_hours, options.warmup_hours)).collect();
+    let ranked: Vec<(u32, Vec<Candidate>)> = ranked
+        .into_iter()
+        .zip(short.iter().zip(&tests))
+        .map(|((boot, list), (short, t))| {
+            if short.is_some() {
+                return (boot, Vec::new());
+            }
+            let mut kept = Vec::new();
+            for c in list {
+                match suspects::undecided(&c, t.fit_hours, &options.rule) {
+                    Some(more) => out.undecided.push(undecided_row(host, boot, &c, more)),
+                    None => kept.push(c),
+                }
+            }
+            (boot, kept)
+        })
+        .collect();
     // Say why the larger growers that passed the trend test were not flagged ("why not my tag?").
     for (span, t) in spans.iter().zip(&tests) {
         let mut rejected: Vec<(&Candidate, &str)> = t
@@ -354,13 +416,14 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                 "",
                 Severity::Info,
                 format!(
-                    "{host} boot {}: {} ({}) flagged: rise {:.1}x its wobble, {:.1}x over the last half; late slope {}, \
-                     late p {:.1e}, q {:.1e}",
+                    "{host} boot {}: {} ({}) flagged: rise {:.1}x its wobble, {:.1}x over the last half; early slope {}, \
+                     late slope {}, late p {:.1e}, q {:.1e}",
                     span.boot,
                     c.tag.trim_end(),
                     c.pool,
                     g.signal_to_noise,
                     g.late_signal_to_noise,
+                    projection::rate_text(g.early_bytes_per_hour),
                     projection::rate_text(g.late_bytes_per_hour),
                     g.late_p,
                     c.q
@@ -371,8 +434,12 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     let tested_refs: Vec<(u32, &Tested)> = spans.iter().map(|s| s.boot).zip(tests.iter()).collect();
     let (kept, set_aside) = cross_boot_check(host, &ranked, &tested_refs);
     out.diagnostics.extend(set_aside);
-    for ((span, series), (_, boot_suspects)) in spans.iter().zip(&all_series).zip(kept) {
-        let findings = analyse_boot(host, span, series, boot_suspects, &limits, data, options);
+    for (((span, series), (_, boot_suspects)), short) in spans.iter().zip(&all_series).zip(kept).zip(&short) {
+        let findings = if short.is_some() {
+            BootFindings { suspects: Vec::new(), sustained: BTreeMap::new(), projections: Vec::new() }
+        } else {
+            analyse_boot(host, span, series, boot_suspects, &limits, data, options)
+        };
         out.boots.push(Boot {
             host: host.to_owned(),
             boot: span.boot,
@@ -383,6 +450,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
             died: super::boots::died(span, &data.events),
             pool_samples: span.snapshots.len(),
             fit_start: span.fit_start,
+            too_short: *short,
         });
         per_boot_rates.insert(
             span.boot,

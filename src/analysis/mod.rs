@@ -35,6 +35,10 @@ pub struct Analysis {
     pub boots: Vec<Boot>,
     /// Growth of every (tag, pool) series that passed the trend test, ranked by sustained bytes/hour.
     pub suspects: Vec<Suspect>,
+    /// Tags that grow like a leak but slow down like a cache warming up: not ranked, with what would
+    /// decide them (ANALYSIS.md §3).
+    #[serde(default)]
+    pub undecided: Vec<Undecided>,
     /// Time to exhaustion of paged pool, nonpaged pool and commit.
     pub projections: Vec<Projection>,
     /// Who holds the objects of each suspect tag that allocates a kernel object: process, type, account and
@@ -88,6 +92,45 @@ pub struct Boot {
     pub pool_samples: usize,
     /// Start of the fitting window after warm-up.
     pub fit_start: DateTime<Utc>,
+    /// Set when the boot's capture is too short to separate a leak from warm-up: it then has no suspects
+    /// and no projections.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub too_short: Option<TooShort>,
+}
+
+/// A boot too short to separate a leak from warm-up ([`suspects::MIN_FIT_HOURS`] of fitting window).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TooShort {
+    /// Hours of samples in the boot (first to last sample).
+    pub hours: f64,
+    /// Hours of samples the boot would need (its warm-up plus the minimum fitting window).
+    pub need_hours: f64,
+}
+
+/// A tag whose growth is slowing down like a cache warming up, without a fixed per-allocation size: neither
+/// a suspect nor cleared (ANALYSIS.md §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Undecided {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// Pool tag.
+    pub tag: String,
+    /// Pool type.
+    pub pool: PoolType,
+    /// Theil-Sen slope of bytes over the fitting window, bytes per hour.
+    pub bytes_per_hour: f64,
+    /// Theil-Sen slope over the first half of the window, bytes per hour.
+    pub early_bytes_per_hour: f64,
+    /// Theil-Sen slope over the last half of the window, bytes per hour.
+    pub late_bytes_per_hour: f64,
+    /// Median bytes per outstanding allocation (not fixed).
+    pub per_alloc_bytes: f64,
+    /// Hours more of samples that would decide it.
+    pub more_hours: f64,
+    /// What would decide it, in words.
+    pub decide: String,
 }
 
 /// A (tag, pool) series that grows, with its statistics.
@@ -303,6 +346,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         verdicts: Vec::new(),
         boots: Vec::new(),
         suspects: Vec::new(),
+        undecided: Vec::new(),
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
@@ -320,6 +364,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         analysis.verdicts.extend(r.verdict);
         analysis.boots.extend(r.boots);
         analysis.suspects.extend(r.suspects);
+        analysis.undecided.extend(r.undecided);
         analysis.projections.extend(r.projections);
         analysis.attributions.extend(r.attributions);
         analysis.correlations.extend(r.correlations);

@@ -23,6 +23,22 @@
 //!    not flagged; a leak keeps its rate to the end.
 //!
 //! Survivors are ranked by the robust slope (bytes/hour), never by size or end-point difference.
+//!
+//! **Too little data.** A boot whose fitting window (after the warm-up) is shorter than
+//! [`MIN_FIT_HOURS`] gives no suspects and no projection: it says "capture too short to separate a
+//! leak from warm-up" (see `analysis::TooShort`). The simulator's caches fill with time constants of
+//! 1.5 to 3.5 hours; over a window of under 4 hours their late half still rises at well over half
+//! their overall rate, so the persistence check cannot tell them from a leak (`simulate healthy
+//! --hours 4` flags a 4,096-byte registry cache, `--hours 2` five caches). With the default warm-up
+//! (10% of the boot, at most 1 hour) that is a boot of about 4.4 hours of samples.
+//!
+//! **Undecided.** A survivor whose growth is slowing down (late-half slope below
+//! [`DECELERATING`] times the early-half slope) and has no fixed per-allocation size looks like a
+//! cache still warming up: it is listed apart ([`undecided`]), never ranked. What decides it is more
+//! hours: taking the slowdown as a cache's exponential approach with time constant
+//! τ = (window/2) / ln(early/late), its late slope falls below `persistence` times its overall
+//! slope once the window reaches 2τ·ln((2 - persistence)/persistence); a leak keeps its rate. A leak
+//! of a fixed-size object (a constant Per Alloc, such as 1,664-byte tokens) is never undecided.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +62,31 @@ impl Default for SuspectRule {
     fn default() -> Self {
         Self { fdr: 0.01, min_bytes_per_hour: 64.0 * 1024.0, persistence: 0.5, min_signal_to_noise: 20.0 }
     }
+}
+
+/// Shortest fitting window (hours after the warm-up) in which a boot can have suspects.
+pub const MIN_FIT_HOURS: f64 = 4.0;
+/// A late-half slope below this share of the early-half slope is "slowing down".
+pub const DECELERATING: f64 = 0.6;
+
+/// Hours more of samples after which a suspect's growth tells a cache from a leak, when it is slowing down
+/// like a cache warming up and has no fixed per-allocation size (`None`: it is a suspect). `fit_hours` is
+/// the length of the fitting window.
+pub fn undecided(c: &Candidate, fit_hours: f64, rule: &SuspectRule) -> Option<f64> {
+    let g = &c.growth;
+    if g.per_alloc_stable
+        || g.early_bytes_per_hour <= 0.0
+        || g.late_bytes_per_hour >= DECELERATING * g.early_bytes_per_hour
+    {
+        return None;
+    }
+    // The slowdown read as exp(-t/tau) over half the window; the persistence check rejects such a cache
+    // once the window is 2 tau ln((2 - p)/p) long.
+    let ratio = (g.late_bytes_per_hour / g.early_bytes_per_hour).clamp(1e-3, DECELERATING);
+    let tau = 0.5 * fit_hours / (1.0 / ratio).ln();
+    let p = rule.persistence.clamp(0.05, 0.95);
+    let needed = 2.0 * tau * ((2.0 - p) / p).ln();
+    Some((needed - fit_hours).max(1.0).ceil())
 }
 
 /// A series that passed the trend test, with its full statistics.
@@ -135,6 +176,7 @@ mod tests {
             growth: Growth {
                 bytes_per_hour: rate,
                 bytes_per_hour_ci: [rate * 0.9, rate * 1.1],
+                early_bytes_per_hour: rate,
                 late_bytes_per_hour: late,
                 late_p: q,
                 signal_to_noise: 50.0,

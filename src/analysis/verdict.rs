@@ -158,6 +158,8 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             let more = if here.len() > 4 { format!(" and {} more", here.len() - 4) } else { String::new() };
             sentences.push(format!("also growing: {}{more}", others.join(", ")));
         }
+    } else if let Some(short) = boots.iter().find(|b| b.boot == boot).and_then(|b| b.too_short) {
+        sentences.push(too_short_sentence(short));
     } else {
         let hours: f64 = boots.iter().map(|b| super::boots::hours_between(b.start, b.end)).sum();
         let boots_text = if boots.len() == 1 { "1 boot".to_owned() } else { format!("{} boots", boots.len()) };
@@ -186,6 +188,11 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         text.push_str(". ");
     }
     Verdict { host: host.to_owned(), boot, leak_found, text: text.trim_end().to_owned() }
+}
+
+/// "capture too short to separate a leak from warm-up (2.0 h; need 4.4 h)".
+pub fn too_short_sentence(short: super::TooShort) -> String {
+    format!("capture too short to separate a leak from warm-up ({:.1} h; need {:.1} h)", short.hours, short.need_hours)
 }
 
 /// When the first resource runs out in a boot, with the evidence the archive holds.
@@ -394,6 +401,7 @@ mod tests {
             died: false,
             pool_samples: 1,
             fit_start: t,
+            too_short: None,
         };
         let found =
             HostFindings { boots: &[boot], suspects: &[], projections: &[], attributions: &[], correlations: &[] };

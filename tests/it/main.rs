@@ -10,5 +10,6 @@ mod handle_cli;
 mod layouts;
 mod poolmon;
 mod report;
+mod short;
 mod simulate;
 mod tags;

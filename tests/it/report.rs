@@ -356,6 +356,7 @@ fn analysis(names: &Names) -> Analysis {
                 died: true,
                 pool_samples: 331,
                 fit_start: s0 + Duration::hours(1),
+                too_short: None,
             },
             Boot {
                 host: HOST.into(),
@@ -367,9 +368,11 @@ fn analysis(names: &Names) -> Analysis {
                 died: true,
                 pool_samples: 535,
                 fit_start: s1 + Duration::hours(1),
+                too_short: None,
             },
         ],
         suspects: vec![toke, thre, key],
+        undecided: Vec::new(),
         projections: vec![
             Projection {
                 host: HOST.into(),
@@ -696,6 +699,7 @@ fn an_empty_analysis_still_gives_a_readable_report() {
         verdicts: Vec::new(),
         boots: Vec::new(),
         suspects: Vec::new(),
+        undecided: Vec::new(),
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),

@@ -489,6 +489,27 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             })
             .collect(),
     };
+    let undecided = Table {
+        title: "Undecided (growing, but slowing down like a cache warming up; not ranked)".to_owned(),
+        headers: vec!["host", "boot", "tag", "pool", "rate", "early half", "late half", "per alloc", "would decide it"],
+        rows: a
+            .undecided
+            .iter()
+            .map(|u| {
+                vec![
+                    cell(&u.host, style),
+                    u.boot.to_string(),
+                    tag_cell(&u.tag, style),
+                    u.pool.to_string(),
+                    rate_text(u.bytes_per_hour),
+                    rate_text(u.early_bytes_per_hour),
+                    rate_text(u.late_bytes_per_hour),
+                    thousands(u.per_alloc_bytes.round().max(0.0) as u64),
+                    cell(&u.decide, style),
+                ]
+            })
+            .collect(),
+    };
     let boots = Table {
         title: format!("Boots (times in {zone})"),
         headers: vec!["host", "boot", "start", "start evidence", "end", "end evidence", "samples", "fit from"],
@@ -509,7 +530,11 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             })
             .collect(),
     };
-    for t in [&suspects, &projections, &attributions, &correlations, &boots] {
+    for t in [&suspects, &undecided, &projections, &attributions, &correlations, &boots] {
+        // The undecided table only when there is one (most analyses have none).
+        if t.rows.is_empty() && t.title == undecided.title {
+            continue;
+        }
         if t.rows.is_empty() {
             match style {
                 Style::Text => {
