@@ -236,7 +236,7 @@ pub fn died(boot: &BootSpan, events: &[Event]) -> bool {
 
 /// How a boot ended: a 2004 inside it, a 6008/41 logged after its last sample (at the next boot), a
 /// clean shutdown, or still running.
-fn end_evidence(boot: &BootSpan, events: &[Event]) -> String {
+pub fn end_evidence(boot: &BootSpan, events: &[Event]) -> String {
     let mut parts = Vec::new();
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     if let Some(e) = events.iter().find(|e| matches!(e.kind, EventKind::ResourceExhaustion(_)) && boot.contains(e.time))

@@ -13,7 +13,7 @@ use super::growth::{self, boot_series, BootSeries, Trend};
 use super::limits::{self, HostLimits};
 use super::projection::{self, Sustained};
 use super::suspects::{self, Candidate};
-use super::{stats, verdict};
+use super::{eventlog, stats, verdict};
 use super::{AnalyzeOptions, Boot, Correlation, Projection, Resource, Series, Suspect, TooShort, Undecided, Verdict};
 use crate::model::{Diagnostic, HostData, PoolSnapshot, PoolType, Severity};
 
@@ -307,6 +307,33 @@ fn too_short(series: &BootSeries, fit_hours: f64, warmup: Option<f64>) -> Option
     Some(TooShort { hours, need_hours })
 }
 
+/// The post-mortem of a host without pool snapshots: boots, exhaustion, handle attribution and recurrence from the
+/// event log and handle.exe output ([`eventlog`]).
+fn records_only(host: &str, data: &HostData, mut out: HostResult) -> HostResult {
+    let counts = crate::frame::host_handle_counts(host, data);
+    let handle_times: Vec<DateTime<Utc>> = counts.iter().filter_map(|c| c.time).collect();
+    let spans = eventlog::boots_from_records(&data.events, &handle_times);
+    out.boots = eventlog::boot_rows(host, &spans, &data.events);
+    let found = eventlog::findings(host, &spans, &out.boots, &data.events, &counts);
+    out.attributions = found.attributions;
+    let mut sentences = found.sentences;
+    let subject = found.subject.unwrap_or(0);
+    let mut suspect_process = found.handle_suspect.clone();
+    if let Some(a) = out.attributions.iter().find(|a| a.boot == subject) {
+        let pseudo = Suspect { tag: a.tag.clone(), ..verdict::placeholder_suspect(host, subject) };
+        sentences.extend(verdict::who_sentence(subject, &pseudo, &out.attributions, &[]));
+        suspect_process = Some(a.process.clone());
+    }
+    sentences.push(eventlog::next_collection(suspect_process.as_deref()));
+    out.verdict = Some(Verdict {
+        host: host.to_owned(),
+        boot: subject,
+        leak_found: found.exhaustion_on_record,
+        text: verdict::join_sentences(host, &sentences),
+    });
+    out
+}
+
 /// A boot that ended (a later boot follows) at its limit also died, even when no event log says so: with only
 /// poolmon output, the boot whose pool or commit was within [`AT_LIMIT`] of its limit at its last sample, or was
 /// projected to run out within the hour after it, is the one that hung.
@@ -336,6 +363,9 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
             Severity::Warning,
             format!("{host}: {untimed} poolmon snapshots have no time and were left out of the analysis (see --time)"),
         ));
+    }
+    if timed.is_empty() {
+        return records_only(host, data, out);
     }
     let mut timed = timed;
     timed.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.source.cmp(&b.0.source)));

@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod boots;
 pub mod correlate;
 pub mod diff;
+pub mod eventlog;
 pub mod growth;
 pub mod host;
 pub mod limits;

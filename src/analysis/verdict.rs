@@ -173,6 +173,11 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         sentences.extend(who_sentence(boot, top, attributions, correlations));
     }
     sentences.extend(leak_is_back(boot, boots, suspects, projections));
+    Verdict { host: host.to_owned(), boot, leak_found, text: join_sentences(host, &sentences) }
+}
+
+/// `host: First sentence. Second sentence.`: each sentence capitalised unless it starts with a file name.
+pub fn join_sentences(host: &str, sentences: &[String]) -> String {
     let mut text = format!("{host}: ");
     for (i, sentence) in sentences.iter().enumerate() {
         // Later sentences start with a capital, unless they start with a file name (`lsass.exe`).
@@ -187,7 +192,36 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         }
         text.push_str(". ");
     }
-    Verdict { host: host.to_owned(), boot, leak_found, text: text.trim_end().to_owned() }
+    text.trim_end().to_owned()
+}
+
+/// A suspect row with no growth, to name a tag in [`who_sentence`] when no pool data exists.
+pub fn placeholder_suspect(host: &str, boot: u32) -> Suspect {
+    Suspect {
+        host: host.to_owned(),
+        boot,
+        rank: 0,
+        tag: String::new(),
+        pool: crate::model::PoolType::Paged,
+        bytes_per_hour: 0.0,
+        bytes_per_hour_ci: [0.0, 0.0],
+        ols_bytes_per_hour: 0.0,
+        r_squared: 0.0,
+        outstanding_per_hour: 0.0,
+        per_alloc_bytes: 0.0,
+        per_alloc_stable: false,
+        alloc_free_ratio: 0.0,
+        positive_step_share: 0.0,
+        share_of_growth: 0.0,
+        trend_p: 1.0,
+        trend_q: 1.0,
+        end_point_delta_bytes: 0,
+        bytes_now: 0,
+        outstanding_now: 0,
+        driver: None,
+        description: None,
+        repeats_in_boots: Vec::new(),
+    }
 }
 
 /// "capture too short to separate a leak from warm-up (2.0 h; need 4.4 h)".
@@ -287,7 +321,7 @@ fn percent(share: f64) -> String {
 
 /// Who holds the leaked objects: the attribution of the subject boot (or, when it has none that names a
 /// process, of the nearest boot that has one), then a correlation that passed its test as support.
-fn who_sentence(
+pub fn who_sentence(
     boot: u32,
     top: &Suspect,
     attributions: &[Attribution],

@@ -204,3 +204,50 @@ fn no_host_anywhere_is_unknown_said_once() {
     let named: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(hosts(&named), ["SRV-APP01"]);
 }
+
+#[test]
+fn the_system_log_alone_gives_what_ran_out_and_the_handle_suspect() {
+    let dir = tempfile::tempdir().unwrap();
+    lay_out(dir.path(), Mtimes::Frozen, |name, _| (name == "System.evtx").then(|| PathBuf::from(name)));
+    let out = poolscope().arg("analyze").arg(dir.path()).args(["--format", "json", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hosts(&a), ["SRV-APP01"]);
+    let boots = a["boots"].as_array().unwrap();
+    assert_eq!(boots.len(), 2, "{boots:?}");
+    assert_eq!(boots[0]["died"], true);
+    let v = &a["verdicts"][0];
+    assert_eq!(v["boot"], 0);
+    let text = v["text"].as_str().unwrap();
+    for words in [
+        "no poolmon output",
+        "Commit ran out at 2020-05-22 13:44 UTC (event 2004",
+        "top paged tags Toke",
+        "lsass.exe (pid 528) held 40,293 handles at the 2004, 22x the next process",
+        "Srv 2020) 8 times",
+        "41 after",
+        "handle.exe -a -p lsass.exe",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    // Exhaustion on record fires --fail-on leak.
+    poolscope().arg("analyze").arg(dir.path()).args(["-q", "--fail-on", "leak"]).assert().code(1);
+}
+
+#[test]
+fn handle_output_alone_gives_the_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| (kind == "handles").then(|| PathBuf::from(name)));
+    let a = analyze(dir.path());
+    let text = a["verdicts"][0]["text"].as_str().unwrap();
+    assert!(text.contains("lsass.exe (pid 528) holds 99% of the Token handle growth"), "{text}");
+    assert!(text.contains("tokens of CONTOSO\\svc-scan"), "{text}");
+    assert_eq!(a["verdicts"][0]["leak_found"], false, "no exhaustion is on record");
+}
+
+#[test]
+fn an_empty_folder_is_still_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "nothing here\n").unwrap();
+    poolscope().arg("analyze").arg(dir.path()).arg("-q").assert().code(2);
+}

@@ -79,8 +79,8 @@ pub struct AnalysisArgs {
 }
 
 impl AnalysisArgs {
-    /// Loads tag descriptions, reads the inputs (which must hold poolmon snapshots: `what` names the
-    /// command in the error), runs the analysis and prints its diagnostics.
+    /// Loads tag descriptions, reads the inputs (which must hold poolmon, handle.exe or event records: `what`
+    /// names the command in the error), runs the analysis and prints its diagnostics.
     pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
         let mut descriptions = TagDescriptions::builtin();
         if let Some(path) = &self.pooltag {
@@ -90,11 +90,11 @@ impl AnalysisArgs {
             descriptions = TagDescriptions::with_pooltag(file);
         }
         let dataset = read_inputs(paths, &self.time, None, printer)?;
-        if dataset.hosts.values().all(|h| h.pool_snapshots.is_empty()) {
-            bail!(
-                "no poolmon snapshots in the inputs: {what} needs poolmon output to measure pool growth \
-                 (handle.exe and event-log files alone cannot show it)"
-            );
+        let empty = |h: &crate::model::HostData| {
+            h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty()
+        };
+        if dataset.hosts.values().all(empty) {
+            bail!("nothing to analyse in the inputs: {what} needs poolmon, handle.exe or event-log output");
         }
         let options = AnalyzeOptions {
             warmup_hours: self.warmup,
