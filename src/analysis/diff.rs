@@ -53,6 +53,9 @@ pub struct DiffOptions {
     pub pool: Option<PoolType>,
     /// Also list rows present in both snapshots whose counters did not change at all.
     pub include_unchanged: bool,
+    /// A reboot found between A and B among the snapshots of their file ([`reboot_between`]): then there is
+    /// no rate per hour, since one rate over two boots is no boot's rate.
+    pub reboot_between: Option<String>,
 }
 
 /// Whether a (tag, pool) row is in both snapshots or only one.
@@ -323,6 +326,28 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// The first reboot between consecutive snapshots of one file (A, the snapshots in between, B; in time
+/// order), in words: A and B can both look like one boot (B's counters above A's) when a whole boot's growth
+/// lies between them, so every step is checked, not only A against B.
+pub fn reboot_between(snapshots: &[PoolSnapshot]) -> Option<String> {
+    snapshots.windows(2).find_map(|w| {
+        boot_change(&w[0], &w[1]).map(|_| {
+            let at = |s: &PoolSnapshot| {
+                s.taken_at.map_or_else(
+                    || format!("line {}", s.source.line.unwrap_or(0)),
+                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                )
+            };
+            format!(
+                "a reboot lies between A and B (the counters restart between the snapshots at {} and {}): changes \
+                 span two boots and no rate per hour is given; diff two snapshots of one boot for its rate",
+                at(&w[0]),
+                at(&w[1])
+            )
+        })
+    })
+}
+
 /// Why the pair looks like two different boots (then counters that went down are not wraps).
 fn boot_change(before: &PoolSnapshot, after: &PoolSnapshot) -> Option<String> {
     if let (Some(a), Some(b)) = (before.header.page_faults, after.header.page_faults) {
@@ -542,16 +567,23 @@ pub fn diff(before: &PoolSnapshot, after: &PoolSnapshot, options: &DiffOptions) 
     }
     let boot_note = boot_change(before, after);
     let one_boot = boot_note.is_none();
+    let across_reboot = !one_boot || options.reboot_between.is_some();
     notes.extend(boot_note);
+    if one_boot {
+        notes.extend(options.reboot_between.clone());
+    }
+    // Never one rate over two boots (each restarts its counters): no rates at all across a reboot.
+    let rate_hours = if across_reboot { None } else { hours };
 
     let a = index(before, options.pool);
     let b = index(after, options.pool);
     let mut keys: Vec<&Key> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();
-    let all_rows: Vec<DiffRow> = keys.into_iter().map(|k| row_for(k, a.get(k), b.get(k), hours, one_boot)).collect();
+    let all_rows: Vec<DiffRow> =
+        keys.into_iter().map(|k| row_for(k, a.get(k), b.get(k), rate_hours, one_boot)).collect();
 
-    let totals = totals(&all_rows, hours, options.pool);
+    let totals = totals(&all_rows, rate_hours, options.pool);
     let appeared = all_rows
         .iter()
         .filter(|r| r.status == RowStatus::Appeared)

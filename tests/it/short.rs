@@ -106,3 +106,34 @@ fn six_hours_of_the_seed_case_find_toke_alone() {
     let (_, a) = analyze(dir.path());
     assert_eq!(suspects(&a), leaks(dir.path()));
 }
+
+#[test]
+fn diff_across_a_reboot_says_so_and_gives_no_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    poolscope()
+        .args(["simulate", "lsass-token-leak", "--hours", "100", "--interval", "15m", "--tags", "25", "--force", "-o"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let log = dir.path().join("poolmon.log");
+    let diff = |a: &str, b: &str| -> Value {
+        let out = poolscope()
+            .args(["diff", "--format", "json", "-q"])
+            .arg(format!("{}@{a}", log.display()))
+            .arg(format!("{}@{b}", log.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let toke = |v: &Value| v["rows"].as_array().unwrap().iter().find(|r| r["tag"] == "Toke").cloned().unwrap();
+    let across = diff("1", "-1");
+    assert!(across["notes"].to_string().contains("a reboot lies between A and B"), "{across:#}");
+    assert!(toke(&across)["bytes_per_hour"].is_null(), "{:#}", toke(&across));
+    assert!(across["totals"].as_array().unwrap().iter().all(|t| t["bytes_per_hour"].is_null()));
+    // Within the first boot the rate is the leak's (~26 MB/h).
+    let within = diff("1", "100");
+    assert!(!within["notes"].to_string().contains("reboot"), "{within:#}");
+    let rate = toke(&within)["bytes_per_hour"].as_f64().unwrap();
+    assert!((20e6..32e6).contains(&rate), "{rate}");
+}

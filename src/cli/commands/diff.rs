@@ -331,6 +331,14 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
             PoolArg::All => None,
         },
         include_unchanged: args.unchanged,
+        reboot_between: if before_spec.path == after_spec.path {
+            // The snapshots of the file from A to B, in time order: a reboot may lie between them.
+            let snaps = cache.get(&before_spec.path).map_or(&[][..], Vec::as_slice);
+            let (lo, hi) = (before.index.min(after.index), before.index.max(after.index));
+            snaps.get(lo..=hi).and_then(snapdiff::reboot_between)
+        } else {
+            None
+        },
     };
     let mut result = snapdiff::diff(&before.snapshot, &after.snapshot, &options);
     result.before.index = Some(before.index + 1);
