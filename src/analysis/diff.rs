@@ -567,7 +567,9 @@ pub fn diff(before: &PoolSnapshot, after: &PoolSnapshot, options: &DiffOptions) 
     }
     let boot_note = boot_change(before, after);
     let one_boot = boot_note.is_none();
-    let across_reboot = !one_boot || options.reboot_between.is_some();
+    // Counters going down from A to B mean a reboot unless B is the older snapshot (then they went up in time).
+    let reversed = hours.is_some_and(|h| h < 0.0);
+    let across_reboot = (!one_boot && !reversed) || options.reboot_between.is_some();
     notes.extend(boot_note);
     if one_boot {
         notes.extend(options.reboot_between.clone());
