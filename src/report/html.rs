@@ -194,6 +194,16 @@ fn suspects(report: &Report<'_>) -> Markup {
                     p.note { "All growing tags of every boot (" (all.rows.len()) "), with their statistics:" }
                     (table(&all))
                 }
+                @let undecided = tables::undecided(report, host);
+                @if !undecided.is_empty() {
+                    p.note { "Undecided: growth that still looks like a cache warming up (slowing, no fixed allocation size). Not suspects, not cleared:" }
+                    (table(&undecided))
+                }
+                @for b in report.analysis.boots.iter().filter(|b| b.host == *host) {
+                    @if let Some(short) = &b.too_short {
+                        p.note { "Boot " (b.boot) ": capture too short to separate a leak from warm-up (" (format!("{:.1}", short.hours)) " h; need " (format!("{:.1}", short.need_hours)) " h), so no suspects and no projection." }
+                    }
+                }
             }
         }
     }

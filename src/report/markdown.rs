@@ -108,6 +108,12 @@ pub fn render(report: &Report<'_>) -> String {
             }
             out.push('\n');
         }
+        let undecided = tables::undecided(report, host);
+        if !undecided.is_empty() {
+            let _ = writeln!(out, "### Undecided (growth that still looks like a cache warming up)\n");
+            out.push_str(&table(&undecided));
+            out.push('\n');
+        }
         if !projections.is_empty() {
             let _ = writeln!(out, "### Projection\n");
             out.push_str(&table(&projections));

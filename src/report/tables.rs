@@ -239,6 +239,35 @@ pub fn projections(report: &Report<'_>, host: &str) -> Table {
     t
 }
 
+/// Tags that grew like a cache still warming up (decelerating, no fixed allocation size): neither suspects nor
+/// cleared, with what would decide them.
+pub fn undecided(report: &Report<'_>, host: &str) -> Table {
+    let mut t = Table::new(&[
+        ("Boot", R),
+        ("Tag", L),
+        ("Pool", L),
+        ("Rate/hour (early, late half)", R),
+        ("Per alloc", R),
+        ("What would decide it", L),
+    ]);
+    for u in report.analysis.undecided.iter().filter(|u| u.host == host) {
+        t.rows.push(vec![
+            u.boot.to_string(),
+            format::tag(&u.tag),
+            u.pool.as_str().to_owned(),
+            format!(
+                "{} ({}, {})",
+                format::bytes_rate(u.bytes_per_hour),
+                format::bytes_rate(u.early_bytes_per_hour),
+                format::bytes_rate(u.late_bytes_per_hour)
+            ),
+            format::bytes(u.per_alloc_bytes),
+            format::clean(&u.decide),
+        ]);
+    }
+    t
+}
+
 /// Who holds the leaked objects (ANALYSIS.md §5): per boot of the host, the main boot first, the process whose
 /// handles of the tag's object type grow, its share of the type's growth, the account behind it, and how
 /// strong the evidence is.

@@ -372,7 +372,18 @@ fn analysis(names: &Names) -> Analysis {
             },
         ],
         suspects: vec![toke, thre, key],
-        undecided: Vec::new(),
+        undecided: vec![poolscope::analysis::Undecided {
+            host: HOST.into(),
+            boot: 1,
+            tag: "CM25".into(),
+            pool: PoolType::Paged,
+            bytes_per_hour: 900_000.0,
+            early_bytes_per_hour: 1_500_000.0,
+            late_bytes_per_hour: 400_000.0,
+            per_alloc_bytes: 3_100.0,
+            more_hours: 3.0,
+            decide: "3 more hours of samples: a cache levels off, a leak keeps its rate".into(),
+        }],
         projections: vec![
             Projection {
                 host: HOST.into(),
