@@ -8,7 +8,7 @@
 //!
 //! Used by the poolmon and handle.exe parsers alike.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1, take_while_m_n};
 use nom::character::complete::{char, one_of, space0, space1};
@@ -384,44 +384,102 @@ pub fn stamp_line(line: &str) -> Option<RawStamp> {
     full(numeric_stamp).or_else(|| full(long_date_stamp)).or_else(|| full(clue_stamp))
 }
 
-/// Parsers for stamps inside file names, tried at every digit-run start.
+/// Parsers for stamps inside file and folder names, tried at every digit-run start.
 ///
-/// `20200522T223555Z` (Himmel `poolmon-<yyyyMMddTHHmmssZ>-<PID>.txt`; also `_`/`-` instead of `T`),
-/// `2020-22-05-22-35-55` (`PoolmonScript` `poolmon.YYYY-DD-MM-HH-MM-SS.log`: day before month, built from en-US
-/// `%DATE%` substrings; kept open but likely day first), `2020.05.22_22.35.55` (`PoolmonViz`
-/// `%Y.%m.%d_%H.%M.%S`), `2020-05-22_22-35-55` / `2020-05-22T22-35-55` (year-month-day).
+/// Dates: `yyyyMMdd` (only with a time: a bare eight-digit number is too often something else),
+/// `yyyy-MM-dd` / `yyyy.MM.dd`, and `dd-MM-yyyy` / `MM-dd-yyyy` (order kept open, settled over the set).
+/// Times after `T`, `_`, `-`, `.` or a space: `HHmm[ss]` or `HH?mm[?ss]` with one of `-.:` as `?`; a `Z` means
+/// UTC. So `20200522T223555Z` (Himmel), `lsass_20240311-1014`, `2024-03-11_1014`, `2020.05.22_22.35.55`
+/// (`PoolmonViz`), `2024-03-11T1014`, `11-03-2024_10.14`, `03-11-2024`. Dashes all the way through
+/// (`2020-22-05-22-35-55`) is `PoolmonScript`'s `poolmon.YYYY-DD-MM-HH-MM-SS.log`: day before month, built from
+/// en-US `%DATE%` substrings; kept open but likely day first.
 fn file_name_stamp(input: &str) -> IResult<&str, RawStamp> {
-    type Fields = (StampDate, (u32, u32, u32));
-    let compact = |i| -> IResult<&str, Fields> {
-        let (i, (year, month, day, _, hour, minute, second)) =
-            (year, number(2, 2), number(2, 2), one_of("T_-"), number(2, 2), number(2, 2), number(2, 2)).parse(i)?;
-        Ok((i, (StampDate::Known { year, month, day }, (hour, minute, second))))
+    let (rest, (date, date_sep, time)) =
+        alt((compact_name_date, year_first_name_date, year_last_name_date)).parse(input)?;
+    let (hour, minute, second, between) = time.unwrap_or((0, 0, 0, ' '));
+    let date = match date {
+        // PoolmonScript: `YYYY-DD-MM-HH-MM-SS`.
+        StampDate::Known { year, month, day } if date_sep == '-' && between == '-' => {
+            StampDate::Ambiguous { year, first: month, second: day, likely: DateOrder::Dmy }
+        }
+        other => other,
     };
-    let separated = |i| -> IResult<&str, Fields> {
-        let (i, (year, date_sep, first, _, second)) =
-            (year, one_of("-."), number(2, 2), one_of("-."), number(2, 2)).parse(i)?;
-        let (i, (between, hour, _, minute, _, sec)) =
-            (one_of("-_T ."), number(2, 2), one_of("-.:"), number(2, 2), one_of("-.:"), number(2, 2)).parse(i)?;
-        // Dashes all the way through is PoolmonScript's `YYYY-DD-MM-HH-MM-SS`; `_`/`T` between date and time
-        // is the year-month-day naming of other scripts.
-        let date = if date_sep == '-' && between == '-' {
-            StampDate::Ambiguous { year, first, second, likely: DateOrder::Dmy }
-        } else {
-            StampDate::Known { year, month: first, day: second }
-        };
-        Ok((i, (date, (hour, minute, sec))))
+    let year = match date {
+        StampDate::Known { year, .. } | StampDate::Ambiguous { year, .. } => year,
     };
-    let (rest, (date, (hour, minute, second))) = alt((compact, separated)).parse(input)?;
     let (rest, utc) = opt(char('Z')).parse(rest)?;
-    if rest.starts_with(|c: char| c.is_ascii_digit()) || hour > 23 || minute > 59 || second > 59 {
+    // A year far from now is a version or a count that happens to have the shape (`1776-12-01`).
+    if !(1990..=2100).contains(&year)
+        || rest.starts_with(|c: char| c.is_ascii_digit())
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return Err(verify_error(rest));
     }
     let zone = if utc.is_some() { StampZone::Utc } else { StampZone::Local };
     Ok((rest, RawStamp { date, weekday: None, hour, minute, second, nanos: 0, zone, line: None }))
 }
 
-/// A timestamp inside a file name, in the naming schemes of the collection scripts in formats reference §1.4.
-/// Directories are ignored: pass the name or a path.
+/// A name stamp's date, the separator inside it, and its time (hour, minute, second, separator before it).
+type NameDate = (StampDate, char, Option<(u32, u32, u32, char)>);
+
+/// The time after a name stamp's date: `HHmm[ss]`, or `HH?mm[?ss]` with one separator of `-.:`.
+fn name_time(i: &str) -> IResult<&str, (u32, u32, u32, char)> {
+    let (i, between) = one_of("T_-. ")(i)?;
+    let (i, hour) = number(2, 2)(i)?;
+    let (i, sep) = opt(one_of("-.:")).parse(i)?;
+    let (i, minute) = number(2, 2)(i)?;
+    let (i, second) = match sep {
+        Some(sep) => opt(preceded(char(sep), number(2, 2))).parse(i)?,
+        None => opt(number(2, 2)).parse(i)?,
+    };
+    Ok((i, (hour, minute, second.unwrap_or(0), between)))
+}
+
+/// `yyyyMMdd` followed by a time.
+fn compact_name_date(i: &str) -> IResult<&str, NameDate> {
+    let (i, (year, month, day)) = (year, number(2, 2), number(2, 2)).parse(i)?;
+    let (i, time) = name_time(i)?;
+    Ok((i, (StampDate::Known { year, month, day }, ' ', Some(time))))
+}
+
+/// `yyyy-MM-dd` or `yyyy.MM.dd` (one separator), with an optional time.
+fn year_first_name_date(i: &str) -> IResult<&str, NameDate> {
+    let (i, (year, sep)) = (year, one_of("-.")).parse(i)?;
+    let (i, (month, _, day)) = (number(2, 2), char(sep), number(2, 2)).parse(i)?;
+    let (i, time) = opt(name_time).parse(i)?;
+    Ok((i, (StampDate::Known { year, month, day }, sep, time)))
+}
+
+/// `dd-MM-yyyy` or `MM-dd-yyyy` (also with `.`), with an optional time: the order is open. With a time, day
+/// first is likelier (European scripts); a bare date is likelier the en-US `MM-dd-yyyy`.
+fn year_last_name_date(i: &str) -> IResult<&str, NameDate> {
+    let (i, (first, sep)) = (number(2, 2), one_of("-.")).parse(i)?;
+    let (i, (second, _, year)) = (number(2, 2), char(sep), year).parse(i)?;
+    let (i, time) = opt(name_time).parse(i)?;
+    let likely = if time.is_some() { DateOrder::Dmy } else { DateOrder::Mdy };
+    Ok((i, (StampDate::Ambiguous { year, first, second, likely }, sep, time)))
+}
+
+/// Unix epoch seconds as a whole ten-digit run (`handles_1710151440.txt`), between 2000 and 2100.
+fn epoch_name_stamp(run: &str) -> Option<RawStamp> {
+    if run.len() != 10 {
+        return None;
+    }
+    let secs: i64 = run.parse().ok()?;
+    if !(946_684_800..4_102_444_800).contains(&secs) {
+        return None;
+    }
+    let t = DateTime::<Utc>::from_timestamp(secs, 0)?;
+    let date = StampDate::Known { year: t.year(), month: t.month(), day: t.day() };
+    let (hour, minute, second) = (t.hour(), t.minute(), t.second());
+    Some(RawStamp { date, weekday: None, hour, minute, second, nanos: 0, zone: StampZone::Utc, line: None })
+}
+
+/// A timestamp inside a file name, in the naming schemes of the collection scripts in formats reference §1.4
+/// (see [`file_name_stamp`]), or epoch seconds. Directories are ignored: pass the name or a path (folder names
+/// are read one by one with this same function by the ingest).
 pub fn stamp_in_file_name(name: &str) -> Option<RawStamp> {
     let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let mut prev_digit = false;
@@ -432,6 +490,10 @@ pub fn stamp_in_file_name(name: &str) -> Option<RawStamp> {
                 if stamp.allows() != (false, false) {
                     return Some(stamp);
                 }
+            }
+            let run_len = name[pos..].bytes().take_while(u8::is_ascii_digit).count();
+            if let Some(stamp) = epoch_name_stamp(&name[pos..pos + run_len]) {
+                return Some(stamp);
             }
         }
         prev_digit = digit;
@@ -863,6 +925,95 @@ mod tests {
         assert_eq!(s.hour, 22);
         assert_eq!(stamp_in_file_name("poolmon.log"), None);
         assert_eq!(stamp_in_file_name("poolmon-123456789012345.txt"), None);
+    }
+
+    /// The stamp in `name` as (date, hour, minute, second, UTC?).
+    fn name(name: &str) -> (StampDate, u32, u32, u32, bool) {
+        let s = stamp_in_file_name(name).unwrap_or_else(|| panic!("no stamp in {name:?}"));
+        (s.date, s.hour, s.minute, s.second, s.zone == StampZone::Utc)
+    }
+
+    fn known(year: i32, month: u32, day: u32) -> StampDate {
+        StampDate::Known { year, month, day }
+    }
+
+    #[test]
+    fn name_stamp_compact_date_dash_hour_minute() {
+        assert_eq!(name("lsass_20240311-1014.txt"), (known(2024, 3, 11), 10, 14, 0, false));
+    }
+
+    #[test]
+    fn name_stamp_compact_date_underscore_seconds() {
+        assert_eq!(name("handles_20240311_101455.txt"), (known(2024, 3, 11), 10, 14, 55, false));
+    }
+
+    #[test]
+    fn name_stamp_compact_utc() {
+        assert_eq!(name("handle-s-20200518T201848Z.txt"), (known(2020, 5, 18), 20, 18, 48, true));
+    }
+
+    #[test]
+    fn name_stamp_iso_date_dashed_time() {
+        assert_eq!(name("handle_2024-03-11_10-14-55.log"), (known(2024, 3, 11), 10, 14, 55, false));
+    }
+
+    #[test]
+    fn name_stamp_iso_date_t_compact_time() {
+        assert_eq!(name("run-2024-03-11T1014.txt"), (known(2024, 3, 11), 10, 14, 0, false));
+    }
+
+    #[test]
+    fn name_stamp_dotted_date_and_time() {
+        assert_eq!(name("2024.03.11-10.14.55.txt"), (known(2024, 3, 11), 10, 14, 55, false));
+    }
+
+    #[test]
+    fn name_stamp_day_month_year_time_is_open() {
+        let amb = StampDate::Ambiguous { year: 2024, first: 11, second: 3, likely: DateOrder::Dmy };
+        assert_eq!(name("lsass_11-03-2024_10.14.txt"), (amb, 10, 14, 0, false));
+    }
+
+    #[test]
+    fn name_stamp_month_day_year_is_open() {
+        let amb = StampDate::Ambiguous { year: 2024, first: 3, second: 11, likely: DateOrder::Mdy };
+        assert_eq!(name("handles 03-11-2024.txt"), (amb, 0, 0, 0, false));
+    }
+
+    #[test]
+    fn name_stamp_epoch_seconds() {
+        assert_eq!(name("handle_1710151440.txt"), (known(2024, 3, 11), 10, 4, 0, true));
+    }
+
+    #[test]
+    fn name_stamp_poolmon_script_day_before_month() {
+        let amb = StampDate::Ambiguous { year: 2020, first: 22, second: 5, likely: DateOrder::Dmy };
+        assert_eq!(name("poolmon.2020-22-05-22-35-55.log"), (amb, 22, 35, 55, false));
+    }
+
+    #[test]
+    fn name_stamp_folder_name() {
+        assert_eq!(name("2024-03-11_1014"), (known(2024, 3, 11), 10, 14, 0, false));
+    }
+
+    #[test]
+    fn name_stamp_rejects_versions_pids_and_counters() {
+        for n in [
+            "handle64_v4.22.txt",
+            "handle-v5.0.txt",
+            "lsass_528.txt",
+            "lsass-pid-1234.txt",
+            "run1",
+            "run12.txt",
+            "poolmon-123456789012345.txt",
+            "win-10.0.17763.txt",
+            "ip-10.20.30.40.txt",
+            "build_20240311.txt",
+            "handle_0123456789.txt",
+            "handle_9999999999.txt",
+            "x_1776-12-01_10-00-00.txt",
+        ] {
+            assert_eq!(stamp_in_file_name(n), None, "{n:?}");
+        }
     }
 
     #[test]
