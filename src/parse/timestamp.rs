@@ -478,7 +478,7 @@ fn epoch_name_stamp(run: &str) -> Option<RawStamp> {
 }
 
 /// A timestamp inside a file name, in the naming schemes of the collection scripts in formats reference §1.4
-/// (see [`file_name_stamp`]), or epoch seconds. Directories are ignored: pass the name or a path (folder names
+/// (see `file_name_stamp`), or epoch seconds. Directories are ignored: pass the name or a path (folder names
 /// are read one by one with this same function by the ingest).
 pub fn stamp_in_file_name(name: &str) -> Option<RawStamp> {
     let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
