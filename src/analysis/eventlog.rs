@@ -29,7 +29,7 @@ const HANDLE_SUSPECT_RATIO: f64 = 5.0;
 pub fn boots_from_records(events: &[Event], handle_times: &[DateTime<Utc>]) -> Vec<BootSpan> {
     let mut times: Vec<DateTime<Utc>> = events.iter().map(|e| e.time).chain(handle_times.iter().copied()).collect();
     times.sort_unstable();
-    let (Some(first), Some(last)) = (times.first().copied(), times.last().copied()) else { return Vec::new() };
+    let Some(first) = times.first().copied() else { return Vec::new() };
     let mut starts: Vec<(DateTime<Utc>, String)> = Vec::new();
     let mut boot_events: Vec<&Event> = events.iter().filter(|e| matches!(e.kind, EventKind::Boot { .. })).collect();
     boot_events.sort_by_key(|e| e.time);
@@ -52,8 +52,8 @@ pub fn boots_from_records(events: &[Event], handle_times: &[DateTime<Utc>]) -> V
         let end = times.iter().copied().filter(|t| *t >= *start && next.is_none_or(|n| *t < n)).max().unwrap_or(*start);
         let mut span = BootSpan {
             boot: i as u32,
-            start: (*start).min(first.max(*start)),
-            end: end.min(last),
+            start: *start,
+            end,
             start_evidence: evidence.clone(),
             end_evidence: String::new(),
             snapshots: 0..0,

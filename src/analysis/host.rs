@@ -320,8 +320,7 @@ fn records_only(host: &str, data: &HostData, mut out: HostResult) -> HostResult 
     let subject = found.subject.unwrap_or(0);
     let mut suspect_process = found.handle_suspect.clone();
     if let Some(a) = out.attributions.iter().find(|a| a.boot == subject) {
-        let pseudo = Suspect { tag: a.tag.clone(), ..verdict::placeholder_suspect(host, subject) };
-        sentences.extend(verdict::who_sentence(subject, &pseudo, &out.attributions, &[]));
+        sentences.extend(verdict::who_sentence(subject, &a.tag, &out.attributions, &[]));
         suspect_process = Some(a.process.clone());
     }
     sentences.push(eventlog::next_collection(suspect_process.as_deref()));

@@ -170,7 +170,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
     }
     sentences.extend(projection_sentence(boot, projections));
     if let Some(top) = here.first() {
-        sentences.extend(who_sentence(boot, top, attributions, correlations));
+        sentences.extend(who_sentence(boot, &top.tag, attributions, correlations));
     }
     sentences.extend(leak_is_back(boot, boots, suspects, projections));
     Verdict { host: host.to_owned(), boot, leak_found, text: join_sentences(host, &sentences) }
@@ -193,35 +193,6 @@ pub fn join_sentences(host: &str, sentences: &[String]) -> String {
         text.push_str(". ");
     }
     text.trim_end().to_owned()
-}
-
-/// A suspect row with no growth, to name a tag in [`who_sentence`] when no pool data exists.
-pub fn placeholder_suspect(host: &str, boot: u32) -> Suspect {
-    Suspect {
-        host: host.to_owned(),
-        boot,
-        rank: 0,
-        tag: String::new(),
-        pool: crate::model::PoolType::Paged,
-        bytes_per_hour: 0.0,
-        bytes_per_hour_ci: [0.0, 0.0],
-        ols_bytes_per_hour: 0.0,
-        r_squared: 0.0,
-        outstanding_per_hour: 0.0,
-        per_alloc_bytes: 0.0,
-        per_alloc_stable: false,
-        alloc_free_ratio: 0.0,
-        positive_step_share: 0.0,
-        share_of_growth: 0.0,
-        trend_p: 1.0,
-        trend_q: 1.0,
-        end_point_delta_bytes: 0,
-        bytes_now: 0,
-        outstanding_now: 0,
-        driver: None,
-        description: None,
-        repeats_in_boots: Vec::new(),
-    }
 }
 
 /// "capture too short to separate a leak from warm-up (2.0 h; need 4.4 h)".
@@ -314,7 +285,7 @@ fn leak_is_back(boot: u32, boots: &[Boot], suspects: &[Suspect], projections: &[
 }
 
 /// The share as a whole percent, never "100%" unless it is all (99.6% reads as 99%, not as every handle).
-fn percent(share: f64) -> String {
+pub fn percent(share: f64) -> String {
     let p = (share * 100.0).floor();
     format!("{p:.0}%")
 }
@@ -323,20 +294,20 @@ fn percent(share: f64) -> String {
 /// process, of the nearest boot that has one), then a correlation that passed its test as support.
 pub fn who_sentence(
     boot: u32,
-    top: &Suspect,
+    tag: &str,
     attributions: &[Attribution],
     correlations: &[Correlation],
 ) -> Option<String> {
     // Growth measured in this boot; else growth measured in the nearest other boot (the same leak); else what
     // this boot's single dump shows.
-    let of_tag = |a: &&Attribution| a.tag == top.tag;
+    let of_tag = |a: &&Attribution| a.tag == tag;
     let mut grown: Vec<&Attribution> =
         attributions.iter().filter(of_tag).filter(|a| a.handles_per_hour.is_some()).collect();
     grown.sort_by_key(|a| (a.boot.abs_diff(boot), a.boot));
     let named = grown.first().copied().or_else(|| attributions.iter().filter(of_tag).find(|a| a.boot == boot));
     let support = correlations
         .iter()
-        .filter(|c| c.boot == boot && c.tag == top.tag && c.invariant && c.account.is_none())
+        .filter(|c| c.boot == boot && c.tag == tag && c.invariant && c.account.is_none())
         .filter(|c| c.samples >= VERDICT_MIN_PAIRS && c.q < MAX_Q)
         .max_by(|a, b| b.q.total_cmp(&a.q).then_with(|| a.samples.cmp(&b.samples)));
     let support_text = support.map(|c| {
@@ -345,7 +316,7 @@ pub fn who_sentence(
         format!(
             "{whose} {} handles rise with {} (Spearman {:.2} on {} increments, q {:.0e})",
             c.handle_type,
-            top.tag.trim_end(),
+            tag.trim_end(),
             c.coefficient,
             c.samples,
             c.q
@@ -407,7 +378,7 @@ pub fn who_sentence(
                 s,
                 "; these handles account for {:.0}% of {}'s {} allocations/h",
                 100.0 / ratio,
-                top.tag.trim_end(),
+                tag.trim_end(),
                 thousands(a.tag_outstanding_per_hour.round() as u64)
             );
         }

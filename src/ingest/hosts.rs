@@ -432,7 +432,7 @@ struct HostNotes {
 
 /// Decides the host of every file. `files[i]` is the clues of file `i` and its parsed records; the result is
 /// aligned with it, plus one diagnostic per host (and one when no host could be told).
-pub fn decide(files: &[(PathClues, &Parsed)], forced: Option<&str>) -> (Vec<FileHost>, Vec<Diagnostic>) {
+pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileHost>, Vec<Diagnostic>) {
     if let Some(host) = forced {
         let hosts = files.iter().map(|_| FileHost { host: host.to_owned(), event_hosts: BTreeMap::new() }).collect();
         return (hosts, Vec::new());

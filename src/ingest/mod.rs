@@ -83,8 +83,7 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
             (hosts::path_clues(root.as_deref(), file), parsed)
         })
         .collect();
-    let clues: Vec<(hosts::PathClues, &Parsed)> = parsed.iter().map(|(c, p)| (c.clone(), p)).collect();
-    let (file_hosts, host_diagnostics) = hosts::decide(&clues, options.host.as_deref());
+    let (file_hosts, host_diagnostics) = hosts::decide(&parsed, options.host.as_deref());
     for ((_, parsed), file_host) in parsed.into_iter().zip(file_hosts) {
         add_parsed(&mut dataset, parsed, &file_host);
     }

@@ -16,7 +16,7 @@ use super::parse::read_inputs;
 use crate::analysis::limits::parse_bytes;
 use crate::analysis::projection::rate_text;
 use crate::analysis::suspects::SuspectRule;
-use crate::analysis::verdict::{bytes_text, hours_text, thousands};
+use crate::analysis::verdict::{bytes_text, hours_text, percent, thousands};
 use crate::analysis::{analyze, Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
@@ -431,7 +431,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             .attributions
             .iter()
             .map(|w| {
-                let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", (v * 100.0).floor()));
+                let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), percent);
                 vec![
                     cell(&w.host, style),
                     w.boot.to_string(),
