@@ -1,6 +1,7 @@
 //! Walking inputs, parsing them in parallel and grouping the records by host into a [`Dataset`].
 
 pub mod hosts;
+pub mod times;
 
 use std::path::{Path, PathBuf};
 
@@ -75,10 +76,14 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
             files.push((root.clone(), file));
         }
     }
+    let name_times = times::name_times(&files, &options.time, &mut dataset.diagnostics);
     let parsed: Vec<(hosts::PathClues, Parsed)> = files
         .par_iter()
-        .map(|(root, file)| {
-            let parsed = parse::parse_file(file, options.format, &options.time, options.host.as_deref());
+        .zip(name_times)
+        .map(|((root, file), name_time)| {
+            let mut ctx = parse::FileContext::for_path(file, options.time.clone(), options.host.clone());
+            ctx.name_time = name_time;
+            let parsed = parse::parse_file_in(file, options.format, &ctx);
             progress(file);
             (hosts::path_clues(root.as_deref(), file), parsed)
         })
@@ -88,12 +93,46 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
         add_parsed(&mut dataset, parsed, &file_host);
     }
     dataset.diagnostics.extend(host_diagnostics);
+    times::clear_copied_mtimes(&mut dataset);
+    dataset.diagnostics = collapse_repeats(std::mem::take(&mut dataset.diagnostics));
     for host in dataset.hosts.values_mut() {
         host.pool_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
         host.handle_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
         host.events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.record_id.cmp(&b.record_id)));
     }
     dataset
+}
+
+/// Files that must repeat a warning before it is said once with a count.
+const REPEATS_TO_COLLAPSE: usize = 3;
+
+/// Says a warning or note that many files gave alike (the same message without a line, such as "timestamps
+/// carry no zone") once, at its first file, with how many other files gave it. Errors stay one per file.
+fn collapse_repeats(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut count: std::collections::HashMap<(Severity, String), usize> = std::collections::HashMap::new();
+    let collapsible = |d: &Diagnostic| d.severity != Severity::Error && d.line.is_none() && d.offset.is_none();
+    for d in diagnostics.iter().filter(|d| collapsible(d)) {
+        *count.entry((d.severity, d.message.clone())).or_insert(0) += 1;
+    }
+    let mut said = std::collections::HashSet::new();
+    diagnostics
+        .into_iter()
+        .filter_map(|mut d| {
+            if !collapsible(&d) {
+                return Some(d);
+            }
+            let key = (d.severity, d.message.clone());
+            let n = count.get(&key).copied().unwrap_or(1);
+            if n < REPEATS_TO_COLLAPSE {
+                return Some(d);
+            }
+            if !said.insert(key) {
+                return None;
+            }
+            d.message = format!("{} (and {} other files alike)", d.message, n - 1);
+            Some(d)
+        })
+        .collect()
 }
 
 /// Adds one file's records to the dataset under the host decided for the file.

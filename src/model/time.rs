@@ -13,6 +13,8 @@ pub enum TimeSource {
     TimestampLine,
     /// A timestamp in the file name.
     FileName,
+    /// A timestamp in the name of a folder the file is in (`2024-03-11_1014/poolmon.txt`).
+    FolderName,
     /// The file's modification time.
     FileModified,
     /// The `--time` override given by the user.

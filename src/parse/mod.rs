@@ -132,13 +132,40 @@ pub struct FileContext {
     pub time: TimeSettings,
     /// `--host`: the host to give records that name none.
     pub host: Option<String>,
+    /// The time the file's name or folder gives, when the ingest settled it over the whole set of names.
+    pub name_time: NameTime,
+}
+
+/// The time a file's name (or its folder's) gives, as the ingest settled it over every name of the run (one
+/// day/month order for the whole set, one zone warning), or left for the parser to read from the file name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NameTime {
+    /// Not settled by an ingest (a file parsed on its own): the parser reads its file name.
+    #[default]
+    Unread,
+    /// Settled: the time and where it came from ([`TimeSource::FileName`] or [`TimeSource::FolderName`]), or
+    /// none.
+    Settled(Option<(DateTime<Utc>, crate::model::TimeSource)>),
 }
 
 impl FileContext {
     /// Context for a file on disk: path and modification time.
     pub fn for_path(path: &Path, time: TimeSettings, host: Option<String>) -> Self {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
-        Self { path: path.display().to_string(), modified, time, host }
+        Self { path: path.display().to_string(), modified, time, host, name_time: NameTime::Unread }
+    }
+
+    /// The time the name gives: the ingest's settled time, or (for a file parsed on its own) the stamp in the
+    /// file name, read with this file's settings.
+    pub fn name_time(&self, diagnostics: &mut Vec<Diagnostic>) -> Option<(DateTime<Utc>, crate::model::TimeSource)> {
+        match self.name_time {
+            NameTime::Settled(settled) => settled,
+            NameTime::Unread => timestamp::stamp_in_file_name(self.file_name())
+                .and_then(|stamp| {
+                    timestamp::resolve_stamps(&[stamp], &self.time, &self.path, diagnostics).pop().flatten()
+                })
+                .map(|t| (t, crate::model::TimeSource::FileName)),
+        }
     }
 
     /// The file name part of the path (where a timestamp or host name may be).
@@ -220,9 +247,13 @@ pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> P
 
 /// Reads and parses a file on disk.
 pub fn parse_file(path: &Path, format: Option<Format>, time: &TimeSettings, host: Option<&str>) -> Parsed {
-    let ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
+    parse_file_in(path, format, &FileContext::for_path(path, time.clone(), host.map(str::to_owned)))
+}
+
+/// Reads and parses a file on disk with a context the caller prepared (the ingest's settled name time).
+pub fn parse_file_in(path: &Path, format: Option<Format>, ctx: &FileContext) -> Parsed {
     match std::fs::read(path) {
-        Ok(bytes) => parse_bytes(&bytes, format, &ctx),
+        Ok(bytes) => parse_bytes(&bytes, format, ctx),
         Err(e) => Parsed {
             diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
             ..Parsed::default()

@@ -513,6 +513,7 @@ fn settle_order(
     stamps: &[RawStamp],
     settings: &TimeSettings,
     path: &str,
+    scope: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<DateOrder> {
     let ambiguous: Vec<&RawStamp> = stamps.iter().filter(|s| s.is_ambiguous()).collect();
@@ -539,7 +540,7 @@ fn settle_order(
                 path,
                 Severity::Warning,
                 format!(
-                    "dates in this file contradict each other on day/month order ({d} fit only day first, {m} only \
+                    "dates in {scope} contradict each other on day/month order ({d} fit only day first, {m} only \
                      month first); read as {}; pass --date-order dmy or --date-order mdy to force it",
                     order_words(order)
                 ),
@@ -564,7 +565,7 @@ fn settle_order(
         offset: None,
         severity: Severity::Warning,
         message: format!(
-            "day/month order of dates such as {example} cannot be settled from this file (no field above 12, no \
+            "day/month order of dates such as {example} cannot be settled from {scope} (no field above 12, no \
              weekday, time runs forward either way); read as {}; pass --date-order dmy (day first) or \
              --date-order mdy (month first) to force it",
             order_words(order)
@@ -693,11 +694,38 @@ pub fn resolve_stamps(
     path: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Option<DateTime<Utc>>> {
-    let order = settle_order(stamps, settings, path, diagnostics).unwrap_or(DateOrder::Dmy);
+    let order = settle_order(stamps, settings, path, "this file", diagnostics).unwrap_or(DateOrder::Dmy);
     let mut converter = Converter::default();
     let out = stamps.iter().map(|s| converter.convert(s, order, settings, path, diagnostics)).collect();
     converter.finish(settings, path, diagnostics);
     out
+}
+
+/// Settles one day/month order for stamps read from the file and folder names of a whole archive (never per
+/// file: `pool_05-03-2024.txt` alone cannot say, its neighbour `pool_13-03-2024.txt` can). `label` names the
+/// set in the one warning given when the order had to be picked.
+pub fn settle_name_order(
+    stamps: &[RawStamp],
+    settings: &TimeSettings,
+    label: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DateOrder {
+    settle_order(stamps, settings, label, "the file and folder names", diagnostics).unwrap_or(DateOrder::Dmy)
+}
+
+/// Converts one name stamp to UTC under an order settled over the set ([`settle_name_order`]). Returns the
+/// time (`None`, with an error diagnostic, when the fields make no valid date) and whether it was read as local
+/// time in `--tz`, so that the caller says once for the whole set that no zone was given.
+pub fn convert_name_stamp(
+    stamp: &RawStamp,
+    order: DateOrder,
+    settings: &TimeSettings,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Option<DateTime<Utc>>, bool) {
+    let mut converter = Converter::default();
+    let time = converter.convert(stamp, order, settings, path, diagnostics);
+    (time, converter.local_read)
 }
 
 /// Resolves a file's stamps one at a time, for streaming parsers that cannot wait for the whole file.

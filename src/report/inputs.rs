@@ -69,6 +69,7 @@ pub fn time_source_words(source: TimeSource) -> &'static str {
         TimeSource::Record => "in the record",
         TimeSource::TimestampLine => "timestamp line before the snapshot",
         TimeSource::FileName => "file name",
+        TimeSource::FolderName => "folder name",
         TimeSource::FileModified => "file modification time",
         TimeSource::Override => "--time",
         TimeSource::Unknown => "none found",

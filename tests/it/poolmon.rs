@@ -16,7 +16,7 @@ fn fixture_path(name: &str) -> PathBuf {
 }
 
 fn ctx_for(name: &str, time: TimeSettings) -> FileContext {
-    FileContext { path: format!("fixtures/poolmon/{name}"), modified: None, time, host: None }
+    FileContext { path: format!("fixtures/poolmon/{name}"), modified: None, time, ..FileContext::default() }
 }
 
 /// Parses a fixture the way `poolscope parse` does (detection included), with default time settings.

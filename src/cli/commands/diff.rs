@@ -428,6 +428,7 @@ fn time_source_words(source: TimeSource) -> &'static str {
         TimeSource::Record => "from the record",
         TimeSource::TimestampLine => "from a timestamp line",
         TimeSource::FileName => "from the file name",
+        TimeSource::FolderName => "from the folder name",
         TimeSource::FileModified => "from the file's modification time",
         TimeSource::Override => "from --time",
         TimeSource::Unknown => "time unknown",

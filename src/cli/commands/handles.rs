@@ -642,6 +642,7 @@ fn time_source_label(source: TimeSource) -> &'static str {
         TimeSource::Record => "record",
         TimeSource::TimestampLine => "timestamp line",
         TimeSource::FileName => "file name",
+        TimeSource::FolderName => "folder name",
         TimeSource::FileModified => "file modified",
         TimeSource::Override => "--time",
         TimeSource::Unknown => "unknown",

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::model::{Diagnostic, HandleSnapshot, Severity, TimeSource};
-use crate::parse::timestamp::{resolve_stamps, stamp_in_file_name, RawStamp};
+use crate::parse::timestamp::{resolve_stamps, RawStamp};
 use crate::parse::FileContext;
 
 /// Sets `taken_at` and `time_source` of a file's snapshots; `stamps[i]` is the timestamp line before run `i`.
@@ -30,8 +30,7 @@ pub fn assign(
     let mut resolved = resolve_stamps(&present, &ctx.time, &ctx.path, diagnostics).into_iter();
     let modes: HashSet<_> = snapshots.iter().map(|s| s.mode).collect();
     let one_collection = modes.len() == snapshots.len();
-    let from_name = stamp_in_file_name(ctx.file_name())
-        .and_then(|stamp| resolve_stamps(&[stamp], &ctx.time, &ctx.path, diagnostics).pop().flatten());
+    let from_name = ctx.name_time(diagnostics);
     let last = snapshots.len().saturating_sub(1);
     let mut untimed: Vec<u64> = Vec::new();
     for (i, snap) in snapshots.iter_mut().enumerate() {
@@ -68,13 +67,14 @@ pub fn assign(
 /// The strongest time available, and where it came from.
 fn pick(
     stamped: Option<DateTime<Utc>>,
-    from_name: Option<DateTime<Utc>>,
+    from_name: Option<(DateTime<Utc>, TimeSource)>,
     forced: Option<DateTime<Utc>>,
     modified: Option<DateTime<Utc>>,
 ) -> (Option<DateTime<Utc>>, TimeSource) {
+    let (from_name, name_source) = from_name.map_or((None, TimeSource::FileName), |(t, s)| (Some(t), s));
     [
         (stamped, TimeSource::TimestampLine),
-        (from_name, TimeSource::FileName),
+        (from_name, name_source),
         (forced, TimeSource::Override),
         (modified, TimeSource::FileModified),
     ]
@@ -99,8 +99,11 @@ mod tests {
             Some(at("2020-01-03T00:00:00Z")),
             Some(at("2020-01-04T00:00:00Z")),
         );
-        assert_eq!(pick(a, b, c, d), (a, TimeSource::TimestampLine));
-        assert_eq!(pick(None, b, c, d), (b, TimeSource::FileName));
+        let named = b.map(|t| (t, TimeSource::FileName));
+        assert_eq!(pick(a, named, c, d), (a, TimeSource::TimestampLine));
+        assert_eq!(pick(None, named, c, d), (b, TimeSource::FileName));
+        let folder = b.map(|t| (t, TimeSource::FolderName));
+        assert_eq!(pick(None, folder, c, d), (b, TimeSource::FolderName));
         assert_eq!(pick(None, None, c, d), (c, TimeSource::Override));
         assert_eq!(pick(None, None, None, d), (d, TimeSource::FileModified));
         assert_eq!(pick(None, None, None, None), (None, TimeSource::Unknown));

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{Diagnostic, Severity, TimeSource};
-use crate::parse::timestamp::{resolve_stamps, stamp_in_file_name, StampClock};
+use crate::parse::timestamp::{resolve_stamps, StampClock};
 use crate::parse::FileContext;
 
 use super::PoolmonTable;
@@ -71,14 +71,9 @@ impl<'c> TimeAssigner<'c> {
             self.without_stamp.1 = snapshot.source.line.unwrap_or(0);
         }
         self.without_stamp.0 += 1;
-        let from_name = if first {
-            stamp_in_file_name(self.ctx.file_name())
-                .and_then(|stamp| resolve_stamps(&[stamp], &self.ctx.time, &self.ctx.path, diagnostics).pop().flatten())
-        } else {
-            None
-        };
-        (snapshot.taken_at, snapshot.time_source) = if let Some(t) = from_name {
-            (Some(t), TimeSource::FileName)
+        let from_name = if first { self.ctx.name_time(diagnostics) } else { None };
+        (snapshot.taken_at, snapshot.time_source) = if let Some((t, source)) = from_name {
+            (Some(t), source)
         } else if let Some(t) = self.ctx.time.time_override {
             (Some(t), TimeSource::Override)
         } else if let (true, Some(t)) = (only, self.ctx.modified) {
