@@ -10,6 +10,7 @@ pub mod correlate;
 pub mod diff;
 pub mod eventlog;
 pub mod growth;
+pub mod handle_growth;
 pub mod host;
 pub mod limits;
 pub mod projection;

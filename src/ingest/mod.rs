@@ -104,7 +104,7 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
 }
 
 /// Files that must repeat a warning before it is said once with a count.
-const REPEATS_TO_COLLAPSE: usize = 3;
+const REPEATS_TO_COLLAPSE: usize = 2;
 
 /// Says a warning or note that many files gave alike (the same message without a line, such as "timestamps
 /// carry no zone") once, at its first file, with how many other files gave it. Errors stay one per file.

@@ -13,3 +13,4 @@ mod report;
 mod short;
 mod simulate;
 mod tags;
+mod times;

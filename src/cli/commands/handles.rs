@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use crate::analysis::handle_growth::{self, HandleGrowth};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
@@ -244,29 +245,8 @@ struct GroupRow {
     share: f64,
 }
 
-/// One count of a series.
-#[derive(Debug, Clone, Serialize)]
-struct Point {
-    taken_at: DateTime<Utc>,
-    count: u64,
-}
-
-/// A group's count over time, and its growth.
-#[derive(Debug, Serialize)]
-struct Series {
-    host: String,
-    #[serde(flatten)]
-    key: GroupKey,
-    points: Vec<Point>,
-    first: u64,
-    last: u64,
-    change: i64,
-    hours: f64,
-    /// (last - first) / hours.
-    per_hour_first_last: Option<f64>,
-    /// Least-squares slope of count on time, per hour.
-    per_hour_least_squares: Option<f64>,
-}
+/// A group's count over one boot, and its growth.
+type Series = HandleGrowth<GroupKey>;
 
 /// Everything `handles` prints, in every format.
 #[derive(Debug, Serialize)]
@@ -309,6 +289,17 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
         } else {
             printer.warn("no handles match the filters (--type/--process/--by) in any snapshot");
         }
+    }
+    let mut distinct: Vec<_> = report.snapshots.iter().filter_map(|s| s.taken_at).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if report.snapshots.len() > 1 && distinct.len() == 1 {
+        printer.warn(&format!(
+            "no growth figures: the {} snapshots share one time ({}), so no rate can be given; name the files with \
+             a stamp (NAME_20240311-1014.txt) or collect with a timestamp line before each run",
+            report.snapshots.len(),
+            fmt_time(distinct.first().copied())
+        ));
     }
     let untimed = report.snapshots.iter().filter(|s| s.taken_at.is_none()).count();
     if untimed > 0 && report.snapshots.len() > 1 {
@@ -379,7 +370,7 @@ fn build(dataset: &crate::model::Dataset, query: &Query<'_>, top: Option<usize>)
         rows.truncate(top.unwrap_or(usize::MAX));
         groups.extend(rows);
     }
-    let mut series = build_series(&snapshots);
+    let mut series = build_series(dataset, &snapshots);
     series.truncate(top.unwrap_or(usize::MAX));
     HandlesReport {
         schema_version: 1,
@@ -393,58 +384,15 @@ fn build(dataset: &crate::model::Dataset, query: &Query<'_>, top: Option<usize>)
     }
 }
 
-/// Series per (host, group) over the timed snapshots, fastest-growing first.
-fn build_series(snapshots: &[CountedSnapshot]) -> Vec<Series> {
-    let mut points: BTreeMap<(&str, &GroupKey), Vec<Point>> = BTreeMap::new();
-    for snap in snapshots {
-        let Some(taken_at) = snap.taken_at else { continue };
-        for (key, &count) in &snap.counts {
-            points.entry((&snap.host, key)).or_default().push(Point { taken_at, count });
-        }
-    }
-    let mut series: Vec<Series> = points
-        .into_iter()
-        // A series needs two distinct times: counts from several files dated alike are no growth.
-        .filter(|(_, p)| p.iter().any(|q| q.taken_at != p[0].taken_at))
-        .map(|((host, key), mut points)| {
-            points.sort_by_key(|p| p.taken_at);
-            let (first, last) = (points[0].clone(), points[points.len() - 1].clone());
-            let hours = (last.taken_at - first.taken_at).num_milliseconds() as f64 / 3_600_000.0;
-            let change = last.count as i64 - first.count as i64;
-            Series {
-                host: host.to_owned(),
-                key: key.clone(),
-                per_hour_first_last: (hours > 0.0).then(|| change as f64 / hours),
-                per_hour_least_squares: least_squares_per_hour(&points),
-                first: first.count,
-                last: last.count,
-                change,
-                hours,
-                points,
-            }
-        })
-        .collect();
-    series.sort_by(|a, b| {
-        let rate = |s: &Series| s.per_hour_least_squares.or(s.per_hour_first_last).unwrap_or(0.0);
-        rate(b).total_cmp(&rate(a)).then_with(|| a.host.cmp(&b.host)).then_with(|| a.key.cmp(&b.key))
+/// Series per (host, boot, group) over the timed snapshots, fastest-growing first (the library's rules: no
+/// series across a reboot, no rate from collapsed or too-close times).
+fn build_series(dataset: &crate::model::Dataset, snapshots: &[CountedSnapshot]) -> Vec<Series> {
+    let starts: BTreeMap<String, Vec<DateTime<Utc>>> =
+        dataset.hosts.iter().map(|(host, data)| (host.clone(), handle_growth::boot_starts(data))).collect();
+    let observations = snapshots.iter().filter_map(|snap| Some((snap, snap.taken_at?))).flat_map(|(snap, at)| {
+        snap.counts.iter().map(move |(key, &count)| (snap.host.clone(), key.clone(), at, count))
     });
-    series
-}
-
-/// The ordinary least-squares slope of count on time, in handles per hour; `None` when all points share
-/// one time.
-fn least_squares_per_hour(points: &[Point]) -> Option<f64> {
-    let origin = points.first()?.taken_at;
-    let xs: Vec<f64> = points.iter().map(|p| (p.taken_at - origin).num_milliseconds() as f64 / 3_600_000.0).collect();
-    let n = xs.len() as f64;
-    let mean_x = xs.iter().sum::<f64>() / n;
-    let mean_y = points.iter().map(|p| p.count as f64).sum::<f64>() / n;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (x, p) in xs.iter().zip(points) {
-        sxy += (x - mean_x) * (p.count as f64 - mean_y);
-        sxx += (x - mean_x) * (x - mean_x);
-    }
-    (sxx > 0.0).then(|| sxy / sxx)
+    handle_growth::series(observations, &starts)
 }
 
 /// The columns a key shows, by `--by`.
@@ -558,7 +506,11 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
     let (Some(first), Some(last)) = (times.first(), times.last()) else { return };
     let span = (*last - *first).num_seconds() as f64 / 3600.0;
     heading(out, &format!("Growth per hour; host {host}, {} snapshot times over {span:.2} h", times.len()), markdown);
+    let several_boots = series.iter().any(|s| s.boot > 0);
     let mut headers: Vec<&str> = vec!["#"];
+    if several_boots {
+        headers.push("boot");
+    }
     if mixed_views {
         headers.push("view");
     }
@@ -569,6 +521,9 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
         .enumerate()
         .map(|(i, s)| {
             let mut row = vec![format!("[{}]", i + 1)];
+            if several_boots {
+                row.push(s.boot.to_string());
+            }
             if mixed_views {
                 row.push(s.key.view.to_owned());
             }
@@ -584,6 +539,19 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
         })
         .collect();
     out.push_str(&table(&headers, &rows, markdown));
+    for (i, s) in series.iter().enumerate() {
+        if let Some(why) = &s.no_rate {
+            let _ = writeln!(out, "{}[{}] has no rate: {why}", if markdown { "" } else { "  " }, i + 1);
+        }
+    }
+    if several_boots {
+        let _ = writeln!(
+            out,
+            "{}A boot starts at a boot record or where lsass.exe (or another process that lives as long as the \
+             boot) has a new pid; no series spans a reboot.",
+            if markdown { "" } else { "  " }
+        );
+    }
     out.push('\n');
 
     heading(out, &format!("Counts at each time; host {host}, columns are the series above"), markdown);
@@ -669,7 +637,7 @@ fn escape_md(text: &str) -> String {
 
 /// Whether a column holds numbers (right-aligned).
 fn numeric_column(header: &str) -> bool {
-    !matches!(header, "process" | "type" | "account" | "name" | "view" | "time (UTC)" | "#")
+    !matches!(header, "process" | "type" | "account" | "name" | "view" | "time (UTC)" | "#" | "boot")
 }
 
 /// An aligned text table, or a Markdown table.
@@ -757,24 +725,6 @@ fn render_csv(report: &HandlesReport) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(h: i64) -> DateTime<Utc> {
-        DateTime::<Utc>::from_timestamp(1_590_000_000 + h * 3600, 0).unwrap()
-    }
-
-    #[test]
-    fn least_squares_slope_per_hour() {
-        let points: Vec<Point> = [(0, 100), (1, 110), (2, 120), (4, 140)]
-            .iter()
-            .map(|&(h, c)| Point { taken_at: at(h), count: c })
-            .collect();
-        let slope = least_squares_per_hour(&points).unwrap();
-        assert!((slope - 10.0).abs() < 1e-9, "{slope}");
-        assert_eq!(
-            least_squares_per_hour(&[Point { taken_at: at(0), count: 1 }, Point { taken_at: at(0), count: 2 }]),
-            None
-        );
-    }
 
     #[test]
     fn markdown_cells_cannot_inject_html_or_break_tables() {
