@@ -167,6 +167,10 @@ pub fn split_boots(
         Some(m) => (0, m.at, m.evidence.clone()),
         None => (0, times[0], "first sample".to_owned()),
     });
+    // Boot records the counters contradict, and counter resets no record explains: a whole number of hours
+    // between them says the two sources were read in different zones.
+    let mut lone_records: Vec<DateTime<Utc>> = Vec::new();
+    let mut lone_resets: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     for i in 1..snaps.len() {
         let between: Vec<&Marker> = marks.iter().filter(|m| m.at > times[i - 1] && m.at <= times[i]).collect();
         let (reset, why) = counters_reset(snaps[i - 1], snaps[i]);
@@ -176,20 +180,31 @@ pub fn split_boots(
                 let at = if m.is_boot { m.at } else { times[i] };
                 starts.push((i, at, format!("{}; {why}", m.evidence)));
             }
-            (Some(true), None) => starts.push((i, times[i], why.to_owned())),
+            (Some(true), None) => {
+                lone_resets.push((times[i - 1], times[i]));
+                starts.push((i, times[i], why.to_owned()));
+            }
             (None, Some(m)) => starts.push((i, if m.is_boot { m.at } else { times[i] }, m.evidence.clone())),
-            (Some(false), Some(m)) => diagnostics.push(Diagnostic::for_file(
-                "",
-                Severity::Warning,
-                format!(
-                    "{host}: {} at {} lies between two snapshots whose counters kept growing; not taken as a \
+            (Some(false), Some(m)) => {
+                if m.is_boot {
+                    lone_records.push(m.at);
+                }
+                diagnostics.push(Diagnostic::for_file(
+                    "",
+                    Severity::Warning,
+                    format!(
+                        "{host}: {} at {} lies between two snapshots whose counters kept growing; not taken as a \
                      reboot (do the event and poolmon times use the same time zone? see --tz)",
-                    m.evidence,
-                    m.at.format("%Y-%m-%d %H:%M:%S UTC")
-                ),
-            )),
+                        m.evidence,
+                        m.at.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                ));
+            }
             (_, None) => {}
         }
+    }
+    if let Some(hint) = zone_hint(host, &lone_records, &lone_resets) {
+        diagnostics.push(hint);
     }
     let mut boots = Vec::with_capacity(starts.len());
     for (b, (first, start, evidence)) in starts.iter().enumerate() {
@@ -222,6 +237,44 @@ pub fn split_boots(
         boot.end_evidence = end_evidence(boot, events);
     }
     boots
+}
+
+/// Largest zone offset looked for, in hours (UTC-12 to UTC+14).
+const MAX_ZONE_HOURS: i64 = 14;
+
+/// When every counter reset that no boot record explains sits the same whole number of hours after a boot
+/// record that the counters contradict, the poolmon times were read in another zone than the events (UTC
+/// records, local stamps read as UTC without `--tz`): a warning that names the `--tz` offset that reconciles
+/// them.
+fn zone_hint(host: &str, records: &[DateTime<Utc>], resets: &[(DateTime<Utc>, DateTime<Utc>)]) -> Option<Diagnostic> {
+    if records.is_empty() || resets.is_empty() {
+        return None;
+    }
+    let fits = |k: i64| {
+        resets.iter().all(|(before, after)| {
+            records.iter().any(|r| {
+                let shifted = *r + Duration::hours(k);
+                shifted > *before && shifted <= *after
+            })
+        })
+    };
+    let offsets: Vec<i64> = (-MAX_ZONE_HOURS..=MAX_ZONE_HOURS).filter(|k| *k != 0 && fits(*k)).collect();
+    // Samples hours apart fit several offsets: only a single one is worth naming.
+    let [k] = offsets[..] else { return None };
+    let sign = if k > 0 { '+' } else { '-' };
+    // IANA's Etc/GMT zones count the other way (Etc/GMT-2 is UTC+02:00).
+    let etc = format!("Etc/GMT{}{}", if k > 0 { '-' } else { '+' }, k.abs());
+    Some(Diagnostic::for_file(
+        "",
+        Severity::Warning,
+        format!(
+            "{host}: the poolmon reboots lie {k:+} h from the boot records ({} reboot(s)): the poolmon times look \
+             like local time at UTC{sign}{:02}:00 read as UTC; --tz with the machine's zone (for example {etc}, or its \
+             Windows name as `tzutil /g` prints it) would reconcile them",
+            resets.len(),
+            k.abs()
+        ),
+    ))
 }
 
 /// Whether a boot ended in exhaustion or a hang: a 2004 or 2019/2020 inside it, or a 41/6008 (unclean end)
@@ -379,6 +432,24 @@ mod tests {
         assert_eq!(boots.len(), 1);
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("time zone"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn boot_records_hours_off_the_counter_resets_name_the_tz_that_reconciles_them() {
+        // Counters reset between 10:00 and 10:20 (poolmon stamps local at UTC+2 read as UTC); the boot record
+        // says 08:10 UTC.
+        let at = |m: i64| t(0) + Duration::minutes(m);
+        let snaps: Vec<_> =
+            (0..60).map(|i| snap(at(i * 20), if i < 31 { 1000 + 10 * i as u64 } else { 5 }, None)).collect();
+        let events = vec![event(at(490), 12, EventKind::Boot { start_time: None })];
+        let (boots, diags) = split(&snaps, &events);
+        assert_eq!(boots.len(), 2);
+        let hint = diags.iter().find(|d| d.message.contains("reconcile")).expect("a zone hint");
+        assert!(hint.message.contains("+2 h") && hint.message.contains("Etc/GMT-2"), "{}", hint.message);
+        // Records that match the resets give no hint.
+        let events = vec![event(at(610), 12, EventKind::Boot { start_time: None })];
+        let (_, diags) = split(&snaps, &events);
+        assert!(!diags.iter().any(|d| d.message.contains("reconcile")), "{diags:?}");
     }
 
     #[test]
