@@ -18,8 +18,10 @@ use crate::model::{PoolSnapshot, PoolType};
 const COUNTER_WRAP: u64 = 1 << 32;
 /// Per Alloc counts as stable when its 10th-90th percentile spread is within this share of its median.
 const PER_ALLOC_STABLE_SPREAD: f64 = 0.05;
-/// Aim for at least this many bins in the trend test (narrower than an hour for short boots).
-const MIN_BINS: f64 = 12.0;
+/// Aim for at least this many bins in the trend test (narrower than an hour for boots under a day): with 12
+/// hourly bins and the Hamed-Rao factor, even a perfectly steady leak cannot reach q < 0.01 among hundreds of
+/// tags (a 12 h capture of a 12 MiB/h leak went unflagged).
+const MIN_BINS: f64 = 24.0;
 /// At most this many bins (wider than an hour for boots longer than about three weeks), which
 /// keeps the O(bins²) Mann-Kendall and Hamed-Rao steps bounded however long the archive.
 const MAX_BINS: f64 = 500.0;
@@ -477,7 +479,7 @@ mod tests {
     #[test]
     fn bin_width_narrows_for_short_boots() {
         assert_eq!(bin_width(90.0), 1.0);
-        assert!((bin_width(6.0) - 0.5).abs() < 1e-12);
+        assert!((bin_width(6.0) - 0.25).abs() < 1e-12);
         // 60 days: 1,440 hours in at most 500 bins.
         assert!((bin_width(1440.0) - 2.88).abs() < 1e-12);
     }
