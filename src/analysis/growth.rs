@@ -241,6 +241,11 @@ pub struct Growth {
     pub r_squared: f64,
     /// Theil-Sen slope of outstanding allocations per hour.
     pub outstanding_per_hour: f64,
+    /// The same over the first half of the window (with `late_outstanding_per_hour`: a cache filling up
+    /// slows down in its count of objects even when their sizes drift up).
+    pub early_outstanding_per_hour: f64,
+    /// The same over the last half of the window.
+    pub late_outstanding_per_hour: f64,
     /// Median bytes per outstanding allocation.
     pub per_alloc_bytes: f64,
     /// Whether Per Alloc stays within 5% (10th-90th percentile spread).
@@ -329,6 +334,10 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
     let signal_to_noise = rise_over_wobble(t, bytes, sen.slope);
     let late_signal_to_noise = rise_over_wobble(&lt, &ly, late);
     let out_sen = stats::theil_sen(t, outstanding).map_or(0.0, |f| f.slope);
+    let (lt_o, ly_o) = late_window(t, outstanding, LATE_SHARE);
+    let late_out = stats::theil_sen(&lt_o, &ly_o).map_or(0.0, |f| f.slope);
+    let (et_o, ey_o) = early_window(t, outstanding, 1.0 - LATE_SHARE);
+    let early_out = stats::theil_sen(&et_o, &ey_o).map_or(0.0, |f| f.slope);
     let per_alloc: Vec<f64> = bytes.iter().zip(outstanding).filter(|(_, o)| **o > 0.0).map(|(b, o)| b / o).collect();
     let per_alloc_bytes = stats::median(&per_alloc).unwrap_or(0.0);
     let per_alloc_stable = match (stats::quantile(&per_alloc, 0.1), stats::quantile(&per_alloc, 0.9)) {
@@ -360,6 +369,8 @@ pub fn growth(series: &BootSeries, s: &TagSeries) -> Option<Growth> {
         ols_bytes_per_hour: ols.slope,
         r_squared: ols.r_squared,
         outstanding_per_hour: out_sen,
+        early_outstanding_per_hour: early_out,
+        late_outstanding_per_hour: late_out,
         per_alloc_bytes,
         per_alloc_stable,
         alloc_free_ratio: d_allocs as f64 / d_frees.max(1) as f64,

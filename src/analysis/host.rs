@@ -240,9 +240,22 @@ fn undecided_row(host: &str, boot: u32, c: &Candidate, more_hours: f64) -> Undec
         bytes_per_hour: g.bytes_per_hour,
         early_bytes_per_hour: g.early_bytes_per_hour,
         late_bytes_per_hour: g.late_bytes_per_hour,
+        early_outstanding_per_hour: g.early_outstanding_per_hour,
+        late_outstanding_per_hour: g.late_outstanding_per_hour,
         per_alloc_bytes: g.per_alloc_bytes,
         more_hours,
-        decide: format!("{more_hours:.0} more hours of samples: a cache levels off, a leak keeps its rate"),
+        decide: {
+            let bytes_slow = g.late_bytes_per_hour < suspects::DECELERATING * g.early_bytes_per_hour;
+            let slowing = if bytes_slow {
+                String::new()
+            } else {
+                format!(
+                    "its count of allocations slows from {:.0}/h to {:.0}/h while their size drifts; ",
+                    g.early_outstanding_per_hour, g.late_outstanding_per_hour
+                )
+            };
+            format!("{slowing}{more_hours:.0} more hours of samples: a cache levels off, a leak keeps its rate")
+        },
     }
 }
 

@@ -127,6 +127,12 @@ pub struct Undecided {
     pub early_bytes_per_hour: f64,
     /// Theil-Sen slope over the last half of the window, bytes per hour.
     pub late_bytes_per_hour: f64,
+    /// Theil-Sen slope of outstanding allocations over the first half of the window, per hour.
+    #[serde(default)]
+    pub early_outstanding_per_hour: f64,
+    /// The same over the last half.
+    #[serde(default)]
+    pub late_outstanding_per_hour: f64,
     /// Median bytes per outstanding allocation (not fixed).
     pub per_alloc_bytes: f64,
     /// Hours more of samples that would decide it.

@@ -33,7 +33,9 @@
 //! (10% of the boot, at most 1 hour) that is a boot of about 4.4 hours of samples.
 //!
 //! **Undecided.** A survivor whose growth is slowing down (late-half slope below
-//! [`DECELERATING`] times the early-half slope) and has no fixed per-allocation size looks like a
+//! [`DECELERATING`] times the early-half slope, in bytes or in outstanding allocations: a cache whose
+//! object sizes drift up can rise faster in bytes while it fills more slowly) and has no fixed
+//! per-allocation size looks like a
 //! cache still warming up: it is listed apart ([`undecided`]), never ranked. What decides it is more
 //! hours: taking the slowdown as a cache's exponential approach with time constant
 //! τ = (window/2) / ln(early/late), its late slope falls below `persistence` times its overall
@@ -74,15 +76,23 @@ pub const DECELERATING: f64 = 0.6;
 /// the length of the fitting window.
 pub fn undecided(c: &Candidate, fit_hours: f64, rule: &SuspectRule) -> Option<f64> {
     let g = &c.growth;
-    if g.per_alloc_stable
-        || g.early_bytes_per_hour <= 0.0
-        || g.late_bytes_per_hour >= DECELERATING * g.early_bytes_per_hour
-    {
+    if g.per_alloc_stable {
         return None;
     }
+    // Slowing down in bytes, or in its count of objects (a cache whose object sizes drift up can rise
+    // faster in bytes while it fills more slowly).
+    let slowdown = |early: f64, late: f64| (early > 0.0 && late < DECELERATING * early).then(|| late.max(0.0) / early);
+    let ratio = match (
+        slowdown(g.early_bytes_per_hour, g.late_bytes_per_hour),
+        slowdown(g.early_outstanding_per_hour, g.late_outstanding_per_hour),
+    ) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(r), None) | (None, Some(r)) => r,
+        (None, None) => return None,
+    };
     // The slowdown read as exp(-t/tau) over half the window; the persistence check rejects such a cache
     // once the window is 2 tau ln((2 - p)/p) long.
-    let ratio = (g.late_bytes_per_hour / g.early_bytes_per_hour).clamp(1e-3, DECELERATING);
+    let ratio = ratio.clamp(1e-3, DECELERATING);
     let tau = 0.5 * fit_hours / (1.0 / ratio).ln();
     let p = rule.persistence.clamp(0.05, 0.95);
     let needed = 2.0 * tau * ((2.0 - p) / p).ln();
@@ -184,6 +194,8 @@ mod tests {
                 ols_bytes_per_hour: rate,
                 r_squared: 0.9,
                 outstanding_per_hour: rate / 100.0,
+                early_outstanding_per_hour: rate / 100.0,
+                late_outstanding_per_hour: late / 100.0,
                 per_alloc_bytes: 100.0,
                 per_alloc_stable: true,
                 alloc_free_ratio: 1.1,
@@ -194,6 +206,23 @@ mod tests {
             },
             driver: None,
         }
+    }
+
+    #[test]
+    fn a_cache_slowing_in_count_while_sizes_drift_is_undecided() {
+        let rule = SuspectRule::default();
+        // Bytes rise faster late (sizes drift up), objects fill more slowly: a cache warming up.
+        let mut c = candidate("MmSt", 30e6, 45e6, 1e-4);
+        c.growth.per_alloc_stable = false;
+        c.growth.early_outstanding_per_hour = 30_000.0;
+        c.growth.late_outstanding_per_hour = 12_000.0;
+        assert!(undecided(&c, 5.4, &rule).is_some_and(|h| h >= 1.0));
+        // The same with a steady count is a suspect; so is any fixed-size object.
+        c.growth.late_outstanding_per_hour = 29_000.0;
+        assert_eq!(undecided(&c, 5.4, &rule), None);
+        c.growth.late_outstanding_per_hour = 12_000.0;
+        c.growth.per_alloc_stable = true;
+        assert_eq!(undecided(&c, 5.4, &rule), None);
     }
 
     #[test]

@@ -380,6 +380,8 @@ fn analysis(names: &Names) -> Analysis {
             bytes_per_hour: 900_000.0,
             early_bytes_per_hour: 1_500_000.0,
             late_bytes_per_hour: 400_000.0,
+            early_outstanding_per_hour: 480.0,
+            late_outstanding_per_hour: 130.0,
             per_alloc_bytes: 3_100.0,
             more_hours: 3.0,
             decide: "3 more hours of samples: a cache levels off, a leak keeps its rate".into(),

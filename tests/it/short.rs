@@ -99,14 +99,15 @@ fn six_hours_of_scenarios_find_the_leaks_alone() {
     }
 }
 
-/// The seed case at 6 hours still flags `MmSt` (it rises faster in the late half there: no warm-up shape)
-/// and `AfdB`; see the report of issue 12.
+/// The seed case at 6 hours: `MmSt` rises faster in bytes in the late half (its object sizes drift up) but
+/// fills more slowly in objects, so it is undecided, not a suspect beside Toke.
 #[test]
-#[ignore = "MmSt and AfdB are still flagged beside Toke at 6 h of the seed case"]
 fn six_hours_of_the_seed_case_find_toke_alone() {
     let dir = simulate("lsass-token-leak", 6);
     let (_, a) = analyze(dir.path());
     assert_eq!(suspects(&a), leaks(dir.path()));
+    let undecided: Vec<&str> = a["undecided"].as_array().unwrap().iter().map(|u| u["tag"].as_str().unwrap()).collect();
+    assert!(undecided.contains(&"MmSt"), "{undecided:?}");
 }
 
 #[test]
