@@ -172,6 +172,9 @@ pub fn findings(
             sentences.push(exhaustion_sentence(e, r, found.len()));
             if let Some((top, next)) = handle_suspect(r) {
                 suspect_name = Some(top.name.clone());
+                if !attributions.iter().any(|a| a.boot == span.boot) {
+                    attributions.push(attribution_from_2004(host, span.boot, e, r, top, &found));
+                }
                 let next_text = next.map_or(String::new(), |n| {
                     format!(
                         ", {:.0}x the next process ({}, {})",
@@ -220,6 +223,46 @@ pub fn findings(
     }
     sentences.extend(recurrence(rows));
     RecordFindings { attributions, subject, exhaustion_on_record, sentences, handle_suspect: suspect_name }
+}
+
+/// The 2004's handle-leak suspect as an attribution, when no handle.exe output of the boot gives one: the
+/// handles it held at the event (of every type: the event does not break them down) and its share of the
+/// handles of the processes the event lists.
+fn attribution_from_2004(
+    host: &str,
+    boot: u32,
+    e: &Event,
+    r: &ResourceExhaustion,
+    top: &ExhaustedProcess,
+    found: &[(&Event, &ResourceExhaustion)],
+) -> Attribution {
+    let tag = tag_to_attribute(found).unwrap_or_default();
+    let listed: u64 = r.processes.iter().map(|p| p.handle_count).sum();
+    Attribution {
+        host: host.to_owned(),
+        boot,
+        object_type: object_type_for_tag(&tag).map_or_else(|| "(all types)".to_owned(), str::to_owned),
+        tag,
+        process: top.name.clone(),
+        pid: Some(top.pid),
+        from: e.time,
+        to: e.time,
+        dumps: 0,
+        handles: [top.handle_count, top.handle_count],
+        handles_per_hour: None,
+        type_handles_per_hour: None,
+        share_of_growth: None,
+        share_of: "the processes event 2004 lists".to_owned(),
+        held_share: (listed > 0).then(|| top.handle_count as f64 / listed as f64),
+        account: None,
+        account_share: None,
+        tag_outstanding_per_hour: 0.0,
+        strength: format!(
+            "event 2004 at {} only (handles of every type; no handle.exe dumps to show the type, the growth or the \
+             account)",
+            time_text(e.time)
+        ),
+    }
 }
 
 /// "commit ran out at ... (event 2004: ...)".

@@ -224,8 +224,10 @@ mod tests {
 
     #[test]
     fn a_new_lsass_pid_starts_a_boot_and_splits_the_series() {
-        let mut host = HostData::default();
-        host.handle_snapshots = vec![dump(0, 528), dump(600, 528), dump(1200, 552), dump(1800, 552)];
+        let host = HostData {
+            handle_snapshots: vec![dump(0, 528), dump(600, 528), dump(1200, 552), dump(1800, 552)],
+            ..HostData::default()
+        };
         let starts = boot_starts(&host);
         assert_eq!(starts, vec![at(1200)]);
         let by_host = BTreeMap::from([("H".to_owned(), starts)]);

@@ -300,7 +300,8 @@ pub fn who_sentence(
 ) -> Option<String> {
     // Growth measured in this boot; else growth measured in the nearest other boot (the same leak); else what
     // this boot's single dump shows.
-    let of_tag = |a: &&Attribution| a.tag == tag;
+    // An attribution read from event 2004 alone (no dumps) is said by the exhaustion sentences already.
+    let of_tag = |a: &&Attribution| a.tag == tag && a.dumps > 0;
     let mut grown: Vec<&Attribution> =
         attributions.iter().filter(of_tag).filter(|a| a.handles_per_hour.is_some()).collect();
     grown.sort_by_key(|a| (a.boot.abs_diff(boot), a.boot));

@@ -192,6 +192,7 @@ mod tests {
         (times, diagnostics)
     }
 
+    #[allow(clippy::unnecessary_wraps)] // compared with the Option the settling returns
     fn at(s: &str) -> Option<(String, TimeSource)> {
         Some((s.to_owned(), TimeSource::FileName))
     }

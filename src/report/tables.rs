@@ -291,6 +291,9 @@ pub fn attributions(report: &Report<'_>, host: &str) -> Table {
         let share = match (a.share_of_growth, a.handles_per_hour, a.held_share) {
             (Some(share), Some(rate), _) => format!("{} ({})", format::percent(share), format::count_rate(rate)),
             (None, Some(rate), _) => format!("unknown ({}; {})", format::count_rate(rate), format::clean(&a.share_of)),
+            (_, None, Some(held)) if a.dumps == 0 => {
+                format!("held {} of the handles event 2004 lists", format::percent(held))
+            }
             (_, None, Some(held)) => format!("held {} at one dump", format::percent(held)),
             _ => "-".to_owned(),
         };

@@ -230,6 +230,15 @@ fn the_system_log_alone_gives_what_ran_out_and_the_handle_suspect() {
     ] {
         assert!(text.contains(words), "{words:?} not in {text}");
     }
+    assert!(!text.contains("at the dump"), "the 2004 is no dump: {text}");
+    // The 2004's suspect is in the attributions, for scripts and the report's table.
+    let who = &a["attributions"][0];
+    assert_eq!(
+        (who["process"].as_str(), who["pid"].as_u64(), who["dumps"].as_u64()),
+        (Some("lsass.exe"), Some(528), Some(0))
+    );
+    assert_eq!(who["handles"][1], 40_293);
+    assert!(who["strength"].as_str().unwrap().starts_with("event 2004 at 2020-05-22 13:44 UTC only"), "{who}");
     // Exhaustion on record fires --fail-on leak.
     poolscope().arg("analyze").arg(dir.path()).args(["-q", "--fail-on", "leak"]).assert().code(1);
 }
