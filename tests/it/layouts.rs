@@ -17,8 +17,13 @@ fn poolscope() -> Command {
 
 /// The demo's files by kind.
 fn demo_files() -> Vec<(String, &'static str)> {
+    files_of(Path::new(DEMO))
+}
+
+/// A simulated archive's files (one host, flat) by kind.
+fn files_of(dir: &Path) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
-    for entry in fs::read_dir(DEMO).unwrap() {
+    for entry in fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let kind = if name.starts_with("handle") {
             "handles"
@@ -44,9 +49,9 @@ enum Mtimes {
     CopiedMsApart,
 }
 
-fn copy(from: &str, to: &Path, mtimes: Mtimes, index: usize) {
+fn copy(from: &Path, to: &Path, mtimes: Mtimes, index: usize) {
     fs::create_dir_all(to.parent().unwrap()).unwrap();
-    fs::copy(Path::new(DEMO).join(from), to).unwrap();
+    fs::copy(from, to).unwrap();
     let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let at = match mtimes {
         Mtimes::Frozen => base,
@@ -57,9 +62,14 @@ fn copy(from: &str, to: &Path, mtimes: Mtimes, index: usize) {
 
 /// Lays the demo out under `root` by `place(file name, kind) -> relative path` (`None`: left out).
 fn lay_out(root: &Path, mtimes: Mtimes, place: impl Fn(&str, &str) -> Option<PathBuf>) {
-    for (i, (name, kind)) in demo_files().iter().enumerate() {
+    lay_out_from(Path::new(DEMO), root, mtimes, place);
+}
+
+/// Lays the files of archive `from` out under `root` by `place`.
+fn lay_out_from(from: &Path, root: &Path, mtimes: Mtimes, place: impl Fn(&str, &str) -> Option<PathBuf>) {
+    for (i, (name, kind)) in files_of(from).iter().enumerate() {
         if let Some(rel) = place(name, kind) {
-            copy(name, &root.join(rel), mtimes, i);
+            copy(&from.join(name), &root.join(rel), mtimes, i);
         }
     }
 }
@@ -140,6 +150,49 @@ fn every_layout_gives_one_host_and_the_seed_conclusion() {
             let lines = host_lines(&a);
             assert_eq!(lines.len(), 1, "{label}: one host diagnostic, not one per file: {lines:?}");
             assert!(lines[0].starts_with("host SRV-APP01: 106 input files") || lines[0].contains("107 input files"));
+        }
+    }
+}
+
+/// The other single-host scenarios in two layouts the simulator does not write, with frozen mtimes: one host,
+/// the leaks of the ground truth alone as suspects, and no handle type unrelated to the suspect in a verdict.
+#[test]
+fn every_scenario_in_other_layouts_gives_one_host_and_its_leaks() {
+    for scenario in ["nonpaged-leak", "cache-plateau", "healthy"] {
+        let sim = tempfile::tempdir().unwrap();
+        poolscope()
+            .args(["simulate", scenario, "--hours", "30", "--tags", "80", "--force", "-q", "-o"])
+            .arg(sim.path())
+            .assert()
+            .success();
+        let truth: Value = serde_json::from_slice(&fs::read(sim.path().join("truth.json")).unwrap()).unwrap();
+        let host = truth["hosts"][0]["host"].as_str().unwrap().to_owned();
+        let mut leaks: Vec<String> = truth["hosts"][0]["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["tag"].as_str().unwrap().to_owned())
+            .collect();
+        leaks.sort();
+        let layouts: [(&str, Box<dyn Fn(&str, &str) -> Option<PathBuf>>); 2] = [
+            ("KIND/HOST_*", Box::new(|name, kind| Some(PathBuf::from(kind).join(format!("{host}_{name}"))))),
+            ("tool folders", Box::new(|name, kind| Some(PathBuf::from("collect").join(kind).join(name)))),
+        ];
+        for (label, place) in &layouts {
+            let dir = tempfile::tempdir().unwrap();
+            lay_out_from(sim.path(), dir.path(), Mtimes::Frozen, place);
+            let a = analyze(dir.path());
+            assert_eq!(hosts(&a), [host.clone()], "{scenario} {label}: {:?}", host_lines(&a));
+            let mut found: Vec<String> =
+                a["suspects"].as_array().unwrap().iter().map(|s| s["tag"].as_str().unwrap().to_owned()).collect();
+            found.sort();
+            found.dedup();
+            assert_eq!(found, leaks, "{scenario} {label}");
+            for v in a["verdicts"].as_array().unwrap() {
+                let text = v["text"].as_str().unwrap();
+                assert!(!text.contains("grow in step"), "{text}");
+                assert!(!text.contains("handles rise with") || text.contains("Token handles rise with Toke"), "{text}");
+            }
         }
     }
 }
