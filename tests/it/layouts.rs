@@ -154,7 +154,8 @@ fn every_layout_gives_one_host_and_the_seed_conclusion() {
     }
 }
 
-/// The other single-host scenarios in two layouts the simulator does not write, with frozen mtimes: one host,
+/// The other single-host scenarios in two layouts the simulator does not write (one with frozen mtimes, one
+/// with copy mtimes a millisecond apart): one host,
 /// the leaks of the ground truth alone as suspects, and no handle type unrelated to the suspect in a verdict.
 #[test]
 fn every_scenario_in_other_layouts_gives_one_host_and_its_leaks() {
@@ -178,9 +179,9 @@ fn every_scenario_in_other_layouts_gives_one_host_and_its_leaks() {
             ("KIND/HOST_*", Box::new(|name, kind| Some(PathBuf::from(kind).join(format!("{host}_{name}"))))),
             ("tool folders", Box::new(|name, kind| Some(PathBuf::from("collect").join(kind).join(name)))),
         ];
-        for (label, place) in &layouts {
+        for (mtimes, (label, place)) in [Mtimes::Frozen, Mtimes::CopiedMsApart].into_iter().zip(&layouts) {
             let dir = tempfile::tempdir().unwrap();
-            lay_out_from(sim.path(), dir.path(), Mtimes::Frozen, place);
+            lay_out_from(sim.path(), dir.path(), mtimes, place);
             let a = analyze(dir.path());
             assert_eq!(hosts(&a), [host.clone()], "{scenario} {label}: {:?}", host_lines(&a));
             let mut found: Vec<String> =
