@@ -9,6 +9,7 @@ pub mod poolmon;
 pub mod pooltag;
 pub mod text;
 pub mod timestamp;
+pub mod unread;
 
 use std::path::Path;
 
@@ -197,13 +198,14 @@ impl Parsed {
 /// Parses one file's bytes in the given (or detected) format. Never panics; a file that yields
 /// nothing gets an error diagnostic that names what was expected.
 pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> Parsed {
-    let Some(format) = format.or_else(|| Format::detect(bytes)) else {
+    let signature = if format.is_none() { unread::by_signature(bytes) } else { None };
+    let Some(format) = format.or_else(|| if signature.is_some() { None } else { Format::detect(bytes) }) else {
+        let message = unread::known_unread(bytes, ctx.file_name()).map_or_else(
+            || "not a recognised format (expected poolmon, handle.exe or event-log output)".to_owned(),
+            str::to_owned,
+        );
         return Parsed {
-            diagnostics: vec![Diagnostic::for_file(
-                &ctx.path,
-                Severity::Error,
-                "not a recognised format (expected poolmon, handle.exe or event-log output)",
-            )],
+            diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, message)],
             ..Parsed::default()
         };
     };

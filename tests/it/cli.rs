@@ -26,3 +26,35 @@ fn missing_input_exits_2_and_names_the_file() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("does/not/exist.log"), "{stderr}");
 }
+
+/// Files of formats every ticket carries but poolscope does not read are named, with their conversion, never
+/// "not a recognised format"; the rest of the folder is still read.
+#[test]
+fn known_unread_formats_are_named_with_their_conversion() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut evt = vec![0x30, 0, 0, 0];
+    evt.extend_from_slice(b"LfLe");
+    evt.resize(0x30, 0);
+    let files: [(&str, &[u8], &str); 5] = [
+        ("SysEvent.Evt", &evt, "wevtutil epl"),
+        ("MEMORY.DMP", b"PAGEDU64\x0f\x00\x00\x00", "!poolused"),
+        ("case.zip", b"PK\x03\x04\x14\x00 poolmon Tag  Type", "extract it"),
+        ("DataCollector01.blg", b"\x00\x10\x20\x30", "relog"),
+        ("pool.etl", b"\x00\x10\x20\x30", "WPA"),
+    ];
+    for (name, bytes, _) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    std::fs::copy("fixtures/incidents/lsass-token-leak/System.evtx", dir.path().join("System.evtx")).unwrap();
+    let out = poolscope().args(["analyze", "--format", "json", "-q"]).arg(dir.path()).output().unwrap();
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the System log is still analysed");
+    let diagnostics = a["diagnostics"].as_array().unwrap();
+    for (name, _, words) in files {
+        let d = diagnostics
+            .iter()
+            .find(|d| d["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .unwrap_or_else(|| panic!("no diagnostic for {name}"));
+        let message = d["message"].as_str().unwrap();
+        assert!(message.contains(words) && !message.contains("not a recognised"), "{name}: {message}");
+    }
+}

@@ -15,11 +15,6 @@ fn poolscope() -> Command {
     Command::cargo_bin("poolscope").expect("binary built")
 }
 
-/// The demo's files by kind.
-fn demo_files() -> Vec<(String, &'static str)> {
-    files_of(Path::new(DEMO))
-}
-
 /// A simulated archive's files (one host, flat) by kind.
 fn files_of(dir: &Path) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
@@ -183,7 +178,7 @@ fn every_scenario_in_other_layouts_gives_one_host_and_its_leaks() {
             let dir = tempfile::tempdir().unwrap();
             lay_out_from(sim.path(), dir.path(), mtimes, place);
             let a = analyze(dir.path());
-            assert_eq!(hosts(&a), [host.clone()], "{scenario} {label}: {:?}", host_lines(&a));
+            assert_eq!(hosts(&a), std::slice::from_ref(&host), "{scenario} {label}: {:?}", host_lines(&a));
             let mut found: Vec<String> =
                 a["suspects"].as_array().unwrap().iter().map(|s| s["tag"].as_str().unwrap().to_owned()).collect();
             found.sort();
