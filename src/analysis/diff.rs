@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::verdict::thousands;
+use crate::units::thousands;
 use crate::model::{PoolRow, PoolSnapshot, PoolType, SourceRef, TimeSource};
 
 /// Version of the JSON layout of [`SnapshotDiff`]; bumped on any incompatible change.

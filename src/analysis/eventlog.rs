@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::attribution::{self, Attribution};
 use super::boots::{self, BootSpan};
-use super::verdict::{bytes_text, hours_text, thousands, time_text};
+use super::verdict::{hours_text, time_text};
+use crate::units::{bytes, thousands};
 use super::Boot;
 use crate::frame::HandleCount;
 use crate::model::event::{ExhaustedProcess, ResourceExhaustion};
@@ -226,18 +227,18 @@ pub fn findings(
 fn exhaustion_sentence(e: &Event, r: &ResourceExhaustion, count: usize) -> String {
     let mut parts = Vec::new();
     if let (Some(charge), Some(limit)) = (r.commit_charge, r.commit_limit) {
-        parts.push(format!("commit charge {} of its {} limit", bytes_text(charge as f64), bytes_text(limit as f64)));
+        parts.push(format!("commit charge {} of its {} limit", bytes(charge as f64), bytes(limit as f64)));
     }
     match (r.paged_pool_usage, r.nonpaged_pool_usage) {
         (Some(p), Some(n)) => {
-            parts.push(format!("paged pool {}, nonpaged {}", bytes_text(p as f64), bytes_text(n as f64)));
+            parts.push(format!("paged pool {}, nonpaged {}", bytes(p as f64), bytes(n as f64)));
         }
-        (Some(p), None) => parts.push(format!("paged pool {}", bytes_text(p as f64))),
+        (Some(p), None) => parts.push(format!("paged pool {}", bytes(p as f64))),
         _ => {}
     }
     if !r.paged_tags.is_empty() {
         let tags: Vec<String> =
-            r.paged_tags.iter().map(|t| format!("{} {}", t.tag.trim_end(), bytes_text(t.bytes as f64))).collect();
+            r.paged_tags.iter().map(|t| format!("{} {}", t.tag.trim_end(), bytes(t.bytes as f64))).collect();
         let what = r
             .paged_tags
             .first()

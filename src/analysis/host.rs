@@ -430,10 +430,10 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                     span.boot,
                     c.tag.trim_end(),
                     c.pool,
-                    projection::rate_text(g.bytes_per_hour),
+                    crate::units::rate(g.bytes_per_hour),
                     g.signal_to_noise,
                     g.late_signal_to_noise,
-                    projection::rate_text(g.late_bytes_per_hour),
+                    crate::units::rate(g.late_bytes_per_hour),
                     g.late_p,
                     c.q
                 ),
@@ -452,8 +452,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                     c.pool,
                     g.signal_to_noise,
                     g.late_signal_to_noise,
-                    projection::rate_text(g.early_bytes_per_hour),
-                    projection::rate_text(g.late_bytes_per_hour),
+                    crate::units::rate(g.early_bytes_per_hour),
+                    crate::units::rate(g.late_bytes_per_hour),
                     g.late_p,
                     c.q
                 ),

@@ -1,6 +1,6 @@
 //! The verdict: the analysis of one host in plain words, most important first.
 //!
-//! "Toke (paged; Token objects) grows 26.1 MB/h (95% CI 25.8-26.4 MB/h), 97% of paged pool growth,
+//! "Toke (paged; Token objects) grows 24.9 MiB/h (95% CI 24.6 MiB/h to 25.2 MiB/h), 97% of paged pool growth,
 //! 1,664 bytes per allocation; commit is projected to run out at 2020-05-22 14:02 UTC (observed:
 //! event 2004 at ...); lsass.exe Token handles for CONTOSO\svc-scan grow in step (440/h; Spearman
 //! 0.91 on increments)."
@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 
 use super::attribution::Attribution;
 use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
-use super::projection::rate_text;
 use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
 
 /// `2020-05-22 14:02 UTC`.
@@ -18,34 +17,8 @@ pub fn time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// An integer with thousands separators (`1,394,724`).
-pub fn thousands(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes in decimal units (`2.9 GB`, `640.0 MB`).
-pub fn bytes_text(bytes: f64) -> String {
-    let abs = bytes.abs();
-    if abs >= 1e12 {
-        format!("{:.1} TB", bytes / 1e12)
-    } else if abs >= 1e9 {
-        format!("{:.2} GB", bytes / 1e9)
-    } else if abs >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
-    } else if abs >= 1e3 {
-        format!("{:.1} KB", bytes / 1e3)
-    } else {
-        format!("{bytes:.0} B")
-    }
-}
+pub use crate::units::thousands;
+use crate::units::{bytes, rate};
 
 /// A duration in hours as `3.2 h` or `4.1 days`.
 pub fn hours_text(hours: f64) -> String {
@@ -132,9 +105,9 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             "{} ({}) grows {} (95% CI {} to {}), {:.0}% of {} pool growth",
             top.tag.trim_end(),
             what.join("; "),
-            rate_text(top.bytes_per_hour),
-            rate_text(top.bytes_per_hour_ci[0]),
-            rate_text(top.bytes_per_hour_ci[1]),
+            rate(top.bytes_per_hour),
+            rate(top.bytes_per_hour_ci[0]),
+            rate(top.bytes_per_hour_ci[1]),
             top.share_of_growth * 100.0,
             top.pool.as_str(),
         );
@@ -153,7 +126,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             let others: Vec<String> = here[1..]
                 .iter()
                 .take(3)
-                .map(|o| format!("{} ({}) {}", o.tag.trim_end(), o.pool, rate_text(o.bytes_per_hour)))
+                .map(|o| format!("{} ({}) {}", o.tag.trim_end(), o.pool, rate(o.bytes_per_hour)))
                 .collect();
             let more = if here.len() > 4 { format!(" and {} more", here.len() - 4) } else { String::new() };
             sentences.push(format!("also growing: {}{more}", others.join(", ")));
@@ -231,7 +204,7 @@ fn projection_sentence(boot: u32, projections: &[Projection]) -> Option<String> 
             }
             s.push(')');
         }
-        let _ = write!(s, " at the sustained {}", rate_text(p.bytes_per_hour));
+        let _ = write!(s, " at the sustained {}", rate(p.bytes_per_hour));
         if let Some(naive) = p.naive_exhaustion_at {
             let _ = write!(s, " (a straight-line fit of the total says {})", time_text(naive));
         }
@@ -276,7 +249,7 @@ fn leak_is_back(boot: u32, boots: &[Boot], suspects: &[Suspect], projections: &[
         later.boot,
         time_text(later.start),
         again.tag.trim_end(),
-        rate_text(again.bytes_per_hour)
+        rate(again.bytes_per_hour)
     );
     if let Some(p) = projection_sentence(later.boot, projections) {
         let _ = write!(s, "; {p}");
@@ -419,7 +392,7 @@ mod tests {
     fn number_formats() {
         assert_eq!(thousands(1_394_724), "1,394,724");
         assert_eq!(thousands(999), "999");
-        assert_eq!(bytes_text(2.9e9), "2.90 GB");
+        assert_eq!(bytes(2.9 * 1024.0 * 1024.0 * 1024.0), "2.90 GiB");
         assert_eq!(hours_text(50.0), "2.1 days");
         assert_eq!(hours_text(3.25), "3.2 h");
     }

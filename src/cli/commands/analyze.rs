@@ -14,9 +14,9 @@ use clap::{Args, ValueEnum};
 use super::emit;
 use super::parse::read_inputs;
 use crate::analysis::limits::parse_bytes;
-use crate::analysis::projection::rate_text;
 use crate::analysis::suspects::SuspectRule;
-use crate::analysis::verdict::{bytes_text, hours_text, percent, thousands};
+use crate::analysis::verdict::{hours_text, percent};
+use crate::units::{bytes, rate, thousands};
 use crate::analysis::{analyze, Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
@@ -322,8 +322,8 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     s.rank.to_string(),
                     tag_cell(&s.tag, style),
                     s.pool.to_string(),
-                    rate_text(s.bytes_per_hour),
-                    format!("{} .. {}", rate_text(s.bytes_per_hour_ci[0]), rate_text(s.bytes_per_hour_ci[1])),
+                    rate(s.bytes_per_hour),
+                    format!("{} .. {}", rate(s.bytes_per_hour_ci[0]), rate(s.bytes_per_hour_ci[1])),
                     format!("{:.0}%", s.share_of_growth * 100.0),
                     format!("{:.0}", s.outstanding_per_hour),
                     format!(
@@ -338,7 +338,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     } else {
                         s.repeats_in_boots.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
                     },
-                    bytes_text(s.bytes_now as f64),
+                    bytes(s.bytes_now as f64),
                     cell(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"), style)
                         .chars()
                         .take(60)
@@ -390,10 +390,10 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     cell(&p.host, style),
                     p.boot.to_string(),
                     p.pool_name().to_owned(),
-                    bytes_text(p.now_bytes as f64),
-                    bytes_text(p.limit_bytes as f64),
+                    bytes(p.now_bytes as f64),
+                    bytes(p.limit_bytes as f64),
                     cell(&p.limit_source, style),
-                    rate_text(p.bytes_per_hour),
+                    rate(p.bytes_per_hour),
                     time_cell(p.exhaustion_at, tz),
                     match p.exhaustion_range {
                         Some([lo, hi]) => format!("{} .. {}", time_cell(Some(lo), tz), time_cell(Some(hi), tz)),
@@ -501,9 +501,9 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     u.boot.to_string(),
                     tag_cell(&u.tag, style),
                     u.pool.to_string(),
-                    rate_text(u.bytes_per_hour),
-                    rate_text(u.early_bytes_per_hour),
-                    rate_text(u.late_bytes_per_hour),
+                    rate(u.bytes_per_hour),
+                    rate(u.early_bytes_per_hour),
+                    rate(u.late_bytes_per_hour),
                     thousands(u.per_alloc_bytes.round().max(0.0) as u64),
                     cell(&u.decide, style),
                 ]

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{emit, parse_time_arg, time_settings};
-use crate::analysis::verdict::thousands;
+use crate::units::thousands;
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
