@@ -111,6 +111,17 @@ pub fn rate(per_hour: f64) -> String {
     format!("{}/h", bytes(per_hour))
 }
 
+/// A range of rates for prose: `24.6-25.0 MiB/h` when both ends share a unit, else `980 KiB/h to 1.02 MiB/h`.
+pub fn rate_range(low: f64, high: f64) -> String {
+    let (lo, hi) = (bytes(low), bytes(high));
+    match (lo.rsplit_once(' '), hi.rsplit_once(' ')) {
+        (Some((a, unit_a)), Some((b, unit_b))) if unit_a == unit_b && !a.starts_with('-') && !b.starts_with('-') => {
+            format!("{a}-{b} {unit_a}/h")
+        }
+        _ => format!("{lo}/h to {hi}/h"),
+    }
+}
+
 /// A count per hour: `+15,672/h`.
 pub fn count_rate(per_hour: f64) -> String {
     if !per_hour.is_finite() {
@@ -194,6 +205,8 @@ mod tests {
         assert_eq!(bytes_rate(-2048.0), "-2.00 KiB/h");
         assert_eq!(rate(27_180_000.0), "25.9 MiB/h");
         assert_eq!(rate(12.0), "12 B/h");
+        assert_eq!(rate_range(25.8e6, 26.2e6), "24.6-25.0 MiB/h");
+        assert_eq!(rate_range(1000.0 * 1024.0, 1.1e6), "1,000 KiB/h to 1.05 MiB/h");
         assert_eq!(count_rate(15_672.4), "+15,672/h");
         assert_eq!(count_rate(2.5), "+2.50/h");
     }

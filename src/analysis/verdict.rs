@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 use super::attribution::Attribution;
+use super::block::{self, VerdictBlock};
+use crate::model::Event;
 use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
 use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
 
@@ -18,7 +20,7 @@ pub fn time_text(t: DateTime<Utc>) -> String {
 }
 
 pub use crate::units::thousands;
-use crate::units::{bytes, rate};
+use crate::units::rate;
 
 /// A duration in hours as `3.2 h` or `4.1 days`.
 pub fn hours_text(hours: f64) -> String {
@@ -50,6 +52,10 @@ pub struct HostFindings<'a> {
     pub attributions: &'a [Attribution],
     /// Correlations of every boot.
     pub correlations: &'a [Correlation],
+    /// The host's events (for what the archive shows at the hang).
+    pub events: &'a [Event],
+    /// handle.exe snapshots read for the host.
+    pub handle_dumps: usize,
 }
 
 /// The boot a post-mortem is about: the last boot that died (2004, 2019/2020, 41/6008) with suspects; else the
@@ -67,12 +73,13 @@ pub fn subject_boot(boots: &[Boot], suspects: &[Suspect]) -> Option<u32> {
 
 /// What the analysis found for one host.
 pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -> Option<String>) -> Verdict {
-    let HostFindings { boots, suspects, projections, attributions, correlations } = found;
+    let HostFindings { boots, suspects, projections, attributions, correlations, events, handle_dumps } = found;
     let Some(last_boot) = boots.last() else {
         return Verdict {
             host: host.to_owned(),
             boot: 0,
             leak_found: false,
+            block: VerdictBlock::one_line("not measured: no poolmon snapshots with times"),
             text: format!("{host}: no poolmon snapshots with times, so no pool growth could be measured."),
         };
     };
@@ -83,6 +90,9 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             host: host.to_owned(),
             boot: last_boot.boot,
             leak_found: false,
+            block: VerdictBlock::one_line(format!(
+                "not measured: {samples} poolmon snapshot(s); a trend needs 4 or more over an hour of one boot"
+            )),
             text: format!(
                 "{host}: too few poolmon snapshots to measure growth ({samples} in {} boot(s)); a trend needs at \
                  least 4 snapshots over an hour or more of one boot (to compare two snapshots, use `poolscope diff`).",
@@ -94,6 +104,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
     let here: Vec<&Suspect> = suspects.iter().filter(|s| s.boot == boot).collect();
     let mut sentences = Vec::new();
     let leak_found = !here.is_empty();
+    let mut summary = VerdictBlock::default();
     if let Some(top) = here.first() {
         let mut what = vec![top.pool.as_str().to_owned()];
         if let Some(t) = object_type(&top.tag) {
@@ -122,6 +133,22 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             let _ = write!(s, "; the same rate recurs in boot {}", list.join(", "));
         }
         sentences.push(s);
+        let object = object_type(&top.tag);
+        summary.what = Some(block::what_line(top, here.len() - 1, object.as_deref()));
+        summary.how_fast = Some(block::how_fast_line(top));
+        summary.when = Some(block::when_line(boot, projections));
+        summary.who = Some(block::who_line(block::WhoInputs {
+            boot,
+            tag: &top.tag,
+            object_type: object.as_deref(),
+            attributions,
+            correlations,
+            handle_dumps,
+        }));
+        if let Some(b) = boots.iter().find(|b| b.boot == boot) {
+            summary.evidence =
+                Some(block::evidence_line(b, boots, events, block::first_to_run_out(boot, projections)));
+        }
         if here.len() > 1 {
             let others: Vec<String> = here[1..]
                 .iter()
@@ -133,11 +160,16 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         }
     } else if let Some(short) = boots.iter().find(|b| b.boot == boot).and_then(|b| b.too_short) {
         sentences.push(too_short_sentence(short));
+        summary = VerdictBlock::one_line(format!("not measured: {}", too_short_sentence(short)));
     } else {
         let hours: f64 = boots.iter().map(|b| super::boots::hours_between(b.start, b.end)).sum();
         let boots_text = if boots.len() == 1 { "1 boot".to_owned() } else { format!("{} boots", boots.len()) };
         sentences.push(format!(
             "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {} of uptime to the last sample)",
+            hours_text(hours)
+        ));
+        summary = VerdictBlock::one_line(format!(
+            "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {})",
             hours_text(hours)
         ));
     }
@@ -146,7 +178,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         sentences.extend(who_sentence(boot, &top.tag, attributions, correlations));
     }
     sentences.extend(leak_is_back(boot, boots, suspects, projections));
-    Verdict { host: host.to_owned(), boot, leak_found, text: join_sentences(host, &sentences) }
+    Verdict { host: host.to_owned(), boot, leak_found, block: summary, text: join_sentences(host, &sentences) }
 }
 
 /// `host: First sentence. Second sentence.`: each sentence capitalised unless it starts with a file name.
@@ -176,16 +208,7 @@ pub fn too_short_sentence(short: super::TooShort) -> String {
 /// When the first resource runs out in a boot, with the evidence the archive holds.
 fn projection_sentence(boot: u32, projections: &[Projection]) -> Option<String> {
     let mine: Vec<&Projection> = projections.iter().filter(|p| p.boot == boot).collect();
-    let mut first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
-    // A paged pool limit that comes from commit (its headroom, or the paged pool at a 2004) means
-    // commit is what runs out: say so when commit has its own projection.
-    if let Some(p) = first {
-        if p.pool == Resource::Paged && (p.limit_source.contains("commit") || p.limit_source.contains("2004")) {
-            if let Some(c) = mine.iter().find(|c| c.pool == Resource::Commit && c.exhaustion_at.is_some()) {
-                first = Some(c);
-            }
-        }
-    }
+    let first = block::first_to_run_out(boot, projections);
     if let Some(p) = first {
         let at = p.exhaustion_at.unwrap_or(p.now_at);
         let mut s = if at <= p.now_at {
@@ -273,11 +296,7 @@ pub fn who_sentence(
 ) -> Option<String> {
     // Growth measured in this boot; else growth measured in the nearest other boot (the same leak); else what
     // this boot's single dump shows.
-    let of_tag = |a: &&Attribution| a.tag == tag;
-    let mut grown: Vec<&Attribution> =
-        attributions.iter().filter(of_tag).filter(|a| a.handles_per_hour.is_some()).collect();
-    grown.sort_by_key(|a| (a.boot.abs_diff(boot), a.boot));
-    let named = grown.first().copied().or_else(|| attributions.iter().filter(of_tag).find(|a| a.boot == boot));
+    let named = block::chosen_attribution(boot, tag, attributions);
     let support = correlations
         .iter()
         .filter(|c| c.boot == boot && c.tag == tag && c.invariant && c.account.is_none())
@@ -365,6 +384,7 @@ pub fn who_sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::bytes;
 
     #[test]
     fn too_few_snapshots_say_so() {
@@ -382,10 +402,19 @@ mod tests {
             too_short: None,
         };
         let found =
-            HostFindings { boots: &[boot], suspects: &[], projections: &[], attributions: &[], correlations: &[] };
+            HostFindings {
+                boots: &[boot],
+                suspects: &[],
+                projections: &[],
+                attributions: &[],
+                correlations: &[],
+                events: &[],
+                handle_dumps: 0,
+            };
         let v = verdict("h", found, &|_| None);
         assert!(!v.leak_found);
         assert!(v.text.contains("too few poolmon snapshots"), "{}", v.text);
+        assert_eq!(v.block.lines().len(), 1, "{:?}", v.block);
     }
 
     #[test]
