@@ -274,7 +274,37 @@ fn table_text(t: &Table, style: Style) -> String {
     out
 }
 
-/// Renders the analysis as text or Markdown: verdicts, then the evidence tables.
+/// Width to wrap the verdict at: `COLUMNS` when set (at least 60), else 100.
+fn text_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).map_or(100, |c| c.max(60))
+}
+
+/// Wraps text at word boundaries to `width` columns: the first line after `first`, the rest after `rest`.
+/// A word longer than a line stays whole.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// Renders the analysis as text or Markdown: verdicts (the five-line block, then the explanation), then the
+/// evidence tables.
 fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     let mut out = String::new();
     let zone = tz.name();
@@ -282,15 +312,28 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
         Style::Text => out.push_str("Verdict\n"),
         Style::Markdown => out.push_str("# poolscope analysis\n\n## Verdict\n\n"),
     }
+    let width = text_width();
     for v in &a.verdicts {
+        let flag = if v.leak_found { "leak found" } else { "no significant leak" };
         match style {
             Style::Text => {
-                let _ = writeln!(out, "  {}", sanitize(&v.text));
+                let _ = writeln!(out, "  {} (boot {}): {flag}", sanitize(&v.host), v.boot);
+                for (label, line) in v.block.lines() {
+                    let head = format!("    {label:<17} ");
+                    out.push_str(&wrap(&sanitize(line), width, &head, &" ".repeat(head.len())));
+                }
+                out.push('\n');
+                out.push_str(&wrap(&sanitize(&v.text), width, "  ", "  "));
             }
             Style::Markdown => {
-                let _ = writeln!(out, "- {}", cell(&v.text, style));
+                let _ = writeln!(out, "- **{}** (boot {}), {flag}", cell(&v.host, style), v.boot);
+                for (label, line) in v.block.lines() {
+                    let _ = writeln!(out, "  - **{label}:** {}", cell(line, style));
+                }
+                let _ = writeln!(out, "\n  {}", cell(&v.text, style));
             }
         }
+        out.push('\n');
     }
     out.push('\n');
     let suspects = Table {
@@ -586,5 +629,12 @@ mod tests {
         assert_eq!(cell("CONTOSO\\svc", Style::Markdown), "CONTOSO\\\\svc");
         assert_eq!(cell("x\u{1b}[2J", Style::Text), "x?[2J");
         assert_eq!(tag_cell("Key ", Style::Markdown), "`Key `");
+    }
+
+    #[test]
+    fn verdict_lines_wrap_under_their_label() {
+        let text = wrap("one two three four five six", 20, "  Who: ", "       ");
+        assert_eq!(text, "  Who: one two three\n       four five six\n");
+        assert_eq!(wrap("x", 20, "", ""), "x\n");
     }
 }
