@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::verdict::thousands;
 use crate::model::{PoolRow, PoolSnapshot, PoolType, SourceRef, TimeSource};
+use crate::units::thousands;
 
 /// Version of the JSON layout of [`SnapshotDiff`]; bumped on any incompatible change.
 pub const DIFF_SCHEMA_VERSION: u32 = 1;

@@ -9,13 +9,15 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::attribution::{self, Attribution};
+use super::block::VerdictBlock;
 use super::boots::{self, BootSpan};
-use super::verdict::{bytes_text, hours_text, thousands, time_text};
+use super::verdict::{hours_text, time_text};
 use super::Boot;
 use crate::frame::HandleCount;
 use crate::model::event::{ExhaustedProcess, ResourceExhaustion};
 use crate::model::{Event, EventKind, PoolType};
 use crate::parse::pooltag::object_type_for_tag;
+use crate::units::{bytes, thousands};
 
 /// Boot events closer than this to the previous one belong to the same start (12, 6009, 6005 come together).
 const SAME_BOOT: i64 = 10;
@@ -130,6 +132,10 @@ pub struct RecordFindings {
     pub sentences: Vec<String>,
     /// The process a 2004 of the subject boot names as the handle-leak suspect.
     pub handle_suspect: Option<String>,
+    /// The five-line block, without its Who line (the caller adds it from the attributions).
+    pub block: VerdictBlock,
+    /// The Who line from the 2004's handle-leak suspect, when there is one.
+    pub who_from_2004: Option<String>,
 }
 
 /// The post-mortem of a host without pool snapshots.
@@ -165,12 +171,36 @@ pub fn findings(
     }];
     let mut exhaustion_on_record = false;
     let mut suspect_name = None;
+    let mut block = VerdictBlock {
+        what: Some("not measured: no poolmon output (a 2004's top tags would name it)".to_owned()),
+        how_fast: Some("not measured: no poolmon snapshots, so no growth rate".to_owned()),
+        when: Some(if events.is_empty() {
+            "not on record: no event log in the archive".to_owned()
+        } else {
+            "not on record: no 2004 or 2019/2020 in the log".to_owned()
+        }),
+        who: None,
+        evidence: None,
+    };
+    let mut who_from_2004 = None;
     if let Some(span) = subject.and_then(|b| spans.iter().find(|s| s.boot == b)) {
         let found = exhaustions(span, events);
         if let Some((e, r)) = found.last() {
             exhaustion_on_record = true;
             sentences.push(exhaustion_sentence(e, r, found.len()));
+            block.what = Some(what_at_2004(r));
+            block.when = Some(when_at_2004(e, r));
             if let Some((top, next)) = handle_suspect(r) {
+                who_from_2004 = Some(format!(
+                    "{} (pid {}) held {} handles at the 2004{}",
+                    top.name,
+                    top.pid,
+                    thousands(top.handle_count),
+                    next.map_or(String::new(), |n| format!(
+                        ", {:.0}x the next process",
+                        top.handle_count as f64 / n.handle_count.max(1) as f64
+                    ))
+                ));
                 suspect_name = Some(top.name.clone());
                 if !attributions.iter().any(|a| a.boot == span.boot) {
                     attributions.push(attribution_from_2004(host, span.boot, e, r, top, &found));
@@ -199,6 +229,9 @@ pub fn findings(
                 EventKind::PoolEmpty { pool: PoolType::Nonpaged } => "nonpaged",
                 _ => "paged",
             };
+            if block.when.as_deref().is_some_and(|w| w.starts_with("not on record")) {
+                block.when = Some(format!("{pool} pool empty at {} (Srv {})", time_text(first.time), first.event_id));
+            }
             sentences.push(if empty.len() == 1 {
                 format!("the {pool} pool was empty (Srv {}) at {}", first.event_id, time_text(first.time))
             } else {
@@ -211,6 +244,14 @@ pub fn findings(
                 )
             });
         }
+        if let Some(row) = rows.iter().find(|b| b.boot == span.boot) {
+            let mut evidence = super::block::evidence_line(row, rows, events, None);
+            if let Some(again) = recurrence_short(rows) {
+                evidence.push_str("; ");
+                evidence.push_str(&again);
+            }
+            block.evidence = Some(evidence);
+        }
         if let Some(row) = rows.iter().find(|b| b.boot == span.boot).filter(|_| !events.is_empty()) {
             sentences.push(format!(
                 "boot {} ran from {} to {} and ended: {}",
@@ -222,7 +263,53 @@ pub fn findings(
         }
     }
     sentences.extend(recurrence(rows));
-    RecordFindings { attributions, subject, exhaustion_on_record, sentences, handle_suspect: suspect_name }
+    RecordFindings {
+        attributions,
+        subject,
+        exhaustion_on_record,
+        sentences,
+        handle_suspect: suspect_name,
+        block,
+        who_from_2004,
+    }
+}
+
+/// What leaks, from a 2004's top paged tag: `Toke in paged pool (2.35 GiB at the 2004), Token objects`.
+fn what_at_2004(r: &ResourceExhaustion) -> String {
+    let Some(top) = r.paged_tags.first().or(r.nonpaged_tags.first()) else {
+        return "not measured: no poolmon output, and the 2004 lists no pool tags".to_owned();
+    };
+    let pool = if r.paged_tags.is_empty() { "nonpaged" } else { "paged" };
+    let object = object_type_for_tag(&top.tag).map_or(String::new(), |o| format!(", {o} objects"));
+    format!(
+        "{} in {pool} pool ({} at the 2004, its top {pool} tag){object}; growth not measured",
+        top.tag.trim_end(),
+        bytes(top.bytes as f64)
+    )
+}
+
+/// When it ran out, from a 2004: `commit at 2020-05-22 13:44 UTC (event 2004): 4.24 GiB of its 4.25 GiB limit`.
+fn when_at_2004(e: &Event, r: &ResourceExhaustion) -> String {
+    let mut s = format!("commit ran out at {} (event 2004)", time_text(e.time));
+    if let (Some(charge), Some(limit)) = (r.commit_charge, r.commit_limit) {
+        s.push_str(&format!(": {} of its {} limit", bytes(charge as f64), bytes(limit as f64)));
+    }
+    s
+}
+
+/// `3 hangs in 12.0 days, about every 4.0 days`.
+fn recurrence_short(rows: &[Boot]) -> Option<String> {
+    let ends: Vec<DateTime<Utc>> = rows.iter().filter(|b| b.died).map(|b| b.end).collect();
+    if ends.len() < 2 {
+        return None;
+    }
+    let span_hours = boots::hours_between(ends[0], ends[ends.len() - 1]);
+    Some(format!(
+        "{} hangs in {}, about every {}",
+        ends.len(),
+        hours_text(span_hours),
+        hours_text(span_hours / (ends.len() - 1) as f64)
+    ))
 }
 
 /// The 2004's handle-leak suspect as an attribution, when no handle.exe output of the boot gives one: the
@@ -269,18 +356,18 @@ fn attribution_from_2004(
 fn exhaustion_sentence(e: &Event, r: &ResourceExhaustion, count: usize) -> String {
     let mut parts = Vec::new();
     if let (Some(charge), Some(limit)) = (r.commit_charge, r.commit_limit) {
-        parts.push(format!("commit charge {} of its {} limit", bytes_text(charge as f64), bytes_text(limit as f64)));
+        parts.push(format!("commit charge {} of its {} limit", bytes(charge as f64), bytes(limit as f64)));
     }
     match (r.paged_pool_usage, r.nonpaged_pool_usage) {
         (Some(p), Some(n)) => {
-            parts.push(format!("paged pool {}, nonpaged {}", bytes_text(p as f64), bytes_text(n as f64)));
+            parts.push(format!("paged pool {}, nonpaged {}", bytes(p as f64), bytes(n as f64)));
         }
-        (Some(p), None) => parts.push(format!("paged pool {}", bytes_text(p as f64))),
+        (Some(p), None) => parts.push(format!("paged pool {}", bytes(p as f64))),
         _ => {}
     }
     if !r.paged_tags.is_empty() {
         let tags: Vec<String> =
-            r.paged_tags.iter().map(|t| format!("{} {}", t.tag.trim_end(), bytes_text(t.bytes as f64))).collect();
+            r.paged_tags.iter().map(|t| format!("{} {}", t.tag.trim_end(), bytes(t.bytes as f64))).collect();
         let what = r
             .paged_tags
             .first()

@@ -332,15 +332,35 @@ fn records_only(host: &str, data: &HostData, mut out: HostResult) -> HostResult 
     let mut sentences = found.sentences;
     let subject = found.subject.unwrap_or(0);
     let mut suspect_process = found.handle_suspect.clone();
+    let mut block = found.block;
     if let Some(a) = out.attributions.iter().find(|a| a.boot == subject) {
         sentences.extend(verdict::who_sentence(subject, &a.tag, &out.attributions, &[]));
         suspect_process = Some(a.process.clone());
+        let object = crate::parse::pooltag::object_type_for_tag(&a.tag);
+        block.who = Some(super::block::who_line(super::block::WhoInputs {
+            boot: subject,
+            tag: &a.tag,
+            object_type: object,
+            attributions: &out.attributions,
+            correlations: &[],
+            handle_dumps: data.handle_snapshots.len(),
+        }));
+    }
+    if block.who.is_none() {
+        block.who = Some(found.who_from_2004.clone().unwrap_or_else(|| {
+            if data.handle_snapshots.is_empty() {
+                "not attributed: no handle.exe dumps in the archive".to_owned()
+            } else {
+                "not attributed: no dumped process's handles grow".to_owned()
+            }
+        }));
     }
     sentences.push(eventlog::next_collection(suspect_process.as_deref()));
     out.verdict = Some(Verdict {
         host: host.to_owned(),
         boot: subject,
         leak_found: found.exhaustion_on_record,
+        block,
         text: verdict::join_sentences(host, &sentences),
     });
     out
@@ -443,10 +463,10 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                     span.boot,
                     c.tag.trim_end(),
                     c.pool,
-                    projection::rate_text(g.bytes_per_hour),
+                    crate::units::rate(g.bytes_per_hour),
                     g.signal_to_noise,
                     g.late_signal_to_noise,
-                    projection::rate_text(g.late_bytes_per_hour),
+                    crate::units::rate(g.late_bytes_per_hour),
                     g.late_p,
                     c.q
                 ),
@@ -465,8 +485,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
                     c.pool,
                     g.signal_to_noise,
                     g.late_signal_to_noise,
-                    projection::rate_text(g.early_bytes_per_hour),
-                    projection::rate_text(g.late_bytes_per_hour),
+                    crate::units::rate(g.early_bytes_per_hour),
+                    crate::units::rate(g.late_bytes_per_hour),
                     g.late_p,
                     c.q
                 ),
@@ -579,6 +599,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         projections: &out.projections,
         attributions: &out.attributions,
         correlations: &out.correlations,
+        events: &data.events,
+        handle_dumps: data.handle_snapshots.len(),
     };
     out.verdict = Some(verdict::verdict(host, found, &object_type));
     out

@@ -5,6 +5,7 @@
 //! each element carries its `host` and `boot`, so `jq` and dataframe tools can use them directly.
 
 pub mod attribution;
+pub mod block;
 pub mod boots;
 pub mod correlate;
 pub mod diff;
@@ -67,6 +68,10 @@ pub struct Verdict {
     pub boot: u32,
     /// Whether a significant leak was found (drives `--fail-on leak`).
     pub leak_found: bool,
+    /// The verdict in five short lines (what leaks, how fast, when it runs out, who, evidence), shown first in
+    /// every output; [`Verdict::text`] is the explanation below it.
+    #[serde(default)]
+    pub block: block::VerdictBlock,
     /// One or a few sentences: the tag, its rate and share, the projection and the attribution.
     pub text: String,
 }

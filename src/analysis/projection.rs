@@ -64,20 +64,6 @@ fn residual_trend(t: &[f64], y: &[f64], fit_from: f64, min_late_snr: f64) -> (f6
     (slope, [ci[0].max(0.0), ci[1]])
 }
 
-/// Human-readable bytes per hour (`26.1 MB/h`), decimal megabytes as in the verdict.
-pub fn rate_text(bytes_per_hour: f64) -> String {
-    let abs = bytes_per_hour.abs();
-    if abs >= 1e9 {
-        format!("{:.2} GB/h", bytes_per_hour / 1e9)
-    } else if abs >= 1e6 {
-        format!("{:.1} MB/h", bytes_per_hour / 1e6)
-    } else if abs >= 1e3 {
-        format!("{:.1} KB/h", bytes_per_hour / 1e3)
-    } else {
-        format!("{bytes_per_hour:.0} B/h")
-    }
-}
-
 /// The sustained rate of one pool total: its suspects' slopes plus the significant late trend of the
 /// rest (see `residual_trend`; `min_late_snr` is half the suspect rule's signal-to-noise floor).
 pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate], min_late_snr: f64) -> Sustained {
@@ -97,9 +83,9 @@ pub fn sustained_pool(series: &BootSeries, pool: PoolType, suspects: &[Candidate
     let lo: f64 = mine.iter().map(|c| c.growth.bytes_per_hour_ci[0]).sum::<f64>() + res_ci[0];
     let hi: f64 = mine.iter().map(|c| c.growth.bytes_per_hour_ci[1]).sum::<f64>() + res_ci[1];
     let mut parts: Vec<String> =
-        mine.iter().map(|c| format!("{} {}", c.tag.trim_end(), rate_text(c.growth.bytes_per_hour))).collect();
+        mine.iter().map(|c| format!("{} {}", c.tag.trim_end(), crate::units::rate(c.growth.bytes_per_hour))).collect();
     if res > 0.0 {
-        parts.push(format!("rest {} (late trend)", rate_text(res)));
+        parts.push(format!("rest {} (late trend)", crate::units::rate(res)));
     }
     let source = if parts.is_empty() {
         "no sustained growth (no suspect, no significant late trend)".to_owned()
@@ -136,9 +122,10 @@ pub fn sustained_commit(
     let (res, res_ci) = residual_trend(&t, &other, fit_from, min_late_snr);
     let rate = paged.rate + nonpaged.rate + res;
     let ci = [paged.ci[0] + nonpaged.ci[0] + res_ci[0], paged.ci[1] + nonpaged.ci[1] + res_ci[1]];
-    let mut source = format!("paged {} + nonpaged {}", rate_text(paged.rate), rate_text(nonpaged.rate));
+    let mut source =
+        format!("paged {} + nonpaged {}", crate::units::rate(paged.rate), crate::units::rate(nonpaged.rate));
     if res > 0.0 {
-        let _ = write!(source, " + rest of commit {} (late trend)", rate_text(res));
+        let _ = write!(source, " + rest of commit {} (late trend)", crate::units::rate(res));
     }
     Some((t, commit, Sustained { rate, ci, source }))
 }
@@ -335,12 +322,5 @@ mod tests {
         assert_eq!(p.exhaustion_at, None);
         assert_eq!(p.warning_at, Some(times[7])); // 66 MB threshold: first sample at 70 MB
         assert_eq!(p.critical_at, Some(times[9]));
-    }
-
-    #[test]
-    fn rate_text_units() {
-        assert_eq!(rate_text(26_100_000.0), "26.1 MB/h");
-        assert_eq!(rate_text(2_048.0), "2.0 KB/h");
-        assert_eq!(rate_text(12.0), "12 B/h");
     }
 }

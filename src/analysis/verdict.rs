@@ -1,6 +1,6 @@
 //! The verdict: the analysis of one host in plain words, most important first.
 //!
-//! "Toke (paged; Token objects) grows 26.1 MB/h (95% CI 25.8-26.4 MB/h), 97% of paged pool growth,
+//! "Toke (paged; Token objects) grows 24.9 MiB/h (95% CI 24.6 MiB/h to 25.2 MiB/h), 97% of paged pool growth,
 //! 1,664 bytes per allocation; commit is projected to run out at 2020-05-22 14:02 UTC (observed:
 //! event 2004 at ...); lsass.exe Token handles for CONTOSO\svc-scan grow in step (440/h; Spearman
 //! 0.91 on increments)."
@@ -9,43 +9,18 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 use super::attribution::Attribution;
+use super::block::{self, VerdictBlock};
 use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
-use super::projection::rate_text;
 use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
+use crate::model::Event;
 
 /// `2020-05-22 14:02 UTC`.
 pub fn time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// An integer with thousands separators (`1,394,724`).
-pub fn thousands(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes in decimal units (`2.9 GB`, `640.0 MB`).
-pub fn bytes_text(bytes: f64) -> String {
-    let abs = bytes.abs();
-    if abs >= 1e12 {
-        format!("{:.1} TB", bytes / 1e12)
-    } else if abs >= 1e9 {
-        format!("{:.2} GB", bytes / 1e9)
-    } else if abs >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
-    } else if abs >= 1e3 {
-        format!("{:.1} KB", bytes / 1e3)
-    } else {
-        format!("{bytes:.0} B")
-    }
-}
+use crate::units::rate;
+pub use crate::units::thousands;
 
 /// A duration in hours as `3.2 h` or `4.1 days`.
 pub fn hours_text(hours: f64) -> String {
@@ -77,6 +52,10 @@ pub struct HostFindings<'a> {
     pub attributions: &'a [Attribution],
     /// Correlations of every boot.
     pub correlations: &'a [Correlation],
+    /// The host's events (for what the archive shows at the hang).
+    pub events: &'a [Event],
+    /// handle.exe snapshots read for the host.
+    pub handle_dumps: usize,
 }
 
 /// The boot a post-mortem is about: the last boot that died (2004, 2019/2020, 41/6008) with suspects; else the
@@ -94,12 +73,13 @@ pub fn subject_boot(boots: &[Boot], suspects: &[Suspect]) -> Option<u32> {
 
 /// What the analysis found for one host.
 pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -> Option<String>) -> Verdict {
-    let HostFindings { boots, suspects, projections, attributions, correlations } = found;
+    let HostFindings { boots, suspects, projections, attributions, correlations, events, handle_dumps } = found;
     let Some(last_boot) = boots.last() else {
         return Verdict {
             host: host.to_owned(),
             boot: 0,
             leak_found: false,
+            block: VerdictBlock::one_line("not measured: no poolmon snapshots with times"),
             text: format!("{host}: no poolmon snapshots with times, so no pool growth could be measured."),
         };
     };
@@ -110,6 +90,9 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             host: host.to_owned(),
             boot: last_boot.boot,
             leak_found: false,
+            block: VerdictBlock::one_line(format!(
+                "not measured: {samples} poolmon snapshot(s); a trend needs 4 or more over an hour of one boot"
+            )),
             text: format!(
                 "{host}: too few poolmon snapshots to measure growth ({samples} in {} boot(s)); a trend needs at \
                  least 4 snapshots over an hour or more of one boot (to compare two snapshots, use `poolscope diff`).",
@@ -121,6 +104,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
     let here: Vec<&Suspect> = suspects.iter().filter(|s| s.boot == boot).collect();
     let mut sentences = Vec::new();
     let leak_found = !here.is_empty();
+    let mut summary = VerdictBlock::default();
     if let Some(top) = here.first() {
         let mut what = vec![top.pool.as_str().to_owned()];
         if let Some(t) = object_type(&top.tag) {
@@ -129,13 +113,13 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             what.push(d.clone());
         }
         let mut s = format!(
-            "{} ({}) grows {} (95% CI {} to {}), {:.0}% of {} pool growth",
+            "{} ({}) grows {} (95% CI {} to {}), {} of {} pool growth",
             top.tag.trim_end(),
             what.join("; "),
-            rate_text(top.bytes_per_hour),
-            rate_text(top.bytes_per_hour_ci[0]),
-            rate_text(top.bytes_per_hour_ci[1]),
-            top.share_of_growth * 100.0,
+            rate(top.bytes_per_hour),
+            rate(top.bytes_per_hour_ci[0]),
+            rate(top.bytes_per_hour_ci[1]),
+            percent(top.share_of_growth),
             top.pool.as_str(),
         );
         if top.per_alloc_bytes > 0.0 {
@@ -149,22 +133,42 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             let _ = write!(s, "; the same rate recurs in boot {}", list.join(", "));
         }
         sentences.push(s);
+        let object = object_type(&top.tag);
+        summary.what = Some(block::what_line(top, here.len() - 1, object.as_deref()));
+        summary.how_fast = Some(block::how_fast_line(top));
+        summary.when = Some(block::when_line(boot, projections));
+        summary.who = Some(block::who_line(block::WhoInputs {
+            boot,
+            tag: &top.tag,
+            object_type: object.as_deref(),
+            attributions,
+            correlations,
+            handle_dumps,
+        }));
+        if let Some(b) = boots.iter().find(|b| b.boot == boot) {
+            summary.evidence = Some(block::evidence_line(b, boots, events, block::first_to_run_out(boot, projections)));
+        }
         if here.len() > 1 {
             let others: Vec<String> = here[1..]
                 .iter()
                 .take(3)
-                .map(|o| format!("{} ({}) {}", o.tag.trim_end(), o.pool, rate_text(o.bytes_per_hour)))
+                .map(|o| format!("{} ({}) {}", o.tag.trim_end(), o.pool, rate(o.bytes_per_hour)))
                 .collect();
             let more = if here.len() > 4 { format!(" and {} more", here.len() - 4) } else { String::new() };
             sentences.push(format!("also growing: {}{more}", others.join(", ")));
         }
     } else if let Some(short) = boots.iter().find(|b| b.boot == boot).and_then(|b| b.too_short) {
         sentences.push(too_short_sentence(short));
+        summary = VerdictBlock::one_line(format!("not measured: {}", too_short_sentence(short)));
     } else {
         let hours: f64 = boots.iter().map(|b| super::boots::hours_between(b.start, b.end)).sum();
         let boots_text = if boots.len() == 1 { "1 boot".to_owned() } else { format!("{} boots", boots.len()) };
         sentences.push(format!(
             "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {} of uptime to the last sample)",
+            hours_text(hours)
+        ));
+        summary = VerdictBlock::one_line(format!(
+            "no leak found: no pool tag grows steadily after warm-up ({boots_text}, {})",
             hours_text(hours)
         ));
     }
@@ -173,7 +177,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
         sentences.extend(who_sentence(boot, &top.tag, attributions, correlations));
     }
     sentences.extend(leak_is_back(boot, boots, suspects, projections));
-    Verdict { host: host.to_owned(), boot, leak_found, text: join_sentences(host, &sentences) }
+    Verdict { host: host.to_owned(), boot, leak_found, block: summary, text: join_sentences(host, &sentences) }
 }
 
 /// `host: First sentence. Second sentence.`: each sentence capitalised unless it starts with a file name.
@@ -203,16 +207,7 @@ pub fn too_short_sentence(short: super::TooShort) -> String {
 /// When the first resource runs out in a boot, with the evidence the archive holds.
 fn projection_sentence(boot: u32, projections: &[Projection]) -> Option<String> {
     let mine: Vec<&Projection> = projections.iter().filter(|p| p.boot == boot).collect();
-    let mut first = mine.iter().filter(|p| p.exhaustion_at.is_some()).min_by_key(|p| (p.exhaustion_at, p.pool));
-    // A paged pool limit that comes from commit (its headroom, or the paged pool at a 2004) means
-    // commit is what runs out: say so when commit has its own projection.
-    if let Some(p) = first {
-        if p.pool == Resource::Paged && (p.limit_source.contains("commit") || p.limit_source.contains("2004")) {
-            if let Some(c) = mine.iter().find(|c| c.pool == Resource::Commit && c.exhaustion_at.is_some()) {
-                first = Some(c);
-            }
-        }
-    }
+    let first = block::first_to_run_out(boot, projections);
     if let Some(p) = first {
         let at = p.exhaustion_at.unwrap_or(p.now_at);
         let mut s = if at <= p.now_at {
@@ -231,7 +226,7 @@ fn projection_sentence(boot: u32, projections: &[Projection]) -> Option<String> 
             }
             s.push(')');
         }
-        let _ = write!(s, " at the sustained {}", rate_text(p.bytes_per_hour));
+        let _ = write!(s, " at the sustained {}", rate(p.bytes_per_hour));
         if let Some(naive) = p.naive_exhaustion_at {
             let _ = write!(s, " (a straight-line fit of the total says {})", time_text(naive));
         }
@@ -276,7 +271,7 @@ fn leak_is_back(boot: u32, boots: &[Boot], suspects: &[Suspect], projections: &[
         later.boot,
         time_text(later.start),
         again.tag.trim_end(),
-        rate_text(again.bytes_per_hour)
+        rate(again.bytes_per_hour)
     );
     if let Some(p) = projection_sentence(later.boot, projections) {
         let _ = write!(s, "; {p}");
@@ -393,6 +388,7 @@ pub fn who_sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::bytes;
 
     #[test]
     fn too_few_snapshots_say_so() {
@@ -409,18 +405,26 @@ mod tests {
             fit_start: t,
             too_short: None,
         };
-        let found =
-            HostFindings { boots: &[boot], suspects: &[], projections: &[], attributions: &[], correlations: &[] };
+        let found = HostFindings {
+            boots: &[boot],
+            suspects: &[],
+            projections: &[],
+            attributions: &[],
+            correlations: &[],
+            events: &[],
+            handle_dumps: 0,
+        };
         let v = verdict("h", found, &|_| None);
         assert!(!v.leak_found);
         assert!(v.text.contains("too few poolmon snapshots"), "{}", v.text);
+        assert_eq!(v.block.lines().len(), 1, "{:?}", v.block);
     }
 
     #[test]
     fn number_formats() {
         assert_eq!(thousands(1_394_724), "1,394,724");
         assert_eq!(thousands(999), "999");
-        assert_eq!(bytes_text(2.9e9), "2.90 GB");
+        assert_eq!(bytes(2.9 * 1024.0 * 1024.0 * 1024.0), "2.90 GiB");
         assert_eq!(hours_text(50.0), "2.1 days");
         assert_eq!(hours_text(3.25), "3.2 h");
     }

@@ -144,7 +144,7 @@ pub enum NameTime {
     /// Not settled by an ingest (a file parsed on its own): the parser reads its file name.
     #[default]
     Unread,
-    /// Settled: the time and where it came from ([`TimeSource::FileName`] or [`TimeSource::FolderName`]), or
+    /// Settled: the time and where it came from ([`crate::model::TimeSource::FileName`] or [`crate::model::TimeSource::FolderName`]), or
     /// none.
     Settled(Option<(DateTime<Utc>, crate::model::TimeSource)>),
 }

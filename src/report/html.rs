@@ -142,6 +142,11 @@ fn verdict(report: &Report<'_>) -> Markup {
                 div.verdict.leak[v.leak_found] {
                     span.flag { @if v.leak_found { "leak found" } @else { "no significant leak" } }
                     " · " (format::clean(&v.host)) ", boot " (v.boot)
+                    dl.block {
+                        @for (label, line) in v.block.lines() {
+                            dt { (label) } dd { (format::clean(line)) }
+                        }
+                    }
                     p { (format::clean(&v.text)) }
                 }
             }

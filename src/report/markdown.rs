@@ -83,9 +83,12 @@ pub fn render(report: &Report<'_>) -> String {
     }
     for v in &report.analysis.verdicts {
         let flag = if v.leak_found { "leak found" } else { "no significant leak" };
-        let _ = writeln!(out, "- **{}** (boot {}), {flag}: {}", escape(&v.host), v.boot, escape(&v.text));
+        let _ = writeln!(out, "**{}** (boot {}), {flag}:\n", escape(&v.host), v.boot);
+        for (label, line) in v.block.lines() {
+            let _ = writeln!(out, "- **{label}:** {}", escape(line));
+        }
+        let _ = writeln!(out, "\n{}\n", escape(&v.text));
     }
-    out.push('\n');
     for host in hosts {
         let evidence = tables::evidence(report, host);
         let projections = tables::projections(report, host);

@@ -485,7 +485,18 @@ fn cli_analyze_demo_text_puts_the_verdict_first() {
     }
     let out = poolscope().args(["analyze", DEMO, "-q"]).assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("Verdict\n  SRV-APP01: Toke (paged; Token objects) grows"), "{text}");
+    // The five-line block of the boot that died leads, naming the process and the account.
+    assert!(
+        text.starts_with("Verdict\n  SRV-APP01 (boot 0): leak found\n    What leaks        Toke in paged pool"),
+        "{text}"
+    );
+    let block: String = text.lines().take_while(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n");
+    for line in ["How fast ", "When it runs out ", "Who ", "Evidence "] {
+        assert!(block.contains(line), "{line} missing from the block:\n{block}");
+    }
+    assert!(block.contains("lsass.exe (pid 528)") && block.contains("CONTOSO\\svc-scan"), "{block}");
+    let verdict = text.split("\nSuspects").next().unwrap();
+    assert!(verdict.lines().all(|l| l.chars().count() <= 100), "the verdict wraps at 100 columns:\n{verdict}");
     for section in ["Suspects", "Projections", "Correlations", "Boots", "Diagnostics:"] {
         assert!(text.contains(section), "{section} missing:\n{text}");
     }
@@ -511,7 +522,12 @@ fn cli_analyze_json_and_fail_on_leak() {
         .stdout
         .clone();
     let md = String::from_utf8(md).unwrap();
-    assert!(md.starts_with("# poolscope analysis\n\n## Verdict\n\n- SRV-APP01: Toke"), "{md}");
+    assert!(
+        md.starts_with(
+            "# poolscope analysis\n\n## Verdict\n\n- **SRV-APP01** (boot 0), leak found\n  - **What leaks:** Toke"
+        ),
+        "{md}"
+    );
     assert!(md.contains("| host | boot | rank | tag |"), "{md}");
 }
 

@@ -14,15 +14,15 @@ use clap::{Args, ValueEnum};
 use super::emit;
 use super::parse::read_inputs;
 use crate::analysis::limits::parse_bytes;
-use crate::analysis::projection::rate_text;
 use crate::analysis::suspects::SuspectRule;
-use crate::analysis::verdict::{bytes_text, hours_text, percent, thousands};
+use crate::analysis::verdict::{hours_text, percent};
 use crate::analysis::{analyze, Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{Dataset, Severity};
 use crate::parse::pooltag::{self, TagDescriptions};
+use crate::units::{bytes, rate, thousands};
 
 /// Arguments of `poolscope analyze`.
 #[derive(Debug, Args)]
@@ -274,7 +274,37 @@ fn table_text(t: &Table, style: Style) -> String {
     out
 }
 
-/// Renders the analysis as text or Markdown: verdicts, then the evidence tables.
+/// Width to wrap the verdict at: `COLUMNS` when set (at least 60), else 100.
+fn text_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).map_or(100, |c| c.max(60))
+}
+
+/// Wraps text at word boundaries to `width` columns: the first line after `first`, the rest after `rest`.
+/// A word longer than a line stays whole.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            rest.clone_into(&mut line);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// Renders the analysis as text or Markdown: verdicts (the five-line block, then the explanation), then the
+/// evidence tables.
 fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     let mut out = String::new();
     let zone = tz.name();
@@ -282,15 +312,28 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
         Style::Text => out.push_str("Verdict\n"),
         Style::Markdown => out.push_str("# poolscope analysis\n\n## Verdict\n\n"),
     }
+    let width = text_width();
     for v in &a.verdicts {
+        let flag = if v.leak_found { "leak found" } else { "no significant leak" };
         match style {
             Style::Text => {
-                let _ = writeln!(out, "  {}", sanitize(&v.text));
+                let _ = writeln!(out, "  {} (boot {}): {flag}", sanitize(&v.host), v.boot);
+                for (label, line) in v.block.lines() {
+                    let head = format!("    {label:<17} ");
+                    out.push_str(&wrap(&sanitize(line), width, &head, &" ".repeat(head.len())));
+                }
+                out.push('\n');
+                out.push_str(&wrap(&sanitize(&v.text), width, "  ", "  "));
             }
             Style::Markdown => {
-                let _ = writeln!(out, "- {}", cell(&v.text, style));
+                let _ = writeln!(out, "- **{}** (boot {}), {flag}", cell(&v.host, style), v.boot);
+                for (label, line) in v.block.lines() {
+                    let _ = writeln!(out, "  - **{label}:** {}", cell(line, style));
+                }
+                let _ = writeln!(out, "\n  {}", cell(&v.text, style));
             }
         }
+        out.push('\n');
     }
     out.push('\n');
     let suspects = Table {
@@ -322,9 +365,9 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     s.rank.to_string(),
                     tag_cell(&s.tag, style),
                     s.pool.to_string(),
-                    rate_text(s.bytes_per_hour),
-                    format!("{} .. {}", rate_text(s.bytes_per_hour_ci[0]), rate_text(s.bytes_per_hour_ci[1])),
-                    format!("{:.0}%", s.share_of_growth * 100.0),
+                    rate(s.bytes_per_hour),
+                    format!("{} .. {}", rate(s.bytes_per_hour_ci[0]), rate(s.bytes_per_hour_ci[1])),
+                    crate::analysis::verdict::percent(s.share_of_growth),
                     format!("{:.0}", s.outstanding_per_hour),
                     format!(
                         "{}{}",
@@ -338,7 +381,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     } else {
                         s.repeats_in_boots.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
                     },
-                    bytes_text(s.bytes_now as f64),
+                    bytes(s.bytes_now as f64),
                     cell(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"), style)
                         .chars()
                         .take(60)
@@ -390,10 +433,10 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     cell(&p.host, style),
                     p.boot.to_string(),
                     p.pool_name().to_owned(),
-                    bytes_text(p.now_bytes as f64),
-                    bytes_text(p.limit_bytes as f64),
+                    bytes(p.now_bytes as f64),
+                    bytes(p.limit_bytes as f64),
                     cell(&p.limit_source, style),
-                    rate_text(p.bytes_per_hour),
+                    rate(p.bytes_per_hour),
                     time_cell(p.exhaustion_at, tz),
                     match p.exhaustion_range {
                         Some([lo, hi]) => format!("{} .. {}", time_cell(Some(lo), tz), time_cell(Some(hi), tz)),
@@ -501,9 +544,9 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     u.boot.to_string(),
                     tag_cell(&u.tag, style),
                     u.pool.to_string(),
-                    rate_text(u.bytes_per_hour),
-                    rate_text(u.early_bytes_per_hour),
-                    rate_text(u.late_bytes_per_hour),
+                    rate(u.bytes_per_hour),
+                    rate(u.early_bytes_per_hour),
+                    rate(u.late_bytes_per_hour),
                     thousands(u.per_alloc_bytes.round().max(0.0) as u64),
                     cell(&u.decide, style),
                 ]
@@ -586,5 +629,12 @@ mod tests {
         assert_eq!(cell("CONTOSO\\svc", Style::Markdown), "CONTOSO\\\\svc");
         assert_eq!(cell("x\u{1b}[2J", Style::Text), "x?[2J");
         assert_eq!(tag_cell("Key ", Style::Markdown), "`Key `");
+    }
+
+    #[test]
+    fn verdict_lines_wrap_under_their_label() {
+        let text = wrap("one two three four five six", 20, "  Who: ", "       ");
+        assert_eq!(text, "  Who: one two three\n       four five six\n");
+        assert_eq!(wrap("x", 20, "", ""), "x\n");
     }
 }

@@ -373,41 +373,19 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
 // Number formatting
 // ---------------------------------------------------------------------------------------------------------
 
-/// Bytes in binary units: `512 B`, `1.39 GiB`, `42.5 MiB`, `512 KiB`.
+/// Bytes in binary units: `512 B`, `1.39 GiB`, `42.5 MiB`, `512 KiB` ([`crate::units::bytes`]).
 pub fn fmt_bytes(value: f64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut x = value.abs();
-    let mut unit = 0;
-    while x >= 1024.0 && unit + 1 < UNITS.len() {
-        x /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{x:.0} B")
-    } else if x < 10.0 {
-        format!("{x:.2} {}", UNITS[unit])
-    } else if x < 100.0 {
-        format!("{x:.1} {}", UNITS[unit])
-    } else {
-        format!("{x:.0} {}", UNITS[unit])
-    }
+    crate::units::bytes(value.abs())
 }
 
-/// Signed bytes: `+1.39 GiB`, `-512 B`, `0 B`.
+/// Signed bytes: `+1.39 GiB`, `-512 B`, `0 B` ([`crate::units::signed_bytes`]).
 pub fn fmt_signed_bytes(value: f64) -> String {
-    let sign = if value > 0.0 {
-        "+"
-    } else if value < 0.0 {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{}", fmt_bytes(value))
+    crate::units::signed_bytes(value)
 }
 
 /// A count with thousands separators: `1,394,724`.
 pub fn fmt_count(value: u64) -> String {
-    crate::analysis::verdict::thousands(value)
+    crate::units::thousands(value)
 }
 
 /// A signed count: `+4,000`, `-12`, `0`.
@@ -889,7 +867,7 @@ mod tests {
     #[test]
     fn number_formats() {
         assert_eq!(fmt_bytes(0.0), "0 B");
-        assert_eq!(fmt_bytes(1023.0), "1023 B");
+        assert_eq!(fmt_bytes(1023.0), "1,023 B");
         assert_eq!(fmt_bytes(1536.0), "1.50 KiB");
         assert_eq!(fmt_bytes(1_495_080_176.0), "1.39 GiB");
         assert_eq!(fmt_bytes(44_564_480.0), "42.5 MiB");

@@ -10,12 +10,12 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{emit, parse_time_arg, time_settings};
-use crate::analysis::verdict::thousands;
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::event::ResourceExhaustion;
 use crate::model::{Diagnostic, Event, EventKind, SourceRef};
+use crate::units::thousands;
 
 /// Version of the JSON layout printed by `events --format json`.
 pub const EVENTS_SCHEMA_VERSION: u32 = 1;

@@ -199,20 +199,9 @@ fn pool_total(snapshot: &PoolSnapshot, pool: PoolType) -> u64 {
     snapshot.rows.iter().filter(|r| r.pool == pool).map(|r| r.bytes).sum()
 }
 
-/// Formats bytes in binary units (`1.5 GiB`).
+/// Formats bytes in binary units (`1.50 GiB`; [`crate::units::bytes`]).
 pub fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    crate::units::bytes(bytes)
 }
 
 /// The readable summary: per host, what was read, with times and their sources.

@@ -179,11 +179,11 @@ pub fn run(args: &SimulateArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     if !printer.quiet {
         eprintln!(
-            "poolscope: wrote {} ({} host{}, {files} files, {:.1} MB) to {} in {:.1} s",
+            "poolscope: wrote {} ({} host{}, {files} files, {}) to {} in {:.1} s",
             truth.scenario,
             truth.hosts.len(),
             if truth.hosts.len() == 1 { "" } else { "s" },
-            bytes as f64 / 1e6,
+            crate::units::bytes(bytes as f64),
             dir.display(),
             started.elapsed().as_secs_f64()
         );
