@@ -13,6 +13,8 @@ use crate::report::format::clean as sanitize;
 
 /// A folded column keeps at least this many characters per line (or its header's width).
 const MIN_FOLDED: usize = 12;
+/// Words up to this long are kept whole when a column folds.
+const MAX_WHOLE_WORD: usize = 24;
 /// Folding below this width makes tall, hard-to-read cells: optional columns are left out first.
 const COMFORTABLE_FOLD: usize = 30;
 /// Space between columns.
@@ -79,6 +81,27 @@ pub struct TextTable {
     pub rows: Vec<Vec<String>>,
 }
 
+/// Columns from compact specs `header` or `header@flags`: `r` right-aligned, `f` folds, a digit the drop
+/// order (`"rate@r"`, `"evidence@f"`, `"q@r3"`). Keeps long column lists readable at the call site.
+pub fn columns(specs: &[&str]) -> Vec<Column> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (header, flags) = spec.rsplit_once('@').unwrap_or((spec, ""));
+            let mut c = Column::new(header);
+            for f in flags.chars() {
+                match f {
+                    'r' => c = c.right(),
+                    'f' => c = c.fold(),
+                    d if d.is_ascii_digit() => c = c.optional(d as u8 - b'0'),
+                    _ => {}
+                }
+            }
+            c
+        })
+        .collect()
+}
+
 impl TextTable {
     /// A table with these columns and no rows.
     pub fn new(columns: Vec<Column>) -> Self {
@@ -103,6 +126,13 @@ impl TextTable {
             .enumerate()
             .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.header.chars().count()]).max().unwrap_or(0))
             .collect();
+        // Folding never cuts a word shorter than this (a cut "PhysicalMemorySize" reads worse than a
+        // column two characters wider).
+        let longest_word: Vec<usize> = (0..self.columns.len())
+            .map(|i| {
+                cells.iter().flat_map(|r| r[i].split(' ')).map(|w| w.chars().count()).max().unwrap_or(0).min(MAX_WHOLE_WORD)
+            })
+            .collect();
         let Some(width) = width else {
             let shown: Vec<usize> = (0..self.columns.len()).collect();
             return self.grid(indent, &cells, &shown, &natural);
@@ -112,7 +142,7 @@ impl TextTable {
         loop {
             let droppable = shown.iter().any(|&c| self.columns[c].drop_order > 0);
             let narrowest = if droppable { COMFORTABLE_FOLD } else { MIN_FOLDED };
-            if let Some(widths) = self.fit(&shown, &natural, room, narrowest) {
+            if let Some(widths) = self.fit(&shown, &natural, &longest_word, room, narrowest) {
                 let mut out = self.grid(indent, &cells, &shown, &widths);
                 let hidden: Vec<&str> = (0..self.columns.len())
                     .filter(|i| !shown.contains(i))
@@ -142,7 +172,14 @@ impl TextTable {
 
     /// Column widths for `shown` within `room`, folding foldable columns down to `narrowest` characters (or
     /// their header) at most; `None` if even that is too wide.
-    fn fit(&self, shown: &[usize], natural: &[usize], room: usize, narrowest: usize) -> Option<Vec<usize>> {
+    fn fit(
+        &self,
+        shown: &[usize],
+        natural: &[usize],
+        longest_word: &[usize],
+        room: usize,
+        narrowest: usize,
+    ) -> Option<Vec<usize>> {
         let mut widths: Vec<usize> = natural.to_vec();
         let total = |w: &[usize]| shown.iter().map(|&i| w[i]).sum::<usize>() + GAP * shown.len().saturating_sub(1);
         while total(&widths) > room {
@@ -150,7 +187,7 @@ impl TextTable {
             let candidate = shown
                 .iter()
                 .copied()
-                .filter(|&i| self.columns[i].fold && widths[i] > self.min_folded(i, narrowest))
+                .filter(|&i| self.columns[i].fold && widths[i] > self.min_folded(i, narrowest).max(longest_word[i]))
                 .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))?;
             widths[candidate] -= 1;
         }
@@ -499,6 +536,15 @@ mod tests {
         let csv = sample().render_csv();
         assert!(csv.starts_with("tag,rate,range,q,evidence\nToke,24.8 MiB/h,2020-05-22 13:51 .. 2020-05-22 13:52,3.5e-9,"), "{csv}");
         assert_eq!(csv.lines().count(), 3);
+    }
+
+    #[test]
+    fn column_specs() {
+        let c = columns(&["host", "rate@r", "evidence@f2", "95% CI@3"]);
+        assert_eq!(c[0].header, "host");
+        assert_eq!((c[1].align, c[1].fold, c[1].drop_order), (Align::Right, false, 0));
+        assert_eq!((c[2].align, c[2].fold, c[2].drop_order), (Align::Left, true, 2));
+        assert_eq!((c[3].header.as_str(), c[3].drop_order), ("95% CI", 3));
     }
 
     #[test]
