@@ -124,13 +124,21 @@ impl TextTable {
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.header.chars().count()]).max().unwrap_or(0))
+            .map(|(i, c)| {
+                cells.iter().map(|r| r[i].chars().count()).chain([c.header.chars().count()]).max().unwrap_or(0)
+            })
             .collect();
         // Folding never cuts a word shorter than this (a cut "PhysicalMemorySize" reads worse than a
         // column two characters wider).
         let longest_word: Vec<usize> = (0..self.columns.len())
             .map(|i| {
-                cells.iter().flat_map(|r| r[i].split(' ')).map(|w| w.chars().count()).max().unwrap_or(0).min(MAX_WHOLE_WORD)
+                cells
+                    .iter()
+                    .flat_map(|r| r[i].split(' '))
+                    .map(|w| w.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .min(MAX_WHOLE_WORD)
             })
             .collect();
         let Some(width) = width else {
@@ -292,10 +300,8 @@ impl TextTable {
             }
             let head: Vec<String> = part.iter().map(|&i| markdown_cell(&self.columns[i].header)).collect();
             let _ = writeln!(out, "| {} |", head.join(" | "));
-            let rule: Vec<&str> = part
-                .iter()
-                .map(|&i| if self.columns[i].align == Align::Right { "---:" } else { "---" })
-                .collect();
+            let rule: Vec<&str> =
+                part.iter().map(|&i| if self.columns[i].align == Align::Right { "---:" } else { "---" }).collect();
             let _ = writeln!(out, "| {} |", rule.join(" | "));
             for row in &self.rows {
                 let cells: Vec<String> =
@@ -509,7 +515,12 @@ mod tests {
         ]);
         t.push((1..=8).map(|i| i.to_string()).collect());
         let md = t.render_markdown();
-        assert!(md.starts_with("| a | b | c | d | f | g |\n| --- | ---: | --- | --- | --- | --- |\n| 1 | 2 | 3 | 4 | 6 | 7 |\n"), "{md}");
+        assert!(
+            md.starts_with(
+                "| a | b | c | d | f | g |\n| --- | ---: | --- | --- | --- | --- |\n| 1 | 2 | 3 | 4 | 6 | 7 |\n"
+            ),
+            "{md}"
+        );
         assert!(md.ends_with("\nLeft out here: e, h.\n"), "{md}");
         // More essential columns than fit: a second table repeats the first column.
         let wide = TextTable::new((0..8).map(|i| Column::new(&format!("c{i}"))).collect());
@@ -534,7 +545,10 @@ mod tests {
     #[test]
     fn csv_has_every_column() {
         let csv = sample().render_csv();
-        assert!(csv.starts_with("tag,rate,range,q,evidence\nToke,24.8 MiB/h,2020-05-22 13:51 .. 2020-05-22 13:52,3.5e-9,"), "{csv}");
+        assert!(
+            csv.starts_with("tag,rate,range,q,evidence\nToke,24.8 MiB/h,2020-05-22 13:51 .. 2020-05-22 13:52,3.5e-9,"),
+            "{csv}"
+        );
         assert_eq!(csv.lines().count(), 3);
     }
 

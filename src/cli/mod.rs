@@ -7,7 +7,6 @@ pub mod exit;
 pub mod printer;
 pub mod progress;
 
-
 use clap::Parser;
 
 pub use exit::ExitStatus;

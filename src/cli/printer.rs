@@ -37,7 +37,11 @@ impl Printer {
                     && std::env::var("TERM").map_or(true, |t| t != "dumb")
             }
         };
-        Self { quiet: global.quiet, verbose: global.verbose, color, progress: !global.no_progress && !global.quiet,
+        Self {
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+            progress: !global.no_progress && !global.quiet,
             width: output_width(global.wide),
         }
     }

@@ -528,7 +528,7 @@ fn cli_analyze_json_and_fail_on_leak() {
         ),
         "{md}"
     );
-    assert!(md.contains("| host | boot | rank | tag |"), "{md}");
+    assert!(md.contains("| boot | tag | pool | rate | per alloc | what |"), "{md}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod evtx_writer;
 mod handle;
 mod handle_cli;
 mod layouts;
+mod markdown;
 mod poolmon;
 mod report;
 mod short;

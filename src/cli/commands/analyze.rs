@@ -275,7 +275,23 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     out.push('\n');
     let suspects = Table {
         title: "Suspects (ranked by sustained bytes/hour after warm-up)".to_owned(),
-        columns: columns(&["host", "boot@r", "rank@r4", "tag", "pool", "rate@r", "95% CI@1", "share@r2", "allocs/h@r5", "per alloc@r", "alloc:free@r6", "q@r3", "also leaks in@4", "now@r2", "what@f"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "rank@r4",
+            "tag",
+            "pool",
+            "rate@r",
+            "95% CI@1",
+            "share@r2",
+            "allocs/h@r5",
+            "per alloc@r",
+            "alloc:free@r6",
+            "q@r3",
+            "also leaks in@4",
+            "now@r2",
+            "what@f",
+        ]),
         rows: a
             .suspects
             .iter()
@@ -309,7 +325,22 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     };
     let projections = Table {
         title: format!("Projections (times in {zone})"),
-        columns: columns(&["host", "boot@r", "resource", "now@r3", "limit@r", "limit from@f", "sustained rate@r", "exhaustion", "range@2", "naive fit@4", "60%@5", "80%@5", "observed@f1", "error@1"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "resource",
+            "now@r3",
+            "limit@r",
+            "limit from@f",
+            "sustained rate@r",
+            "exhaustion",
+            "range@2",
+            "naive fit@4",
+            "60%@5",
+            "80%@5",
+            "observed@f1",
+            "error@1",
+        ]),
         rows: a
             .projections
             .iter()
@@ -359,7 +390,19 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     };
     let attributions = Table {
         title: "Who holds the leaked objects (share of the object type's handle growth)".to_owned(),
-        columns: columns(&["host", "boot@r", "tag", "object", "process", "pid@r", "handles/h@r", "share@r", "account@f", "account share@r2", "evidence@f1"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "tag",
+            "object",
+            "process",
+            "pid@r",
+            "handles/h@r",
+            "share@r",
+            "account@f",
+            "account share@r2",
+            "evidence@f1",
+        ]),
         rows: a
             .attributions
             .iter()
@@ -387,7 +430,20 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     };
     let correlations = Table {
         title: "Correlations (Spearman on increments, best lag; q over every series and lag tried)".to_owned(),
-        columns: columns(&["host", "boot@r", "tag", "process", "handle type", "account@f2", "spearman@r", "lag@r3", "pairs@r", "q@r", "handles/h@r2", "object of tag@1"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "tag",
+            "process",
+            "handle type",
+            "account@f2",
+            "spearman@r",
+            "lag@r3",
+            "pairs@r",
+            "q@r",
+            "handles/h@r2",
+            "object of tag@1",
+        ]),
         rows: a
             .correlations
             .iter()
@@ -411,7 +467,17 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     };
     let undecided = Table {
         title: "Undecided (growing, but slowing down like a cache warming up; not ranked)".to_owned(),
-        columns: columns(&["host", "boot@r", "tag", "pool", "rate@r", "early half@r1", "late half@r1", "per alloc@r2", "would decide it@f"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "tag",
+            "pool",
+            "rate@r",
+            "early half@r1",
+            "late half@r1",
+            "per alloc@r2",
+            "would decide it@f",
+        ]),
         rows: a
             .undecided
             .iter()
@@ -432,7 +498,16 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     };
     let boots = Table {
         title: format!("Boots (times in {zone})"),
-        columns: columns(&["host", "boot@r", "start", "start evidence@f", "end", "end evidence@f", "samples@r2", "fit from@1"]),
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "start",
+            "start evidence@f",
+            "end",
+            "end evidence@f",
+            "samples@r2",
+            "fit from@1",
+        ]),
         rows: a
             .boots
             .iter()
