@@ -162,20 +162,24 @@ impl TextTable {
                 }
                 return out;
             }
-            // Leave out the column that matters least (the rightmost of the highest drop order).
-            let drop = shown
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| self.columns[c].drop_order > 0)
-                .max_by_key(|(pos, &c)| (self.columns[c].drop_order, *pos))
-                .map(|(pos, _)| pos);
-            match drop {
+            match self.least_important(&shown) {
                 Some(pos) => {
                     shown.remove(pos);
                 }
                 None => return self.records(indent, &cells, room),
             }
         }
+    }
+
+    /// The position in `shown` of the column that matters least: the rightmost of the highest drop order;
+    /// `None` when only essential columns are left.
+    fn least_important(&self, shown: &[usize]) -> Option<usize> {
+        shown
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| self.columns[c].drop_order > 0)
+            .max_by_key(|(pos, &c)| (self.columns[c].drop_order, *pos))
+            .map(|(pos, _)| pos)
     }
 
     /// Column widths for `shown` within `room`, folding foldable columns down to `narrowest` characters (or
@@ -195,7 +199,11 @@ impl TextTable {
             let candidate = shown
                 .iter()
                 .copied()
-                .filter(|&i| self.columns[i].fold && widths[i] > self.min_folded(i, narrowest).max(longest_word[i]))
+                .filter(|&i| {
+                    // Words stay whole while columns can still be left out; after that, fitting wins.
+                    let whole = if narrowest > MIN_FOLDED { longest_word[i] } else { 0 };
+                    self.columns[i].fold && widths[i] > self.min_folded(i, narrowest).max(whole)
+                })
                 .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))?;
             widths[candidate] -= 1;
         }
@@ -271,13 +279,7 @@ impl TextTable {
     pub fn render_markdown(&self) -> String {
         let mut shown: Vec<usize> = (0..self.columns.len()).collect();
         while shown.len() > MARKDOWN_COLUMNS {
-            let drop = shown
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| self.columns[c].drop_order > 0)
-                .max_by_key(|(pos, &c)| (self.columns[c].drop_order, *pos))
-                .map(|(pos, _)| pos);
-            match drop {
+            match self.least_important(&shown) {
                 Some(pos) => {
                     shown.remove(pos);
                 }
