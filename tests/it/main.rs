@@ -15,3 +15,4 @@ mod short;
 mod simulate;
 mod tags;
 mod times;
+mod verdicts;
