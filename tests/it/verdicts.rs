@@ -80,7 +80,7 @@ fn decimal_units(text: &str) -> Vec<String> {
         let unit = |j: usize| {
             chars.get(j).is_some_and(|c| "KMGT".contains(*c))
                 && chars.get(j + 1) == Some(&'B')
-                && !chars.get(j + 2).is_some_and(|c| c.is_ascii_alphanumeric())
+                && !chars.get(j + 2).is_some_and(char::is_ascii_alphanumeric)
         };
         if chars[i].is_ascii_digit() && (unit(i + 1) || (chars[i + 1] == ' ' && unit(i + 2))) {
             let from = i.saturating_sub(12);
