@@ -572,14 +572,19 @@ pub fn inputs(report: &Report<'_>) -> Table {
         ("Errors", R),
         ("Warnings", R),
     ]);
-    for f in &report.inputs {
+    for (f, count) in collapsed_inputs(&report.inputs) {
         let mut sources: Vec<String> = f.time_sources.iter().map(|s| time_source_words(*s).to_owned()).collect();
         if f.untimed > 0 {
             sources.push(format!("{} without a time", format::count(f.untimed as i64)));
         }
         let when = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format::time_short(t, report.tz));
+        let path = if count > 1 {
+            format!("{} ({} files)", format::clean(&f.path), format::count(count as i64))
+        } else {
+            format::clean(&f.path)
+        };
         t.rows.push(vec![
-            format::clean(&f.path),
+            path,
             f.hosts.iter().map(|h| format::clean(h)).collect::<Vec<_>>().join(", "),
             f.contents(),
             sources.join("; "),
@@ -590,6 +595,67 @@ pub fn inputs(report: &Report<'_>) -> Table {
         ]);
     }
     t
+}
+
+/// Files of one series (same folder, name pattern, hosts, kinds of records and time sources, no diagnostics)
+/// folded into one row: a handle.exe summary every hour is one line `handle-s-*T*Z.txt (62 files)`, not 62.
+/// A file with an error or warning keeps its own row. Returns each row's file (summed) and how many it holds.
+fn collapsed_inputs(inputs: &[super::inputs::InputFile]) -> Vec<(super::inputs::InputFile, usize)> {
+    /// Fewer files than this stay one row each.
+    const MIN_SERIES: usize = 3;
+    let pattern = |path: &str| -> String {
+        let mut out = String::with_capacity(path.len());
+        for c in path.chars() {
+            if c.is_ascii_digit() {
+                if !out.ends_with('*') {
+                    out.push('*');
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut groups: Vec<(String, Vec<&super::inputs::InputFile>)> = Vec::new();
+    for f in inputs {
+        let clean = f.errors == 0 && f.warnings == 0;
+        let key = if clean {
+            format!(
+                "{}|{:?}|{}{}{}|{:?}",
+                pattern(&f.path),
+                f.hosts,
+                f.pool_snapshots > 0,
+                f.handle_snapshots > 0,
+                f.events > 0,
+                f.time_sources
+            )
+        } else {
+            format!("\u{0}{}", f.path)
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, files)) => files.push(f),
+            None => groups.push((key, vec![f])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, files) in groups {
+        if files.len() < MIN_SERIES {
+            out.extend(files.into_iter().map(|f| (f.clone(), 1)));
+            continue;
+        }
+        let mut sum = files[0].clone();
+        sum.path = pattern(&files[0].path);
+        for f in &files[1..] {
+            sum.pool_snapshots += f.pool_snapshots;
+            sum.handle_snapshots += f.handle_snapshots;
+            sum.events += f.events;
+            sum.untimed += f.untimed;
+            sum.first = sum.first.min(f.first).or(sum.first).or(f.first);
+            sum.last = sum.last.max(f.last);
+        }
+        out.push((sum, files.len()));
+    }
+    out
 }
 
 /// Diagnostics, errors first, at most `limit` rows.
