@@ -9,6 +9,7 @@
 pub mod axis;
 pub mod build;
 pub mod draw;
+pub mod glyphs;
 
 use std::sync::OnceLock;
 
@@ -285,7 +286,7 @@ pub fn render_png(chart: &Chart) -> Result<Vec<u8>> {
     register_fonts()?;
     let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = glyphs::GlyphFix::new(BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT))).into_drawing_area();
         draw::draw(&root, chart).map_err(|e| chart_error(chart, e))?;
         // As the plotters examples insist: present explicitly so a failure is not lost in Drop.
         root.present().map_err(|e| chart_error(chart, e))?;
