@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 
 use super::axis::to_x;
 use super::{
-    Band, Chart, Dash, Level, Line, LineStyle, Marker, MarkerKind, Panel, Quantity, XAxis, YAxis, CRITICAL, GREY, INK,
-    WARNING,
+    AxisCut, Band, Chart, Dash, Level, Line, LineStyle, Marker, MarkerKind, Panel, Quantity, XAxis, YAxis, CRITICAL,
+    GREY, INK, WARNING,
 };
 use crate::analysis::{Analysis, Boot, Correlation, Projection, Resource, Suspect};
 use crate::model::PoolType;
@@ -235,7 +235,7 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
             "Paged and nonpaged pool totals over time on host {}, with boots and logged events",
             format::clean(host)
         ),
-        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz },
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
         panels,
     })
 }
@@ -279,14 +279,22 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
     let observed = p.observed_exhaustion_at.map(to_x);
     let exhaustion = p.exhaustion_at.map(to_x);
     let cap = now + (3.0 * (now - start)).max(24.0 * 3600.0);
-    // A chart is worth drawing when the limit comes into view: the projection reaches it within the
-    // chart, the archive shows the exhaustion, or usage is already a visible share of the limit.
+    // A chart is worth drawing when the limit comes into view: the projection reaches it soon, the
+    // archive shows the exhaustion, or usage is already a visible share of the limit.
     let reaches = exhaustion.is_some_and(|x| x <= cap);
     if !(reaches || observed.is_some() || p.now_bytes as f64 >= 0.05 * p.limit_bytes as f64) {
         return None;
     }
-    let horizon = [Some(now), exhaustion, observed].into_iter().flatten().fold(now, f64::max).min(cap);
-    let end = horizon + (horizon - start) * 0.04;
+    let range = projection_range(start, now, observed, exhaustion);
+    let (end, linear_end) = (range.end, range.linear_end);
+    let cut = match (range.cut_at, p.exhaustion_at) {
+        (Some(at), Some(target)) => Some(AxisCut {
+            at,
+            target: to_x(target),
+            label: format!("exhaustion {}", target.with_timezone(&ctx.tz).format("%b %-d %Y")),
+        }),
+        _ => None,
+    };
     let limit = p.limit_bytes as f64;
 
     let mut lines = vec![Line {
@@ -296,18 +304,16 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
         secondary: false,
     }];
     if p.bytes_per_hour > 0.0 {
-        let reach = exhaustion.unwrap_or(end).min(end);
-        let y_at = |x: f64| (p.now_bytes as f64 + p.bytes_per_hour * (x - now) / 3600.0).min(limit);
         lines.push(Line {
             label: format!("projection at {} (sustained)", format::bytes_rate(p.bytes_per_hour)),
-            points: vec![(now, p.now_bytes as f64), (reach, y_at(reach))],
+            points: sustained_points(p.now_bytes as f64, now, p.bytes_per_hour, limit, exhaustion, &range),
             style: LineStyle::plain(INK, Dash::Dashed, 2),
             secondary: false,
         });
     }
     if let Some(naive) = p.naive_exhaustion_at.map(to_x).filter(|&n| n > now) {
         let slope = (limit - p.now_bytes as f64) / (naive - now);
-        let reach = naive.min(end);
+        let reach = naive.min(linear_end);
         lines.push(Line {
             label: "naive straight-line fit of the total".to_owned(),
             points: vec![(now, p.now_bytes as f64), (reach, p.now_bytes as f64 + slope * (reach - now))],
@@ -342,7 +348,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             secondary: false,
         });
         let fit_start = boot.map_or(points.times[0], |b| b.fit_start);
-        if let Some(trend) = trend_line(points, s, fit_start, end) {
+        if let Some(trend) = trend_line(points, s, fit_start, linear_end) {
             lines.push(Line {
                 label: format!("{} trend {}", format::tag(&s.tag), format::bytes_rate(s.bytes_per_hour)),
                 points: trend,
@@ -351,19 +357,23 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             });
         }
     }
-    let mut markers = ctx.markers(&p.host, start, end, false);
-    if let Some(x) = exhaustion.filter(|&x| x <= end) {
+    let mut markers = ctx.markers(&p.host, start, linear_end, false);
+    if let Some(x) = exhaustion {
+        // Beyond a break the exhaustion stands at the right edge.
+        let x = if cut.is_some() { end } else { x };
         markers.push(Marker { x, label: "projected".to_owned(), kind: MarkerKind::Projected });
     }
-    if let Some(x) =
-        observed.filter(|&x| x <= end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
+    if let Some(x) = observed
+        .filter(|&x| x <= linear_end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
     {
         markers.push(Marker { x, label: "observed".to_owned(), kind: MarkerKind::Event });
     }
-    let beyond = match (p.exhaustion_at, exhaustion) {
-        (Some(at), Some(x)) if x > end => {
-            format!("; projected exhaustion {} is beyond the chart", format::time_short(at, ctx.tz))
-        }
+    let beyond = match p.exhaustion_at {
+        Some(at) if cut.is_some() => format!(
+            "; axis broken: projected exhaustion {} ({} after the last sample)",
+            format::time_short(at, ctx.tz),
+            format::hours((to_x(at) - now) / 3600.0)
+        ),
         _ => String::new(),
     };
     let what = resource_words(p.pool);
@@ -376,7 +386,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             format::clean(&p.host),
             format::bytes(limit)
         ),
-        x: XAxis::Time { start, end, tz: ctx.tz },
+        x: XAxis::Time { start, end, tz: ctx.tz, cut },
         panels: vec![Panel {
             title: format!("{} against its limit", capitalise(what)),
             y: YAxis { title: capitalise(what), quantity: Quantity::Bytes },
@@ -404,6 +414,58 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             markers,
         }],
     })
+}
+
+/// Exhaustion further than this many observed spans after the last sample breaks the axis.
+const FAR_SPANS: f64 = 10.0;
+
+/// The x range of a projection chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProjectionRange {
+    /// Right edge of the axis (the exhaustion itself when the axis is broken).
+    pub end: f64,
+    /// Where the linear part of the axis ends: `end`, or the break.
+    pub linear_end: f64,
+    /// The break, when the exhaustion is too far away to draw to scale.
+    pub cut_at: Option<f64>,
+}
+
+/// The time range of a projection chart (issue 10): to the projected exhaustion, so the sustained
+/// line meets the limit inside the chart, with a little room after it; when the exhaustion is more
+/// than [`FAR_SPANS`] observed spans away, the axis runs a little past the data, breaks, and its last
+/// tenth stands for the exhaustion.
+pub fn projection_range(start: f64, now: f64, observed: Option<f64>, exhaustion: Option<f64>) -> ProjectionRange {
+    let span = (now - start).max(3600.0);
+    let seen = observed.map_or(now, |o| o.max(now));
+    match exhaustion {
+        Some(x) if x - now > FAR_SPANS * span => {
+            let at = seen + 0.25 * span;
+            ProjectionRange { end: at + 0.12 * (at - start), linear_end: at, cut_at: Some(at) }
+        }
+        _ => {
+            let horizon = exhaustion.map_or(seen, |x| x.max(seen));
+            let end = horizon + (horizon - start).max(3600.0) * 0.04;
+            ProjectionRange { end, linear_end: end, cut_at: None }
+        }
+    }
+}
+
+/// The sustained projection from the last sample: to the limit at the exhaustion (drawn at the right
+/// edge past a break), or to the chart's edge when the resource does not run out.
+fn sustained_points(
+    now_bytes: f64,
+    now: f64,
+    per_hour: f64,
+    limit: f64,
+    exhaustion: Option<f64>,
+    range: &ProjectionRange,
+) -> Vec<(f64, f64)> {
+    let y_at = |x: f64| (now_bytes + per_hour * (x - now) / 3600.0).min(limit);
+    match (exhaustion, range.cut_at) {
+        (Some(_), Some(at)) => vec![(now, now_bytes), (at, y_at(at)), (range.end, limit)],
+        (Some(x), None) => vec![(now, now_bytes), (x.max(now), limit)],
+        (None, _) => vec![(now, now_bytes), (range.end, y_at(range.end))],
+    }
 }
 
 fn capitalise(text: &str) -> String {
@@ -480,7 +542,7 @@ pub fn tag(ctx: &Context<'_>, s: &Suspect) -> Option<Chart> {
             format::clean(&s.host),
             right.to_lowercase()
         ),
-        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz },
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
         panels: vec![Panel {
             title: format!("{shown} ({})", s.pool),
             y: YAxis { title: format!("{shown} bytes"), quantity: Quantity::Bytes },

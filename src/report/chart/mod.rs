@@ -10,6 +10,7 @@ pub mod axis;
 pub mod build;
 pub mod draw;
 pub mod glyphs;
+pub mod labels;
 
 use std::sync::OnceLock;
 
@@ -237,12 +238,27 @@ pub enum XAxis {
         end: f64,
         /// Zone of the tick labels.
         tz: chrono_tz::Tz,
+        /// A break in the axis: a projection far beyond the data is drawn at the right edge.
+        cut: Option<AxisCut>,
     },
     /// Hours since boot (boots overlaid at uptime 0).
     Uptime {
         /// Last hour shown.
         end: f64,
     },
+}
+
+/// A break in a time axis (issue 10): the axis runs linearly from its start to `at`, then jumps to
+/// `target`, which is drawn at the axis' `end`. It keeps the data readable when the projected exhaustion
+/// is many times the observed span away, instead of squashing the data to the left edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxisCut {
+    /// Where the break is drawn (Unix seconds; the linear part ends here).
+    pub at: f64,
+    /// The instant the axis' right edge stands for.
+    pub target: f64,
+    /// Written at the right edge (`exhaustion Jun 12 2021 04:00`).
+    pub label: String,
 }
 
 /// A whole chart: title, panels stacked top to bottom, one legend.
