@@ -801,3 +801,73 @@ fn report_command_refuses_an_output_folder_inside_the_inputs() {
     assert!(stderr.contains("inside the input folder"), "{stderr}");
     assert!(!incident.join("report").exists());
 }
+
+/// The projection chart of `p`, built as the report builds it.
+fn projection_chart(analysis: &Analysis, dataset: &Dataset, p: &Projection) -> poolscope::report::Chart {
+    use poolscope::report::chart::build;
+    let report = Report::without_charts(analysis, dataset, &options(ChartFormat::Png));
+    let ctx = build::Context { analysis, source: &report.source, tz: report.tz, events: &report.events };
+    build::projection(&ctx, p).expect("a projection chart")
+}
+
+/// The x range and the sustained projection line of a projection chart.
+fn sustained(
+    chart: &poolscope::report::Chart,
+) -> (f64, f64, Vec<(f64, f64)>, Option<poolscope::report::chart::AxisCut>) {
+    use poolscope::report::chart::XAxis;
+    let XAxis::Time { start, end, cut, .. } = chart.x.clone() else { panic!("a time axis") };
+    let line = chart.panels[0].lines.iter().find(|l| l.label.contains("(sustained)")).expect("the sustained line");
+    (start, end, line.points.clone(), cut)
+}
+
+#[test]
+fn projection_axis_reaches_the_exhaustion_so_the_sustained_line_meets_the_limit() {
+    let names = Names::normal();
+    let (mut analysis, dataset) = (analysis(&names), dataset(&names));
+    // Exhaustion two observed spans after the last sample: once beyond the old 3-span-or-24-h cap's
+    // subtitle case, now drawn to scale.
+    let mut p = analysis.projections[0].clone();
+    let span = p.now_at - boot1().0;
+    p.exhaustion_at = Some(p.now_at + span * 2);
+    p.observed_exhaustion_at = None;
+    analysis.projections[0] = p.clone();
+    let chart = projection_chart(&analysis, &dataset, &p);
+    let (start, end, points, cut) = sustained(&chart);
+    assert!(cut.is_none(), "no break for an exhaustion two spans away");
+    let &(x, y) = points.last().unwrap();
+    assert!(y >= p.limit_bytes as f64 - 1.0, "the sustained line ends at the limit: {y}");
+    assert!(x > start && x <= end, "its end {x} is inside the axis {start}..{end}");
+    assert!((x - p.exhaustion_at.unwrap().timestamp() as f64).abs() < 1.0, "it ends at the exhaustion");
+    assert!(!chart.subtitle.contains("beyond the chart"), "{}", chart.subtitle);
+    // The projected marker is on the axis too.
+    assert!(chart.panels[0].markers.iter().any(|m| m.label == "projected" && m.x <= end));
+}
+
+#[test]
+fn projection_axis_breaks_for_a_far_exhaustion_and_names_it_at_the_right_edge() {
+    let names = Names::normal();
+    let (mut analysis, dataset) = (analysis(&names), dataset(&names));
+    let mut p = analysis.projections[0].clone();
+    let span = p.now_at - boot1().0;
+    let far = p.now_at + span * 40;
+    p.exhaustion_at = Some(far);
+    p.observed_exhaustion_at = None;
+    analysis.projections[0] = p.clone();
+    let chart = projection_chart(&analysis, &dataset, &p);
+    let (start, end, points, cut) = sustained(&chart);
+    let cut = cut.expect("a break in the axis");
+    let now = p.now_at.timestamp() as f64;
+    // The data keeps most of the width: the break is shortly after the last sample.
+    assert!(cut.at > now && cut.at - start < 1.5 * (now - start), "break at {} for data {start}..{now}", cut.at);
+    assert!(end > cut.at && end - cut.at < 0.2 * (end - start));
+    assert!((cut.target - far.timestamp() as f64).abs() < 1.0);
+    assert_eq!(cut.label, far.with_timezone(&chrono_tz::Europe::Berlin).format("%b %-d %Y").to_string());
+    let &(x, y) = points.last().unwrap();
+    assert!(y >= p.limit_bytes as f64 - 1.0 && (x - end).abs() < 1e-6, "ends at the limit at the right edge");
+    assert!(chart.subtitle.contains("axis broken"), "{}", chart.subtitle);
+    // It renders, and with POOLSCOPE_KEEP_CHART=DIR a person can look at it.
+    let png = poolscope::report::chart::render_png(&chart).unwrap();
+    if let Some(dir) = std::env::var_os("POOLSCOPE_KEEP_CHART") {
+        std::fs::write(Path::new(&dir).join("projection-cut.png"), &png).unwrap();
+    }
+}

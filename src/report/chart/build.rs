@@ -291,7 +291,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
         (Some(at), Some(target)) => Some(AxisCut {
             at,
             target: to_x(target),
-            label: format!("exhaustion {}", target.with_timezone(&ctx.tz).format("%b %-d %Y")),
+            label: target.with_timezone(&ctx.tz).format("%b %-d %Y").to_string(),
         }),
         _ => None,
     };

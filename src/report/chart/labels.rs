@@ -66,8 +66,14 @@ pub fn place(items: &[(i32, i32)], band: &Band, obstacles: &[PixelBox]) -> Vec<O
             let bottom = band.base - 1 - band.row_height * row as i32;
             let top = bottom - band.row_height + 2;
             for x0 in [anchor - 2, anchor - width + 2] {
-                let (x0, x1) = (x0, x0 + width - 1);
-                if x0 < band.left || x1 > band.right {
+                // A label at an edge of the band is pulled in by the few pixels it sticks out.
+                let x0 = if x0 + width - 1 > band.right && x0 + width - 1 - band.right <= 4 {
+                    band.right - width + 1
+                } else {
+                    x0
+                };
+                let (x0, x1) = (x0.max(band.left).min(anchor), x0.max(band.left).min(anchor) + width - 1);
+                if x0 < band.left || x1 > band.right || x1 < anchor - 2 {
                     continue;
                 }
                 let label = PixelBox { x0, y0: top, x1, y1: bottom };

@@ -257,7 +257,7 @@ pub struct AxisCut {
     pub at: f64,
     /// The instant the axis' right edge stands for.
     pub target: f64,
-    /// Written at the right edge (`exhaustion Jun 12 2021 04:00`).
+    /// Written under the right edge: the date it stands for (`Jun 12 2021`).
     pub label: String,
 }
 
