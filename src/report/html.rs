@@ -195,10 +195,11 @@ fn suspects(report: &Report<'_>) -> Markup {
                     (table(&evidence))
                 }
                 // Shown in full rather than folded: a folded <details> does not print.
-                @if all.rows.len() > evidence.rows.len() || report.source.boots(host).len() > 1 {
+                @if !all.rows.is_empty() && (all.rows.len() > evidence.rows.len() || report.source.boots(host).len() > 1) {
                     p.note { "All growing tags of every boot (" (all.rows.len()) "), with their statistics:" }
                     (table(&all))
                 }
+                @for c in charts_of(report, |r| matches!(r, Role::TopTags { host: h, .. } | Role::Rejected { host: h, .. } if h == host)) { (figure(c)) }
                 @let undecided = tables::undecided(report, host);
                 @if !undecided.is_empty() {
                     p.note { "Undecided: growth that still looks like a cache warming up (slowing, no fixed allocation size). Not suspects, not cleared:" }
@@ -266,7 +267,7 @@ fn attribution(report: &Report<'_>) -> Markup {
                 @let who = tables::attributions(report, host);
                 @let t = tables::correlations(report, host);
                 @let accounts = tables::accounts(report, host);
-                @let charts = charts_of(report, |r| matches!(r, Role::Handles { host: h, .. } if h == host));
+                @let charts = charts_of(report, |r| matches!(r, Role::Accounts { host: h, .. } | Role::Handles { host: h, .. } if h == host));
                 @if !who.is_empty() || !t.is_empty() || !accounts.is_empty() || !charts.is_empty() {
                     h3 { (format::clean(host)) }
                 }

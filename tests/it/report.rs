@@ -398,6 +398,16 @@ fn analysis(names: &Names) -> Analysis {
             more_hours: 3.0,
             decide: "3 more hours of samples: a cache levels off, a leak keeps its rate".into(),
         }],
+        rejected: vec![poolscope::analysis::Rejected {
+            host: HOST.into(),
+            boot: 1,
+            tag: "MmSt".into(),
+            pool: PoolType::Paged,
+            reason: "levels off (no sustained growth over the last half)".into(),
+            bytes_per_hour: 160_000.0,
+            late_bytes_per_hour: 0.0,
+            q: 1e-6,
+        }],
         projections: vec![
             Projection {
                 host: HOST.into(),
@@ -725,6 +735,7 @@ fn an_empty_analysis_still_gives_a_readable_report() {
         boots: Vec::new(),
         suspects: Vec::new(),
         undecided: Vec::new(),
+        rejected: Vec::new(),
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),

@@ -56,7 +56,33 @@ pub enum Role {
         /// Image name.
         process: String,
     },
+    /// The tags that grew most over the main boot.
+    TopTags {
+        /// Host.
+        host: String,
+        /// Boot.
+        boot: u32,
+    },
+    /// Tags that grew but were rejected as suspects (caches levelling off), with their plateau.
+    Rejected {
+        /// Host.
+        host: String,
+        /// Boot.
+        boot: u32,
+    },
+    /// Token handles of the attributed process by account over the main boot.
+    Accounts {
+        /// Host.
+        host: String,
+        /// Image name.
+        process: String,
+    },
 }
+
+/// Tags on the top-growth chart.
+pub const TOP_TAGS: usize = 6;
+/// Accounts on the handles-by-account chart.
+const TOP_ACCOUNTS: usize = 6;
 
 /// What the chart builders read.
 pub struct Context<'a> {
@@ -658,6 +684,145 @@ pub fn handles(ctx: &Context<'_>, host: &str, process: &str) -> Option<Chart> {
     })
 }
 
+/// A time chart of one panel of byte lines over a boot.
+fn boot_lines_chart(ctx: &Context<'_>, host: &str, boot: u32, lines: Vec<Line>, words: [String; 4]) -> Option<Chart> {
+    let [id, title, panel, alt] = words;
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if lines.is_empty() || !x0.is_finite() || x1 <= x0 {
+        return None;
+    }
+    let span = ctx.source.boot(host, boot);
+    Some(Chart {
+        id,
+        title,
+        subtitle: format!("{}, {}, {}", format::clean(host), ctx.boot_span(span), ctx.zone_note()),
+        alt,
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
+        panels: vec![Panel {
+            title: panel,
+            y: YAxis { title: "Bytes".to_owned(), quantity: Quantity::Bytes },
+            y2: None,
+            lines,
+            bands: Vec::new(),
+            levels: Vec::new(),
+            markers: ctx.markers(host, x0, x1, false),
+        }],
+    })
+}
+
+/// The [`TOP_TAGS`] tags that grew most over a boot (first to last snapshot), whether suspects or not:
+/// what else moved while the suspect grew.
+pub fn top_tags(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
+    let top = ctx.source.top_growing_tags(host, boot, TOP_TAGS);
+    let keys: Vec<(String, PoolType)> = top.iter().map(|(k, _)| k.clone()).collect();
+    let series = ctx.source.tags(host, boot, &keys);
+    let mut lines = Vec::new();
+    for (i, ((tag, pool), grew)) in top.iter().enumerate() {
+        let Some(points) = series.get(&(tag.clone(), *pool)).filter(|p| !p.bytes.is_empty()) else { continue };
+        let suspect = ctx.analysis.suspects.iter().any(|s| s.host == host && s.boot == boot && &s.tag == tag);
+        lines.push(Line {
+            label: format!(
+                "{} ({pool}) {}{}",
+                format::tag(tag),
+                crate::units::signed_bytes(*grew),
+                if suspect { ", suspect" } else { "" }
+            ),
+            points: xy(&points.bytes),
+            style: LineStyle { width: 2, ..LineStyle::series(i) },
+            secondary: false,
+        });
+    }
+    boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("top-tags-{}-b{boot}", format::file_stem(host)),
+            format!("The {} tags that grew most in boot {boot} on {}", top.len(), format::clean(host)),
+            "Bytes per tag (growth from the first to the last snapshot)".to_owned(),
+            format!("Bytes of the pool tags that grew most over boot {boot} on host {}", format::clean(host)),
+        ],
+    )
+}
+
+/// The tags that grew but are not suspects (analysis' `rejected`), so the reader sees the plateau
+/// that cleared them.
+pub fn rejected(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
+    let rejected: Vec<&crate::analysis::Rejected> =
+        ctx.analysis.rejected.iter().filter(|r| r.host == host && r.boot == boot).take(TOP_TAGS).collect();
+    let keys: Vec<(String, PoolType)> = rejected.iter().map(|r| (r.tag.clone(), r.pool)).collect();
+    let series = ctx.source.tags(host, boot, &keys);
+    let mut lines = Vec::new();
+    for (i, r) in rejected.iter().enumerate() {
+        let Some(points) = series.get(&(r.tag.clone(), r.pool)).filter(|p| !p.bytes.is_empty()) else { continue };
+        lines.push(Line {
+            label: format!(
+                "{} ({}) {}, last half {}: {}",
+                format::tag(&r.tag),
+                r.pool,
+                format::bytes_rate(r.bytes_per_hour),
+                format::bytes_rate(r.late_bytes_per_hour),
+                r.reason
+            ),
+            points: xy(&points.bytes),
+            style: LineStyle { width: 2, ..LineStyle::series(i) },
+            secondary: false,
+        });
+    }
+    boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("rejected-{}-b{boot}", format::file_stem(host)),
+            format!("Tags that grew but are not suspects, boot {boot} on {}", format::clean(host)),
+            "Bytes per tag: caches level off, leaks keep their rate".to_owned(),
+            format!(
+                "Bytes of the pool tags on host {} that grew in boot {boot} but were cleared as suspects",
+                format::clean(host)
+            ),
+        ],
+    )
+}
+
+/// Token handles held by `process` per account over a boot (handle.exe dumps): the account whose
+/// logons leak climbs, the others stay flat.
+pub fn accounts(ctx: &Context<'_>, host: &str, boot: u32, process: &str) -> Option<Chart> {
+    let by_account = ctx.source.accounts_over_time(host, boot, process);
+    let mut ranked: Vec<(&String, &Points)> = by_account.iter().filter(|(_, p)| p.values.len() >= 2).collect();
+    let last = |p: &Points| p.values.last().copied().unwrap_or(0.0);
+    ranked.sort_by(|a, b| last(b.1).total_cmp(&last(a.1)).then_with(|| a.0.cmp(b.0)));
+    ranked.truncate(TOP_ACCOUNTS);
+    let lines: Vec<Line> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, (account, points))| Line {
+            label: format!("{} ({} at the last dump)", format::clean(account), format::count(last(points) as i64)),
+            points: xy(points),
+            style: LineStyle::series(i),
+            secondary: false,
+        })
+        .collect();
+    let shown = format::clean(process);
+    let mut chart = boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("accounts-{}-b{boot}-{}", format::file_stem(host), format::file_stem(process)),
+            format!("Token handles held by {shown}, by account"),
+            format!("{shown} Token handles per account (handle.exe dumps)"),
+            format!("Token handles held by {shown} on host {} per account over boot {boot}", format::clean(host)),
+        ],
+    )?;
+    chart.panels[0].y = YAxis { title: "Token handles".to_owned(), quantity: Quantity::Count };
+    Some(chart)
+}
+
 /// Every chart of a report, in reading order, with unique numbered ids.
 pub fn plan(ctx: &Context<'_>, max_tag_charts: usize) -> Vec<(Role, Chart)> {
     let mut out: Vec<(Role, Chart)> = Vec::new();
@@ -682,9 +847,25 @@ pub fn plan(ctx: &Context<'_>, max_tag_charts: usize) -> Vec<(Role, Chart)> {
             }
         }
         if let Some(process) = top_process(ctx, host) {
+            if let Some(c) = accounts(ctx, host, boot, &process) {
+                out.push((Role::Accounts { host: host.to_owned(), process: process.clone() }, c));
+            }
             if let Some(c) = handles(ctx, host, &process) {
                 out.push((Role::Handles { host: host.to_owned(), process }, c));
             }
+        }
+        if let Some(c) = top_tags(ctx, host, boot) {
+            out.push((Role::TopTags { host: host.to_owned(), boot }, c));
+        }
+        // The main boot's cleared caches, else those of the latest boot that has any.
+        let cleared = |b: u32| ctx.analysis.rejected.iter().any(|r| r.host == host && r.boot == b);
+        let rejected_boot = if cleared(boot) {
+            Some(boot)
+        } else {
+            ctx.analysis.rejected.iter().filter(|r| r.host == host).map(|r| r.boot).max()
+        };
+        if let Some(c) = rejected_boot.and_then(|b| rejected(ctx, host, b)) {
+            out.push((Role::Rejected { host: host.to_owned(), boot: rejected_boot.unwrap_or(boot) }, c));
         }
     }
     for (i, (_, chart)) in out.iter_mut().enumerate() {
