@@ -23,10 +23,11 @@ pub const FILE_NAME: &str = "index.html";
 /// Most diagnostics listed in the HTML (all of them are in `analysis.json`).
 const DIAGNOSTICS_SHOWN: usize = 300;
 
-const STYLE: &str = include_str!("report.css");
+/// The inline stylesheet (the fleet page shares it).
+pub(crate) const STYLE: &str = include_str!("report.css");
 
 /// Forbids scripts, frames, fonts and every network request; allows inline style and `data:` images.
-const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+pub(crate) const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 /// Writes `index.html`.
 #[derive(Debug, Clone, Copy, Default)]

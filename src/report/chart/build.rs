@@ -79,6 +79,21 @@ pub enum Role {
     },
 }
 
+impl Role {
+    /// The host the chart is about.
+    pub fn host(&self) -> &str {
+        match self {
+            Role::Totals { host }
+            | Role::Projection { host, .. }
+            | Role::Tag { host, .. }
+            | Role::Handles { host, .. }
+            | Role::TopTags { host, .. }
+            | Role::Rejected { host, .. }
+            | Role::Accounts { host, .. } => host,
+        }
+    }
+}
+
 /// Tags on the top-growth chart.
 pub const TOP_TAGS: usize = 6;
 /// Accounts on the handles-by-account chart.

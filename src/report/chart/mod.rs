@@ -279,7 +279,7 @@ pub struct Chart {
 }
 
 /// Registers the embedded `DejaVu` Sans as `sans-serif` once, so text renders without system fonts.
-fn register_fonts() -> Result<()> {
+pub(crate) fn register_fonts() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
