@@ -91,7 +91,12 @@ pub fn host_analysis(a: &Analysis, host: &str) -> Analysis {
         series: a.series.iter().filter(|s| mine(&s.host)).cloned().collect(),
         parameters: a.parameters.clone(),
         // The analysis names the host in its own messages; file diagnostics name the file.
-        diagnostics: a.diagnostics.iter().filter(|d| d.message.contains(host) || d.path.contains(host)).cloned().collect(),
+        diagnostics: a
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains(host) || d.path.contains(host))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -99,7 +104,12 @@ pub fn host_analysis(a: &Analysis, host: &str) -> Analysis {
 pub fn host_dataset(d: &Dataset, host: &str) -> Dataset {
     Dataset {
         hosts: d.hosts.iter().filter(|(h, _)| *h == host).map(|(h, data)| (h.clone(), data.clone())).collect(),
-        diagnostics: d.diagnostics.iter().filter(|x| x.path.contains(host) || x.message.contains(host)).cloned().collect(),
+        diagnostics: d
+            .diagnostics
+            .iter()
+            .filter(|x| x.path.contains(host) || x.message.contains(host))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -156,7 +166,7 @@ pub fn render(report: &Report<'_>, rows: &[FleetRow], png: &[u8]) -> Markup {
                     section #verdict {
                         h2 { "Fleet verdict" }
                         div.verdict.leak[leaking > 0] {
-                            span.flag { @if leaking > 0 { (leaking) " of " (rows.len()) " hosts leak" } @else { "no significant leak" } }
+                            span.flag { @if leaking > 0 { "leak found on " (leaking) " of " (rows.len()) " hosts" } @else { "no significant leak" } }
                             p { "One row per host, worst suspect first. Each host links to its own report page." }
                         }
                         (table(rows, report))

@@ -27,7 +27,8 @@ const DIAGNOSTICS_SHOWN: usize = 300;
 pub(crate) const STYLE: &str = include_str!("report.css");
 
 /// Forbids scripts, frames, fonts and every network request; allows inline style and `data:` images.
-pub(crate) const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+pub(crate) const CSP: &str =
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 /// Writes `index.html`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -534,7 +534,10 @@ fn report_writes_every_file() {
             "03-tag-SRV01-b1-Toke-paged.png",
             "04-tag-SRV01-b1-Thre-nonpaged.png",
             "05-tag-SRV01-b1-Key_-paged.png",
-            "06-handles-SRV01-lsass.exe.png",
+            "06-accounts-SRV01-b1-lsass.exe.png",
+            "07-handles-SRV01-lsass.exe.png",
+            "08-top-tags-SRV01-b1.png",
+            "09-rejected-SRV01-b1.png",
         ]
     );
     // No temporary files are left behind.

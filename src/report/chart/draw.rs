@@ -332,7 +332,7 @@ fn draw_vertical<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let style = marker_style(kind);
     let (on, off, width, alpha) = match kind {
-        MarkerKind::Event => (bottom - top + 1, 0, 1, 0.7),
+        MarkerKind::Event => (bottom - top + 1, 0, 1, 1.0),
         MarkerKind::Boot => (10, 6, 2, 1.0),
         MarkerKind::Projected => (3, 5, 2, 1.0),
     };
