@@ -291,7 +291,9 @@ fn draw_panel<DB: DrawingBackend>(
         let (w, _) = root.estimate_text_size(text, &tag_font)?;
         let y = cc.backend_coord(&(x0, scale.apply(level.y))).1;
         // At the left end: leaks start low, so the data is far below the limit there.
-        let (tx, ty) = (plot_left + 8, (y - 18).max(plot_top + 2));
+        // Above the line, or below it when the line runs along the top of the plot.
+        let ty = if y - 18 >= plot_top + 2 { y - 18 } else { y + 5 };
+        let tx = plot_left + 8;
         root.draw(&Rectangle::new([(tx - 3, ty - 1), (tx + w as i32 + 3, ty + 15)], WHITE.mix(0.9).filled()))?;
         root.draw(&Text::new(text.to_owned(), (tx, ty), tag_font.clone()))?;
     }
