@@ -885,3 +885,59 @@ fn projection_axis_breaks_for_a_far_exhaustion_and_names_it_at_the_right_edge() 
         std::fs::write(Path::new(&dir).join("projection-cut.png"), &png).unwrap();
     }
 }
+
+/// The synthetic host twice: SRV01 leaking as above, SRV02 the same records with no suspects.
+fn fleet(names: &Names) -> (Analysis, Dataset) {
+    let (mut analysis, mut dataset) = (analysis(names), dataset(names));
+    let copy = dataset.hosts[HOST].clone();
+    dataset.hosts.insert("SRV02".into(), copy);
+    let boots: Vec<Boot> = analysis.boots.iter().map(|b| Boot { host: "SRV02".into(), ..b.clone() }).collect();
+    analysis.boots.extend(boots);
+    (analysis, dataset)
+}
+
+#[test]
+fn a_fleet_report_has_an_overview_index_linking_host_pages() {
+    let names = Names::normal();
+    let (analysis, dataset) = fleet(&names);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let files = report::write_report(&analysis, &dataset, &options(ChartFormat::Png), &out).unwrap();
+    if let Some(keep) = std::env::var_os("POOLSCOPE_KEEP_FLEET") {
+        report::write_report(&analysis, &dataset, &options(ChartFormat::Png), Path::new(&keep)).unwrap();
+    }
+    let index = std::fs::read_to_string(&files.index_html).unwrap();
+    assert!(index.contains("fleet of 2 hosts"), "the index is the fleet overview");
+    // One row per host, the leaking host first, each linking its page.
+    let first = index.find("href=\"hosts/SRV01.html\"").expect("a link to SRV01's page");
+    let second = index.find("href=\"hosts/SRV02.html\"").expect("a link to SRV02's page");
+    assert!(first < second, "worst suspect first");
+    assert!(index.contains("+25.4 MiB/h") || index.contains("MiB/h"), "the worst rate is shown");
+    assert_eq!(files.host_pages.len(), 2);
+    for page in &files.host_pages {
+        let html = std::fs::read_to_string(page).unwrap();
+        assert!(html.contains("href=\"../index.html\""), "{}: a way back", page.display());
+        assert!(!html.contains("(0), with their statistics"), "{}: an empty table of growing tags", page.display());
+        // A host page embeds only its own host's charts.
+        let other = if page.ends_with("SRV01.html") { "SRV02" } else { "SRV01" };
+        assert!(!html.contains(&format!("charts/01-pool-totals-{other}")), "{}", page.display());
+    }
+    let srv02 = std::fs::read_to_string(out.join("hosts/SRV02.html")).unwrap();
+    assert!(srv02.contains("No pool tag grew significantly."));
+    // The fleet chart is a decodable PNG, listed with the charts.
+    let chart = files.charts.iter().find(|p| p.ends_with(report::fleet::CHART_FILE)).expect("the fleet chart");
+    let img = decode(chart);
+    assert_eq!(img.width(), 1200);
+    assert!(has_colour(&img, [213, 94, 0], 200), "the leaking host's bar");
+    // Deterministic: a second run writes the same bytes.
+    let again =
+        report::write_report(&analysis, &dataset, &options(ChartFormat::Png), &dir.path().join("again")).unwrap();
+    assert_eq!(std::fs::read(&files.index_html).unwrap(), std::fs::read(&again.index_html).unwrap());
+    assert_eq!(
+        std::fs::read(chart).unwrap(),
+        std::fs::read(dir.path().join("again/charts").join(report::fleet::CHART_FILE)).unwrap()
+    );
+    for (a, b) in files.host_pages.iter().zip(&again.host_pages) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
+}
