@@ -278,6 +278,7 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
         ),
         x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
         panels,
+        columns: 1,
     })
 }
 
@@ -454,6 +455,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             }],
             markers,
         }],
+        columns: 1,
     })
 }
 
@@ -593,6 +595,7 @@ pub fn tag(ctx: &Context<'_>, s: &Suspect) -> Option<Chart> {
             levels: Vec::new(),
             markers: ctx.markers(&s.host, x0, x1, false),
         }],
+        columns: 1,
     })
 }
 
@@ -696,6 +699,7 @@ pub fn handles(ctx: &Context<'_>, host: &str, process: &str) -> Option<Chart> {
             levels: Vec::new(),
             markers: Vec::new(),
         }],
+        columns: 1,
     })
 }
 
@@ -723,6 +727,7 @@ fn boot_lines_chart(ctx: &Context<'_>, host: &str, boot: u32, lines: Vec<Line>, 
             levels: Vec::new(),
             markers: ctx.markers(host, x0, x1, false),
         }],
+        columns: 1,
     })
 }
 
@@ -748,7 +753,7 @@ pub fn top_tags(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
             secondary: false,
         });
     }
-    boot_lines_chart(
+    let mut chart = boot_lines_chart(
         ctx,
         host,
         boot,
@@ -756,10 +761,23 @@ pub fn top_tags(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
         [
             format!("top-tags-{}-b{boot}", format::file_stem(host)),
             format!("The {} tags that grew most in boot {boot} on {}", top.len(), format::clean(host)),
-            "Bytes per tag (growth from the first to the last snapshot)".to_owned(),
-            format!("Bytes of the pool tags that grew most over boot {boot} on host {}", format::clean(host)),
+            String::new(),
+            format!(
+                "Small multiples: bytes of each of the pool tags that grew most over boot {boot} on host {}, each on its own scale",
+                format::clean(host)
+            ),
         ],
-    )
+    )?;
+    // Small multiples: one panel per tag, each on its own scale, so a cache's plateau and a slow
+    // leak stay readable beside a fast one (one shared axis flattens all but the largest).
+    let template = chart.panels.pop()?;
+    chart.panels = template
+        .lines
+        .iter()
+        .map(|line| Panel { title: line.label.clone(), lines: vec![line.clone()], ..template.clone() })
+        .collect();
+    chart.columns = 3;
+    Some(chart)
 }
 
 /// The tags that grew but are not suspects (analysis' `rejected`), so the reader sees the plateau

@@ -40,13 +40,19 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
     let body = root.margin(TITLE_H, 6, 6, 6);
     let (plot, legend) = body.split_horizontally(width.saturating_sub(LEGEND_W + 12));
     let panels = if chart.panels.is_empty() { 1 } else { chart.panels.len() };
-    let areas = plot.split_evenly((panels, 1));
+    let columns = chart.columns.clamp(1, panels);
+    let rows = panels.div_ceil(columns);
+    // Row-major: panel i is in row i / columns.
+    let areas = plot.split_evenly((rows, columns));
+    let max_ticks = (8 / columns).max(3);
     if chart.panels.is_empty() {
         let (w, h) = plot.dim_in_pixel();
         plot.draw(&Text::new("no data", ((w / 2) as i32 - 30, (h / 2) as i32), font(20).color(&GREY)))?;
     }
     for (i, (panel, area)) in chart.panels.iter().zip(&areas).enumerate() {
-        draw_panel(root, area, panel, &chart.x, i + 1 == chart.panels.len())?;
+        // The x axis is titled under the bottom row only (a panel is bottom when none is below it).
+        let bottom = i + columns >= chart.panels.len();
+        draw_panel(root, area, panel, &chart.x, bottom, max_ticks)?;
     }
     draw_legend(&legend, chart, height)?;
     Ok(())
@@ -81,7 +87,7 @@ fn extent(panel: &Panel, secondary: bool) -> (f64, f64) {
 type TickLabel = Box<dyn Fn(&f64) -> String>;
 
 /// X range, tick positions, tick label function and axis title.
-fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
+fn x_ticks(x: &XAxis, max_ticks: usize) -> (f64, f64, Vec<f64>, TickLabel, String) {
     match x {
         XAxis::Time { start, end, tz, cut } => {
             let (start, tz) = (*start, *tz);
@@ -89,7 +95,7 @@ fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
             match cut {
                 Some(cut) if cut.at > start && cut.at < end => {
                     // Ticks on the linear part, and one at the right edge for the instant it stands for.
-                    let (mut ticks, fmt) = axis::time_ticks(start, cut.at, tz, 7);
+                    let (mut ticks, fmt) = axis::time_ticks(start, cut.at, tz, max_ticks.saturating_sub(1).max(2));
                     ticks.push(end);
                     let title = axis::time_title(start, cut.at, tz);
                     let edge = cut.label.clone();
@@ -103,7 +109,7 @@ fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
                     (start, end, ticks, Box::new(label), title)
                 }
                 _ => {
-                    let (ticks, fmt) = axis::time_ticks(start, end, tz, 8);
+                    let (ticks, fmt) = axis::time_ticks(start, end, tz, max_ticks);
                     let title = axis::time_title(start, end, tz);
                     (start, end, ticks, Box::new(move |v: &f64| axis::time_label(*v, tz, fmt)), title)
                 }
@@ -113,7 +119,7 @@ fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
             let end = if *end > 0.0 { *end } else { 1.0 };
             let step = [1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 48.0, 72.0, 96.0, 168.0, 336.0, 720.0]
                 .into_iter()
-                .find(|s| end / s <= 10.0)
+                .find(|s| end / s <= max_ticks as f64 + 2.0)
                 .unwrap_or(1440.0);
             let count = (end / step).floor() as u32;
             let ticks: Vec<f64> = (0..=count).map(|k| f64::from(k) * step).collect();
@@ -178,6 +184,7 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
     x: &XAxis,
     last: bool,
+    max_ticks: usize,
 ) -> DrawResult<DB> {
     let (lo, hi) = extent(panel, false);
     let scale = Scale::new(panel.y.quantity, lo, hi);
@@ -185,7 +192,7 @@ fn draw_panel<DB: DrawingBackend>(
         let (lo, hi) = extent(panel, true);
         Scale::new(y2.quantity, lo, hi)
     });
-    let (x0, x1, ticks, x_label, x_title) = x_ticks(x);
+    let (x0, x1, ticks, x_label, x_title) = x_ticks(x, max_ticks);
     let builder = |top: u32| {
         let mut builder = ChartBuilder::on(area);
         builder

@@ -276,6 +276,8 @@ pub struct Chart {
     pub x: XAxis,
     /// Panels.
     pub panels: Vec<Panel>,
+    /// Panels per row: 1 stacks them; more draws small multiples, each with its own y scale.
+    pub columns: usize,
 }
 
 /// Registers the embedded `DejaVu` Sans as `sans-serif` once, so text renders without system fonts.
