@@ -15,6 +15,7 @@ pub mod output;
 pub mod parse;
 pub mod report;
 pub mod simulate;
+pub mod table;
 pub mod units;
 
 pub use error::{Error, Result};
