@@ -460,7 +460,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
 }
 
 /// Exhaustion further than this many observed spans after the last sample breaks the axis.
-const FAR_SPANS: f64 = 10.0;
+pub const FAR_SPANS: f64 = 10.0;
 
 /// The x range of a projection chart.
 #[derive(Debug, Clone, Copy, PartialEq)]
