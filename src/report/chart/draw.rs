@@ -614,6 +614,75 @@ mod tests {
         assert_eq!(wrap_words("", 100, width), [""]);
     }
 
+    /// A one-panel time chart over 0..100 000 s with `markers`.
+    fn marked_chart(markers: Vec<super::super::Marker>) -> Chart {
+        use super::super::{Level, YAxis};
+        Chart {
+            id: "t".into(),
+            title: "t".into(),
+            subtitle: String::new(),
+            alt: String::new(),
+            x: XAxis::Time { start: 0.0, end: 100_000.0, tz: chrono_tz::UTC, cut: None },
+            panels: vec![Panel {
+                title: "p".into(),
+                y: YAxis { title: "Bytes".into(), quantity: super::super::Quantity::Bytes },
+                y2: None,
+                lines: vec![Line {
+                    label: "total".into(),
+                    points: (0..=100).map(|k| (f64::from(k) * 1000.0, 1e9 + f64::from(k) * 1e7)).collect(),
+                    style: LineStyle::series(0),
+                    secondary: false,
+                }],
+                bands: Vec::new(),
+                levels: vec![Level {
+                    label: "limit 2 GiB".into(),
+                    y: 2.1e9,
+                    style: LineStyle::plain(INK, Dash::Solid, 2),
+                }],
+                markers,
+            }],
+            columns: 1,
+        }
+    }
+
+    #[test]
+    fn a_boot_at_the_minute_of_a_crash_stays_visible_above_the_event_line() {
+        use super::super::Marker;
+        let m = |x: f64, label: &str, kind| Marker { x, label: label.into(), kind };
+        let chart = marked_chart(vec![
+            m(60_000.0, "41", MarkerKind::Event),
+            m(60_000.0, "6008", MarkerKind::Event),
+            m(60_030.0, "boot 1", MarkerKind::Boot),
+        ]);
+        let png = super::super::render_png(&chart).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        // Columns well inside the plot (axes are grey too): the boot's dashes are drawn over the event.
+        let grey = (300..850)
+            .flat_map(|x| (200..600).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [GREY.0, GREY.1, GREY.2])
+            .count();
+        assert!(grey > 100, "{grey} boot pixels");
+        let event = (300..850)
+            .flat_map(|x| (80..600).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [CRITICAL.0, CRITICAL.1, CRITICAL.2])
+            .count();
+        assert!(event > 20, "{event} event pixels");
+    }
+
+    #[test]
+    fn event_labels_sit_above_the_plot_not_on_the_data() {
+        use super::super::Marker;
+        let m = |x: f64, label: &str| Marker { x, label: label.into(), kind: MarkerKind::Event };
+        let with =
+            super::super::render_png(&marked_chart(vec![m(30_000.0, "2004"), m(70_000.0, "2020 paged")])).unwrap();
+        let without = super::super::render_png(&marked_chart(Vec::new())).unwrap();
+        let (a, b) =
+            (image::load_from_memory(&with).unwrap().to_rgb8(), image::load_from_memory(&without).unwrap().to_rgb8());
+        // The plot's top edge (first grid row of the y axis) moves down to make room for the band.
+        let top = |img: &image::RgbImage| (60..700).find(|&y| img.get_pixel(500, y).0 != [255, 255, 255]).unwrap();
+        assert!(top(&a) >= top(&b) + 14, "band: plot top {} vs {}", top(&a), top(&b));
+    }
+
     #[test]
     fn events_win_over_boots_when_markers_merge() {
         assert_eq!(MarkerKind::Boot.max(MarkerKind::Event), MarkerKind::Event);
