@@ -28,6 +28,14 @@ echo "== simulated incident -> report"
 "$bin" -q report "$work/incident" -o "$work/report"
 python3 tests/e2e/check_report.py "$work/report" --screenshot "$out/report.png" --print-screenshot "$out/report-print.png"
 
+echo "== simulated fleet -> fleet index and per-host pages"
+"$bin" -q simulate fleet -o "$work/fleet" --hours 8
+"$bin" -q report "$work/fleet" -o "$work/fleet-report"
+python3 tests/e2e/check_report.py "$work/fleet-report" --screenshot "$out/fleet.png"
+for page in "$work/fleet-report"/hosts/*.html; do
+  python3 tests/e2e/check_report.py "$page"
+done
+
 echo "== hostile log text -> report"
 POOLSCOPE_KEEP_REPORT="$work/hostile" cargo test --quiet --test it report::hostile_log_text_is_shown_as_escaped_text
 python3 tests/e2e/check_report.py "$work/hostile" --screenshot "$out/hostile.png"

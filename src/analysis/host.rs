@@ -14,7 +14,9 @@ use super::limits::{self, HostLimits};
 use super::projection::{self, Sustained};
 use super::suspects::{self, Candidate};
 use super::{eventlog, stats, verdict};
-use super::{AnalyzeOptions, Boot, Correlation, Projection, Resource, Series, Suspect, TooShort, Undecided, Verdict};
+use super::{
+    AnalyzeOptions, Boot, Correlation, Projection, Rejected, Resource, Series, Suspect, TooShort, Undecided, Verdict,
+};
 use crate::model::{Diagnostic, HostData, PoolSnapshot, PoolType, Severity};
 
 /// Suspects per boot that are correlated with handle series and drawn as chart series.
@@ -31,6 +33,8 @@ pub struct HostResult {
     pub suspects: Vec<Suspect>,
     /// Tags slowing down like a cache warming up (not ranked).
     pub undecided: Vec<Undecided>,
+    /// Larger growers that are not suspects, with why.
+    pub rejected: Vec<Rejected>,
     /// Projections.
     pub projections: Vec<Projection>,
     /// Attributions of the suspects.
@@ -454,6 +458,16 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
         rejected.sort_by(|a, b| b.0.growth.bytes_per_hour.total_cmp(&a.0.growth.bytes_per_hour));
         for (c, why) in rejected.into_iter().take(5) {
             let g = &c.growth;
+            out.rejected.push(Rejected {
+                host: host.to_owned(),
+                boot: span.boot,
+                tag: c.tag.clone(),
+                pool: c.pool,
+                reason: why.to_owned(),
+                bytes_per_hour: g.bytes_per_hour,
+                late_bytes_per_hour: g.late_bytes_per_hour,
+                q: c.q,
+            });
             out.diagnostics.push(Diagnostic::for_file(
                 "",
                 Severity::Info,

@@ -42,6 +42,11 @@ pub struct Analysis {
     /// decide them (ANALYSIS.md §3).
     #[serde(default)]
     pub undecided: Vec<Undecided>,
+    /// The larger growers that passed the trend test but were not flagged, with why (a cache that
+    /// levelled off, growth within the series' wander...): the answer to "why not my tag?". The same
+    /// reasons are also given as Info diagnostics.
+    #[serde(default)]
+    pub rejected: Vec<Rejected>,
     /// Time to exhaustion of paged pool, nonpaged pool and commit.
     pub projections: Vec<Projection>,
     /// Who holds the objects of each suspect tag that allocates a kernel object: process, type, account and
@@ -112,6 +117,27 @@ pub struct TooShort {
     pub hours: f64,
     /// Hours of samples the boot would need (its warm-up plus the minimum fitting window).
     pub need_hours: f64,
+}
+
+/// A tag that grew but is not a suspect, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// Host.
+    pub host: String,
+    /// Boot.
+    pub boot: u32,
+    /// Pool tag.
+    pub tag: String,
+    /// Pool type.
+    pub pool: PoolType,
+    /// Why it is not a suspect (`levels off (no sustained growth over the last half)`).
+    pub reason: String,
+    /// Theil-Sen slope of bytes over the fitting window, bytes per hour.
+    pub bytes_per_hour: f64,
+    /// Theil-Sen slope over the last half of the window, bytes per hour (near 0: a plateau).
+    pub late_bytes_per_hour: f64,
+    /// Benjamini-Hochberg adjusted p-value of the trend test.
+    pub q: f64,
 }
 
 /// A tag whose growth is slowing down like a cache warming up, without a fixed per-allocation size: neither
@@ -360,6 +386,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         boots: Vec::new(),
         suspects: Vec::new(),
         undecided: Vec::new(),
+        rejected: Vec::new(),
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
@@ -378,6 +405,7 @@ pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Ana
         analysis.boots.extend(r.boots);
         analysis.suspects.extend(r.suspects);
         analysis.undecided.extend(r.undecided);
+        analysis.rejected.extend(r.rejected);
         analysis.projections.extend(r.projections);
         analysis.attributions.extend(r.attributions);
         analysis.correlations.extend(r.correlations);

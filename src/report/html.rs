@@ -23,10 +23,12 @@ pub const FILE_NAME: &str = "index.html";
 /// Most diagnostics listed in the HTML (all of them are in `analysis.json`).
 const DIAGNOSTICS_SHOWN: usize = 300;
 
-const STYLE: &str = include_str!("report.css");
+/// The inline stylesheet (the fleet page shares it).
+pub(crate) const STYLE: &str = include_str!("report.css");
 
 /// Forbids scripts, frames, fonts and every network request; allows inline style and `data:` images.
-const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+pub(crate) const CSP: &str =
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 /// Writes `index.html`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -195,10 +197,11 @@ fn suspects(report: &Report<'_>) -> Markup {
                     (table(&evidence))
                 }
                 // Shown in full rather than folded: a folded <details> does not print.
-                @if all.rows.len() > evidence.rows.len() || report.source.boots(host).len() > 1 {
+                @if !all.rows.is_empty() && (all.rows.len() > evidence.rows.len() || report.source.boots(host).len() > 1) {
                     p.note { "All growing tags of every boot (" (all.rows.len()) "), with their statistics:" }
                     (table(&all))
                 }
+                @for c in charts_of(report, |r| matches!(r, Role::TopTags { host: h, .. } | Role::Rejected { host: h, .. } if h == host)) { (figure(c)) }
                 @let undecided = tables::undecided(report, host);
                 @if !undecided.is_empty() {
                     p.note { "Undecided: growth that still looks like a cache warming up (slowing, no fixed allocation size). Not suspects, not cleared:" }
@@ -266,7 +269,7 @@ fn attribution(report: &Report<'_>) -> Markup {
                 @let who = tables::attributions(report, host);
                 @let t = tables::correlations(report, host);
                 @let accounts = tables::accounts(report, host);
-                @let charts = charts_of(report, |r| matches!(r, Role::Handles { host: h, .. } if h == host));
+                @let charts = charts_of(report, |r| matches!(r, Role::Accounts { host: h, .. } | Role::Handles { host: h, .. } if h == host));
                 @if !who.is_empty() || !t.is_empty() || !accounts.is_empty() || !charts.is_empty() {
                     h3 { (format::clean(host)) }
                 }

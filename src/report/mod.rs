@@ -15,6 +15,7 @@
 pub mod chart;
 pub mod data;
 pub mod events;
+pub mod fleet;
 pub mod format;
 pub mod html;
 pub mod inputs;
@@ -71,6 +72,8 @@ pub struct ReportFiles {
     pub data: Vec<PathBuf>,
     /// Charts under `charts/`.
     pub charts: Vec<PathBuf>,
+    /// Per-host pages under `hosts/` (fleet reports only; `index.html` is then the fleet overview).
+    pub host_pages: Vec<PathBuf>,
 }
 
 /// A rendered chart and where it goes.
@@ -267,6 +270,11 @@ fn write_documents(analysis: &Analysis, dataset: &Dataset, options: &ReportOptio
             markdown::FILE_NAME => files.summary_md = path,
             _ => files.index_html = path,
         }
+    }
+    if report.hosts().len() > 1 {
+        let (chart, pages) = fleet::write(&report, options, dir)?;
+        files.charts.push(chart);
+        files.host_pages = pages;
     }
     Ok(files)
 }

@@ -327,6 +327,59 @@ impl<'a> SeriesSource<'a> {
         out
     }
 
+    /// Token handles of the processes of one image name by account, at every handle.exe dump of the
+    /// boot that lists them (an account missing from a dump counts 0 there).
+    pub fn accounts_over_time(&self, host: &str, boot: u32, process: &str) -> BTreeMap<String, Points> {
+        let mut dumps: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = self
+            .host(host)
+            .map(|h| h.handle_snapshots.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|snap| {
+                let at = snap.taken_at.filter(|t| self.in_boot(host, boot, *t))?;
+                let accounts = accounts_of(snap, process);
+                (!accounts.is_empty()).then_some((at, accounts))
+            })
+            .collect();
+        dumps.sort_by_key(|d| d.0);
+        let mut names: Vec<&String> = dumps.iter().flat_map(|d| d.1.keys()).collect();
+        names.sort();
+        names.dedup();
+        let mut out = BTreeMap::new();
+        for name in names {
+            let mut points = Points::default();
+            for (at, accounts) in &dumps {
+                points.push(*at, accounts.get(name).copied().unwrap_or(0) as f64);
+            }
+            out.insert(name.clone(), points);
+        }
+        out
+    }
+
+    /// The (tag, pool) series that grew most between the boot's first and last pool snapshot, most
+    /// first (ties by tag and pool), with their growth in bytes.
+    pub fn top_growing_tags(&self, host: &str, boot: u32, n: usize) -> Vec<((String, PoolType), f64)> {
+        let mut snaps: Vec<(DateTime<Utc>, &PoolSnapshot)> = self.pool_snapshots(host, boot).collect();
+        snaps.sort_by_key(|s| s.0);
+        let (Some(first), Some(last)) = (snaps.first(), snaps.last()) else { return Vec::new() };
+        let before: HashMap<(&str, PoolType), u64> =
+            first.1.rows.iter().map(|r| ((r.tag.as_str(), r.pool), r.bytes)).collect();
+        let mut growth: Vec<((String, PoolType), f64)> = last
+            .1
+            .rows
+            .iter()
+            .map(|r| {
+                let was = before.get(&(r.tag.as_str(), r.pool)).copied().unwrap_or(0);
+                ((r.tag.clone(), r.pool), r.bytes as f64 - was as f64)
+            })
+            .filter(|(_, g)| *g > 0.0)
+            .collect();
+        growth.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        growth.dedup_by(|a, b| a.0 == b.0);
+        growth.truncate(n);
+        growth
+    }
+
     /// Image names with the most handles in the boot's last dump, most first.
     pub fn busiest_processes(&self, host: &str, boot: u32) -> Vec<(String, u64)> {
         let last = self

@@ -9,7 +9,12 @@ Talks the DevTools protocol over --remote-debugging-pipe (standard library only)
 - the console shows an error or warning, a script exception happens, or a JavaScript dialog opens
   (an escaped `<script>alert(1)</script>` must stay text);
 - a chart image fails to decode (naturalWidth 0) or the verdict, contents or suspects are missing;
+- the verdict block is not entirely in the first screen at 1400x900, or the page scrolls
+  horizontally at 1000 px wide (issue 10; measured by the DevTools protocol, so the page itself
+  still runs no script);
 - printing to PDF fails.
+REPORT may also be one page of a report (a fleet report's hosts/HOST.html). A fleet index (it has
+#fleet-chart) has a verdict table and no contents; its per-host pages are checked like any report.
 It saves a full-page screenshot (and one in print media) for a person to look at.
 """
 
@@ -57,7 +62,9 @@ def grep_html(html):
             fail(f"index.html contains {banned!r}: ...{html[max(0, i - 60):i + 60]!r}...")
     for m in re.finditer(r"""\b(?:src|href|srcset|poster|data)\s*=\s*["']([^"']*)""", html, re.I):
         value = m.group(1)
-        if not (value.startswith("data:image/") or value.startswith("#")):
+        # A fleet report links its own pages: hosts/HOST.html from the index, ../index.html back.
+        own_page = re.fullmatch(r"(?:hosts/[A-Za-z0-9_.-]+|\.\./index)\.html", value)
+        if not (value.startswith("data:image/") or value.startswith("#") or own_page):
             fail(f"index.html refers to {value[:80]!r}")
 
 
@@ -151,7 +158,9 @@ def main():
     parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
     args = parser.parse_args()
 
-    index = Path(args.report_dir).resolve() / "index.html"
+    index = Path(args.report_dir).resolve()
+    if index.is_dir():
+        index = index / "index.html"
     if not index.is_file():
         fail(f"{index} does not exist")
     html = index.read_text(encoding="utf-8")
@@ -205,6 +214,7 @@ def main():
                 sizes: [...new Set(imgs.map(i => i.naturalWidth + 'x' + i.naturalHeight))],
                 scripts: document.scripts.length,
                 verdict: !!document.querySelector('#verdict .verdict'),
+                fleet: !!document.querySelector('#fleet-chart'),
                 contents: document.querySelectorAll('nav#contents a').length,
                 suspects: !!document.querySelector('#suspects'),
                 firstSection: (document.querySelector('main section') || {}).id,
@@ -217,14 +227,43 @@ def main():
             fail(f"{state['images']} images in the DOM, {charts} in the file")
         if state["broken"]:
             fail(f"charts that did not decode: {state['broken']}")
-        if charts and state["sizes"] != ["1200x700"]:
+        if charts and not state["fleet"] and state["sizes"] != ["1200x700"]:
             fail(f"chart sizes {state['sizes']}, expected 1200x700")
         if state["scripts"]:
             fail(f"{state['scripts']} script elements in the DOM")
-        if not (state["verdict"] and state["suspects"] and state["contents"] >= 5):
+        if state["fleet"]:
+            if not state["verdict"]:
+                fail(f"the fleet index has no verdict: {state}")
+        elif not (state["verdict"] and state["suspects"] and state["contents"] >= 5):
             fail(f"verdict, contents or suspects missing: {state}")
         if state["firstSection"] != "verdict":
             fail(f"the first section is {state['firstSection']!r}, not the verdict")
+
+        def measure(width, height, expression):
+            browser.send("Emulation.setDeviceMetricsOverride",
+                         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            return json.loads(browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                                           session=session)["result"]["value"])
+
+        # The verdict block (the whole five-line block, flag to evidence) is in the first screen.
+        first = measure(1400, 900, """(() => {
+            window.scrollTo(0, 0);
+            const v = document.querySelector('#verdict .verdict dl.block') || document.querySelector('#verdict .verdict');
+            const r = v.getBoundingClientRect();
+            return JSON.stringify({top: r.top, bottom: r.bottom, view: window.innerHeight});
+        })()""")
+        if first["top"] < 0 or first["bottom"] > first["view"]:
+            fail(f"the verdict block is not in the first 1400x900 screen: {first}")
+        # No horizontal scrolling at 1000 px: wide tables scroll inside their own box, charts shrink.
+        narrow = measure(1000, 900, """(() => JSON.stringify({
+            scroll: document.documentElement.scrollWidth,
+            view: document.documentElement.clientWidth,
+            widest: [...document.querySelectorAll('main *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .slice(0, 3).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className),
+        }))()""")
+        if narrow["scroll"] > narrow["view"]:
+            fail(f"the page scrolls horizontally at 1000 px: {narrow}")
 
         def shoot(path, media):
             browser.send("Emulation.setEmulatedMedia", {"media": media}, session=session)
@@ -252,7 +291,8 @@ def main():
         if not pdf_bytes.startswith(b"%PDF") or len(pdf_bytes) < 10_000:
             fail("printing to PDF gave no document")
         print(f"check_report: ok: {index}: {charts} charts, {state['contents']} contents entries, "
-              f"no network requests, no console errors, PDF {len(pdf_bytes) // 1024} KiB")
+              f"verdict in the first screen (bottom {first['bottom']:.0f} px of 900), no horizontal scroll "
+              f"at 1000 px, no network requests, no console errors, PDF {len(pdf_bytes) // 1024} KiB")
     finally:
         browser.close()
         shutil.rmtree(profile, ignore_errors=True)

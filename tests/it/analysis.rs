@@ -416,6 +416,7 @@ fn scenario_lsass_token_leak() {
     score(&truth, &a);
     attribution(&truth, &a);
     assert!(a.verdicts[0].text.starts_with("SRV-APP01: Toke (paged; Token objects) grows"), "{}", a.verdicts[0].text);
+    rejected_are_listed_and_said(&a);
 }
 
 #[test]
@@ -441,6 +442,20 @@ fn scenario_nonpaged_leak() {
     let p = a.projections.iter().find(|p| p.pool == Resource::Nonpaged && p.boot == 0).unwrap();
     assert!(p.limit_source.contains("75% of RAM"), "{}", p.limit_source);
     assert_eq!(p.limit_bytes, truth.hosts[0].nonpaged_limit_bytes);
+}
+
+/// Growers that are not suspects are listed in `rejected` with their reason, and still said in words.
+fn rejected_are_listed_and_said(a: &Analysis) {
+    assert!(!a.rejected.is_empty(), "no rejected growers");
+    for r in &a.rejected {
+        assert!(!a.suspects.iter().any(|s| s.host == r.host && s.boot == r.boot && s.tag == r.tag && s.pool == r.pool));
+        assert!(!r.reason.is_empty() && r.bytes_per_hour > 0.0, "{r:?}");
+        let said = format!("{} ({}) grew", r.tag.trim_end(), r.pool);
+        assert!(a.diagnostics.iter().any(|d| d.message.contains(&said) && d.message.contains(&r.reason)), "{said}");
+    }
+    let json = serde_json::to_value(a).unwrap();
+    assert_eq!(json["rejected"][0]["tag"], a.rejected[0].tag.as_str());
+    assert!(json["rejected"][0]["reason"].is_string() && json["rejected"][0]["bytes_per_hour"].is_f64());
 }
 
 #[test]

@@ -398,6 +398,16 @@ fn analysis(names: &Names) -> Analysis {
             more_hours: 3.0,
             decide: "3 more hours of samples: a cache levels off, a leak keeps its rate".into(),
         }],
+        rejected: vec![poolscope::analysis::Rejected {
+            host: HOST.into(),
+            boot: 1,
+            tag: "MmSt".into(),
+            pool: PoolType::Paged,
+            reason: "levels off (no sustained growth over the last half)".into(),
+            bytes_per_hour: 160_000.0,
+            late_bytes_per_hour: 0.0,
+            q: 1e-6,
+        }],
         projections: vec![
             Projection {
                 host: HOST.into(),
@@ -524,7 +534,10 @@ fn report_writes_every_file() {
             "03-tag-SRV01-b1-Toke-paged.png",
             "04-tag-SRV01-b1-Thre-nonpaged.png",
             "05-tag-SRV01-b1-Key_-paged.png",
-            "06-handles-SRV01-lsass.exe.png",
+            "06-accounts-SRV01-b1-lsass.exe.png",
+            "07-handles-SRV01-lsass.exe.png",
+            "08-top-tags-SRV01-b1.png",
+            "09-rejected-SRV01-b1.png",
         ]
     );
     // No temporary files are left behind.
@@ -729,6 +742,7 @@ fn an_empty_analysis_still_gives_a_readable_report() {
         boots: Vec::new(),
         suspects: Vec::new(),
         undecided: Vec::new(),
+        rejected: Vec::new(),
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
@@ -804,4 +818,130 @@ fn report_command_refuses_an_output_folder_inside_the_inputs() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("inside the input folder"), "{stderr}");
     assert!(!incident.join("report").exists());
+}
+
+/// The projection chart of `p`, built as the report builds it.
+fn projection_chart(analysis: &Analysis, dataset: &Dataset, p: &Projection) -> poolscope::report::Chart {
+    use poolscope::report::chart::build;
+    let report = Report::without_charts(analysis, dataset, &options(ChartFormat::Png));
+    let ctx = build::Context { analysis, source: &report.source, tz: report.tz, events: &report.events };
+    build::projection(&ctx, p).expect("a projection chart")
+}
+
+/// The x range and the sustained projection line of a projection chart.
+fn sustained(
+    chart: &poolscope::report::Chart,
+) -> (f64, f64, Vec<(f64, f64)>, Option<poolscope::report::chart::AxisCut>) {
+    use poolscope::report::chart::XAxis;
+    let XAxis::Time { start, end, cut, .. } = chart.x.clone() else { panic!("a time axis") };
+    let line = chart.panels[0].lines.iter().find(|l| l.label.contains("(sustained)")).expect("the sustained line");
+    (start, end, line.points.clone(), cut)
+}
+
+#[test]
+fn projection_axis_reaches_the_exhaustion_so_the_sustained_line_meets_the_limit() {
+    let names = Names::normal();
+    let (mut analysis, dataset) = (analysis(&names), dataset(&names));
+    // Exhaustion two observed spans after the last sample: once beyond the old 3-span-or-24-h cap's
+    // subtitle case, now drawn to scale.
+    let mut p = analysis.projections[0].clone();
+    let span = p.now_at - boot1().0;
+    p.exhaustion_at = Some(p.now_at + span * 2);
+    p.observed_exhaustion_at = None;
+    analysis.projections[0] = p.clone();
+    let chart = projection_chart(&analysis, &dataset, &p);
+    let (start, end, points, cut) = sustained(&chart);
+    assert!(cut.is_none(), "no break for an exhaustion two spans away");
+    let &(x, y) = points.last().unwrap();
+    assert!(y >= p.limit_bytes as f64 - 1.0, "the sustained line ends at the limit: {y}");
+    assert!(x > start && x <= end, "its end {x} is inside the axis {start}..{end}");
+    assert!((x - p.exhaustion_at.unwrap().timestamp() as f64).abs() < 1.0, "it ends at the exhaustion");
+    assert!(!chart.subtitle.contains("beyond the chart"), "{}", chart.subtitle);
+    // The projected marker is on the axis too.
+    assert!(chart.panels[0].markers.iter().any(|m| m.label == "projected" && m.x <= end));
+}
+
+#[test]
+fn projection_axis_breaks_for_a_far_exhaustion_and_names_it_at_the_right_edge() {
+    let names = Names::normal();
+    let (mut analysis, dataset) = (analysis(&names), dataset(&names));
+    let mut p = analysis.projections[0].clone();
+    let span = p.now_at - boot1().0;
+    let far = p.now_at + span * 40;
+    p.exhaustion_at = Some(far);
+    p.observed_exhaustion_at = None;
+    analysis.projections[0] = p.clone();
+    let chart = projection_chart(&analysis, &dataset, &p);
+    let (start, end, points, cut) = sustained(&chart);
+    let cut = cut.expect("a break in the axis");
+    let now = p.now_at.timestamp() as f64;
+    // The data keeps most of the width: the break is shortly after the last sample.
+    assert!(cut.at > now && cut.at - start < 1.5 * (now - start), "break at {} for data {start}..{now}", cut.at);
+    assert!(end > cut.at && end - cut.at < 0.2 * (end - start));
+    assert!((cut.target - far.timestamp() as f64).abs() < 1.0);
+    assert_eq!(cut.label, far.with_timezone(&chrono_tz::Europe::Berlin).format("%b %-d %Y").to_string());
+    let &(x, y) = points.last().unwrap();
+    assert!(y >= p.limit_bytes as f64 - 1.0 && (x - end).abs() < 1e-6, "ends at the limit at the right edge");
+    assert!(chart.subtitle.contains("axis broken"), "{}", chart.subtitle);
+    // It renders, and with POOLSCOPE_KEEP_CHART=DIR a person can look at it.
+    let png = poolscope::report::chart::render_png(&chart).unwrap();
+    if let Some(dir) = std::env::var_os("POOLSCOPE_KEEP_CHART") {
+        std::fs::write(Path::new(&dir).join("projection-cut.png"), &png).unwrap();
+    }
+}
+
+/// The synthetic host twice: SRV01 leaking as above, SRV02 the same records with no suspects.
+fn fleet(names: &Names) -> (Analysis, Dataset) {
+    let (mut analysis, mut dataset) = (analysis(names), dataset(names));
+    let copy = dataset.hosts[HOST].clone();
+    dataset.hosts.insert("SRV02".into(), copy);
+    let boots: Vec<Boot> = analysis.boots.iter().map(|b| Boot { host: "SRV02".into(), ..b.clone() }).collect();
+    analysis.boots.extend(boots);
+    (analysis, dataset)
+}
+
+#[test]
+fn a_fleet_report_has_an_overview_index_linking_host_pages() {
+    let names = Names::normal();
+    let (analysis, dataset) = fleet(&names);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let files = report::write_report(&analysis, &dataset, &options(ChartFormat::Png), &out).unwrap();
+    if let Some(keep) = std::env::var_os("POOLSCOPE_KEEP_FLEET") {
+        report::write_report(&analysis, &dataset, &options(ChartFormat::Png), Path::new(&keep)).unwrap();
+    }
+    let index = std::fs::read_to_string(&files.index_html).unwrap();
+    assert!(index.contains("fleet of 2 hosts"), "the index is the fleet overview");
+    // One row per host, the leaking host first, each linking its page.
+    let first = index.find("href=\"hosts/SRV01.html\"").expect("a link to SRV01's page");
+    let second = index.find("href=\"hosts/SRV02.html\"").expect("a link to SRV02's page");
+    assert!(first < second, "worst suspect first");
+    assert!(index.contains("+25.4 MiB/h") || index.contains("MiB/h"), "the worst rate is shown");
+    assert_eq!(files.host_pages.len(), 2);
+    for page in &files.host_pages {
+        let html = std::fs::read_to_string(page).unwrap();
+        assert!(html.contains("href=\"../index.html\""), "{}: a way back", page.display());
+        assert!(!html.contains("(0), with their statistics"), "{}: an empty table of growing tags", page.display());
+        // A host page embeds only its own host's charts.
+        let other = if page.ends_with("SRV01.html") { "SRV02" } else { "SRV01" };
+        assert!(!html.contains(&format!("charts/01-pool-totals-{other}")), "{}", page.display());
+    }
+    let srv02 = std::fs::read_to_string(out.join("hosts/SRV02.html")).unwrap();
+    assert!(srv02.contains("No pool tag grew significantly."));
+    // The fleet chart is a decodable PNG, listed with the charts.
+    let chart = files.charts.iter().find(|p| p.ends_with(report::fleet::CHART_FILE)).expect("the fleet chart");
+    let img = decode(chart);
+    assert_eq!(img.width(), 1200);
+    assert!(has_colour(&img, [213, 94, 0], 200), "the leaking host's bar");
+    // Deterministic: a second run writes the same bytes.
+    let again =
+        report::write_report(&analysis, &dataset, &options(ChartFormat::Png), &dir.path().join("again")).unwrap();
+    assert_eq!(std::fs::read(&files.index_html).unwrap(), std::fs::read(&again.index_html).unwrap());
+    assert_eq!(
+        std::fs::read(chart).unwrap(),
+        std::fs::read(dir.path().join("again/charts").join(report::fleet::CHART_FILE)).unwrap()
+    );
+    for (a, b) in files.host_pages.iter().zip(&again.host_pages) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
 }

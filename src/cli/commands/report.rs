@@ -20,7 +20,9 @@ DIR gets:
   summary.md     the verdict and the evidence table to paste into a ticket
   analysis.json  exactly what `poolscope analyze --format json` prints
   data/          pool_samples, handle_samples and events as CSV (and Parquet with --parquet)
-  charts/        pool totals, projections, each suspect against its handles, handles by type (PNG or SVG)
+  charts/        pool totals, projections, each suspect against its handles, Token handles by account,
+                 handles by type, the top growing tags, the caches cleared as suspects (PNG or SVG)
+  hosts/         with several hosts: one page per host; index.html is then the fleet overview
 
 DIR must not be inside an input folder: the report never writes next to the evidence.
 The analysis options are those of `poolscope analyze`. Exit codes: 0 success, 1 a leak was found and

@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 
 use super::axis::to_x;
 use super::{
-    Band, Chart, Dash, Level, Line, LineStyle, Marker, MarkerKind, Panel, Quantity, XAxis, YAxis, CRITICAL, GREY, INK,
-    WARNING,
+    AxisCut, Band, Chart, Dash, Level, Line, LineStyle, Marker, MarkerKind, Panel, Quantity, XAxis, YAxis, CRITICAL,
+    GREY, INK, WARNING,
 };
 use crate::analysis::{Analysis, Boot, Correlation, Projection, Resource, Suspect};
 use crate::model::PoolType;
@@ -56,7 +56,48 @@ pub enum Role {
         /// Image name.
         process: String,
     },
+    /// The tags that grew most over the main boot.
+    TopTags {
+        /// Host.
+        host: String,
+        /// Boot.
+        boot: u32,
+    },
+    /// Tags that grew but were rejected as suspects (caches levelling off), with their plateau.
+    Rejected {
+        /// Host.
+        host: String,
+        /// Boot.
+        boot: u32,
+    },
+    /// Token handles of the attributed process by account over the main boot.
+    Accounts {
+        /// Host.
+        host: String,
+        /// Image name.
+        process: String,
+    },
 }
+
+impl Role {
+    /// The host the chart is about.
+    pub fn host(&self) -> &str {
+        match self {
+            Role::Totals { host }
+            | Role::Projection { host, .. }
+            | Role::Tag { host, .. }
+            | Role::Handles { host, .. }
+            | Role::TopTags { host, .. }
+            | Role::Rejected { host, .. }
+            | Role::Accounts { host, .. } => host,
+        }
+    }
+}
+
+/// Tags on the top-growth chart.
+pub const TOP_TAGS: usize = 6;
+/// Accounts on the handles-by-account chart.
+const TOP_ACCOUNTS: usize = 6;
 
 /// What the chart builders read.
 pub struct Context<'a> {
@@ -235,8 +276,9 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
             "Paged and nonpaged pool totals over time on host {}, with boots and logged events",
             format::clean(host)
         ),
-        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz },
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
         panels,
+        columns: 1,
     })
 }
 
@@ -279,14 +321,22 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
     let observed = p.observed_exhaustion_at.map(to_x);
     let exhaustion = p.exhaustion_at.map(to_x);
     let cap = now + (3.0 * (now - start)).max(24.0 * 3600.0);
-    // A chart is worth drawing when the limit comes into view: the projection reaches it within the
-    // chart, the archive shows the exhaustion, or usage is already a visible share of the limit.
+    // A chart is worth drawing when the limit comes into view: the projection reaches it soon, the
+    // archive shows the exhaustion, or usage is already a visible share of the limit.
     let reaches = exhaustion.is_some_and(|x| x <= cap);
     if !(reaches || observed.is_some() || p.now_bytes as f64 >= 0.05 * p.limit_bytes as f64) {
         return None;
     }
-    let horizon = [Some(now), exhaustion, observed].into_iter().flatten().fold(now, f64::max).min(cap);
-    let end = horizon + (horizon - start) * 0.04;
+    let range = projection_range(start, now, observed, exhaustion);
+    let (end, linear_end) = (range.end, range.linear_end);
+    let cut = match (range.cut_at, p.exhaustion_at) {
+        (Some(at), Some(target)) => Some(AxisCut {
+            at,
+            target: to_x(target),
+            label: target.with_timezone(&ctx.tz).format("%b %-d %Y").to_string(),
+        }),
+        _ => None,
+    };
     let limit = p.limit_bytes as f64;
 
     let mut lines = vec![Line {
@@ -296,18 +346,16 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
         secondary: false,
     }];
     if p.bytes_per_hour > 0.0 {
-        let reach = exhaustion.unwrap_or(end).min(end);
-        let y_at = |x: f64| (p.now_bytes as f64 + p.bytes_per_hour * (x - now) / 3600.0).min(limit);
         lines.push(Line {
             label: format!("projection at {} (sustained)", format::bytes_rate(p.bytes_per_hour)),
-            points: vec![(now, p.now_bytes as f64), (reach, y_at(reach))],
+            points: sustained_points(p.now_bytes as f64, now, p.bytes_per_hour, limit, exhaustion, &range),
             style: LineStyle::plain(INK, Dash::Dashed, 2),
             secondary: false,
         });
     }
     if let Some(naive) = p.naive_exhaustion_at.map(to_x).filter(|&n| n > now) {
         let slope = (limit - p.now_bytes as f64) / (naive - now);
-        let reach = naive.min(end);
+        let reach = naive.min(linear_end);
         lines.push(Line {
             label: "naive straight-line fit of the total".to_owned(),
             points: vec![(now, p.now_bytes as f64), (reach, p.now_bytes as f64 + slope * (reach - now))],
@@ -342,7 +390,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             secondary: false,
         });
         let fit_start = boot.map_or(points.times[0], |b| b.fit_start);
-        if let Some(trend) = trend_line(points, s, fit_start, end) {
+        if let Some(trend) = trend_line(points, s, fit_start, linear_end) {
             lines.push(Line {
                 label: format!("{} trend {}", format::tag(&s.tag), format::bytes_rate(s.bytes_per_hour)),
                 points: trend,
@@ -351,19 +399,23 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             });
         }
     }
-    let mut markers = ctx.markers(&p.host, start, end, false);
-    if let Some(x) = exhaustion.filter(|&x| x <= end) {
+    let mut markers = ctx.markers(&p.host, start, linear_end, false);
+    if let Some(x) = exhaustion {
+        // Beyond a break the exhaustion stands at the right edge.
+        let x = if cut.is_some() { end } else { x };
         markers.push(Marker { x, label: "projected".to_owned(), kind: MarkerKind::Projected });
     }
-    if let Some(x) =
-        observed.filter(|&x| x <= end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
+    if let Some(x) = observed
+        .filter(|&x| x <= linear_end && !markers.iter().any(|m| m.kind == MarkerKind::Event && (m.x - x).abs() < 60.0))
     {
         markers.push(Marker { x, label: "observed".to_owned(), kind: MarkerKind::Event });
     }
-    let beyond = match (p.exhaustion_at, exhaustion) {
-        (Some(at), Some(x)) if x > end => {
-            format!("; projected exhaustion {} is beyond the chart", format::time_short(at, ctx.tz))
-        }
+    let beyond = match p.exhaustion_at {
+        Some(at) if cut.is_some() => format!(
+            "; axis broken: projected exhaustion {} ({} after the last sample)",
+            format::time_short(at, ctx.tz),
+            format::hours((to_x(at) - now) / 3600.0)
+        ),
         _ => String::new(),
     };
     let what = resource_words(p.pool);
@@ -376,7 +428,7 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             format::clean(&p.host),
             format::bytes(limit)
         ),
-        x: XAxis::Time { start, end, tz: ctx.tz },
+        x: XAxis::Time { start, end, tz: ctx.tz, cut },
         panels: vec![Panel {
             title: format!("{} against its limit", capitalise(what)),
             y: YAxis { title: capitalise(what), quantity: Quantity::Bytes },
@@ -403,7 +455,60 @@ pub fn projection(ctx: &Context<'_>, p: &Projection) -> Option<Chart> {
             }],
             markers,
         }],
+        columns: 1,
     })
+}
+
+/// Exhaustion further than this many observed spans after the last sample breaks the axis.
+pub const FAR_SPANS: f64 = 10.0;
+
+/// The x range of a projection chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProjectionRange {
+    /// Right edge of the axis (the exhaustion itself when the axis is broken).
+    pub end: f64,
+    /// Where the linear part of the axis ends: `end`, or the break.
+    pub linear_end: f64,
+    /// The break, when the exhaustion is too far away to draw to scale.
+    pub cut_at: Option<f64>,
+}
+
+/// The time range of a projection chart (issue 10): to the projected exhaustion, so the sustained
+/// line meets the limit inside the chart, with a little room after it; when the exhaustion is more
+/// than [`FAR_SPANS`] observed spans away, the axis runs a little past the data, breaks, and its last
+/// tenth stands for the exhaustion.
+pub fn projection_range(start: f64, now: f64, observed: Option<f64>, exhaustion: Option<f64>) -> ProjectionRange {
+    let span = (now - start).max(3600.0);
+    let seen = observed.map_or(now, |o| o.max(now));
+    match exhaustion {
+        Some(x) if x - now > FAR_SPANS * span => {
+            let at = seen + 0.25 * span;
+            ProjectionRange { end: at + 0.12 * (at - start), linear_end: at, cut_at: Some(at) }
+        }
+        _ => {
+            let horizon = exhaustion.map_or(seen, |x| x.max(seen));
+            let end = horizon + (horizon - start).max(3600.0) * 0.04;
+            ProjectionRange { end, linear_end: end, cut_at: None }
+        }
+    }
+}
+
+/// The sustained projection from the last sample: to the limit at the exhaustion (drawn at the right
+/// edge past a break), or to the chart's edge when the resource does not run out.
+fn sustained_points(
+    now_bytes: f64,
+    now: f64,
+    per_hour: f64,
+    limit: f64,
+    exhaustion: Option<f64>,
+    range: &ProjectionRange,
+) -> Vec<(f64, f64)> {
+    let y_at = |x: f64| (now_bytes + per_hour * (x - now) / 3600.0).min(limit);
+    match (exhaustion, range.cut_at) {
+        (Some(_), Some(at)) => vec![(now, now_bytes), (at, y_at(at)), (range.end, limit)],
+        (Some(x), None) => vec![(now, now_bytes), (x.max(now), limit)],
+        (None, _) => vec![(now, now_bytes), (range.end, y_at(range.end))],
+    }
 }
 
 fn capitalise(text: &str) -> String {
@@ -480,7 +585,7 @@ pub fn tag(ctx: &Context<'_>, s: &Suspect) -> Option<Chart> {
             format::clean(&s.host),
             right.to_lowercase()
         ),
-        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz },
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
         panels: vec![Panel {
             title: format!("{shown} ({})", s.pool),
             y: YAxis { title: format!("{shown} bytes"), quantity: Quantity::Bytes },
@@ -490,6 +595,7 @@ pub fn tag(ctx: &Context<'_>, s: &Suspect) -> Option<Chart> {
             levels: Vec::new(),
             markers: ctx.markers(&s.host, x0, x1, false),
         }],
+        columns: 1,
     })
 }
 
@@ -593,7 +699,161 @@ pub fn handles(ctx: &Context<'_>, host: &str, process: &str) -> Option<Chart> {
             levels: Vec::new(),
             markers: Vec::new(),
         }],
+        columns: 1,
     })
+}
+
+/// A time chart of one panel of byte lines over a boot.
+fn boot_lines_chart(ctx: &Context<'_>, host: &str, boot: u32, lines: Vec<Line>, words: [String; 4]) -> Option<Chart> {
+    let [id, title, panel, alt] = words;
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if lines.is_empty() || !x0.is_finite() || x1 <= x0 {
+        return None;
+    }
+    let span = ctx.source.boot(host, boot);
+    Some(Chart {
+        id,
+        title,
+        subtitle: format!("{}, {}, {}", format::clean(host), ctx.boot_span(span), ctx.zone_note()),
+        alt,
+        x: XAxis::Time { start: x0, end: x1, tz: ctx.tz, cut: None },
+        panels: vec![Panel {
+            title: panel,
+            y: YAxis { title: "Bytes".to_owned(), quantity: Quantity::Bytes },
+            y2: None,
+            lines,
+            bands: Vec::new(),
+            levels: Vec::new(),
+            markers: ctx.markers(host, x0, x1, false),
+        }],
+        columns: 1,
+    })
+}
+
+/// The [`TOP_TAGS`] tags that grew most over a boot (first to last snapshot), whether suspects or not:
+/// what else moved while the suspect grew.
+pub fn top_tags(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
+    let top = ctx.source.top_growing_tags(host, boot, TOP_TAGS);
+    let keys: Vec<(String, PoolType)> = top.iter().map(|(k, _)| k.clone()).collect();
+    let series = ctx.source.tags(host, boot, &keys);
+    let mut lines = Vec::new();
+    for (i, ((tag, pool), grew)) in top.iter().enumerate() {
+        let Some(points) = series.get(&(tag.clone(), *pool)).filter(|p| !p.bytes.is_empty()) else { continue };
+        let suspect = ctx.analysis.suspects.iter().any(|s| s.host == host && s.boot == boot && &s.tag == tag);
+        lines.push(Line {
+            label: format!(
+                "{} ({pool}) {}{}",
+                format::tag(tag),
+                crate::units::signed_bytes(*grew),
+                if suspect { ", suspect" } else { "" }
+            ),
+            points: xy(&points.bytes),
+            style: LineStyle { width: 2, ..LineStyle::series(i) },
+            secondary: false,
+        });
+    }
+    let mut chart = boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("top-tags-{}-b{boot}", format::file_stem(host)),
+            format!("The {} tags that grew most in boot {boot} on {}", top.len(), format::clean(host)),
+            String::new(),
+            format!(
+                "Small multiples: bytes of each of the pool tags that grew most over boot {boot} on host {}, each on its own scale",
+                format::clean(host)
+            ),
+        ],
+    )?;
+    // Small multiples: one panel per tag, each on its own scale, so a cache's plateau and a slow
+    // leak stay readable beside a fast one (one shared axis flattens all but the largest).
+    let template = chart.panels.pop()?;
+    chart.panels = template
+        .lines
+        .iter()
+        .map(|line| Panel { title: line.label.clone(), lines: vec![line.clone()], ..template.clone() })
+        .collect();
+    chart.columns = 3;
+    Some(chart)
+}
+
+/// The tags that grew but are not suspects (analysis' `rejected`), so the reader sees the plateau
+/// that cleared them.
+pub fn rejected(ctx: &Context<'_>, host: &str, boot: u32) -> Option<Chart> {
+    let rejected: Vec<&crate::analysis::Rejected> =
+        ctx.analysis.rejected.iter().filter(|r| r.host == host && r.boot == boot).take(TOP_TAGS).collect();
+    let keys: Vec<(String, PoolType)> = rejected.iter().map(|r| (r.tag.clone(), r.pool)).collect();
+    let series = ctx.source.tags(host, boot, &keys);
+    let mut lines = Vec::new();
+    for (i, r) in rejected.iter().enumerate() {
+        let Some(points) = series.get(&(r.tag.clone(), r.pool)).filter(|p| !p.bytes.is_empty()) else { continue };
+        lines.push(Line {
+            label: format!(
+                "{} ({}) {}, last half {}: {}",
+                format::tag(&r.tag),
+                r.pool,
+                format::bytes_rate(r.bytes_per_hour),
+                format::bytes_rate(r.late_bytes_per_hour),
+                r.reason
+            ),
+            points: xy(&points.bytes),
+            style: LineStyle { width: 2, ..LineStyle::series(i) },
+            secondary: false,
+        });
+    }
+    boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("rejected-{}-b{boot}", format::file_stem(host)),
+            format!("Tags that grew but are not suspects, boot {boot} on {}", format::clean(host)),
+            "Bytes per tag: caches level off, leaks keep their rate".to_owned(),
+            format!(
+                "Bytes of the pool tags on host {} that grew in boot {boot} but were cleared as suspects",
+                format::clean(host)
+            ),
+        ],
+    )
+}
+
+/// Token handles held by `process` per account over a boot (handle.exe dumps): the account whose
+/// logons leak climbs, the others stay flat.
+pub fn accounts(ctx: &Context<'_>, host: &str, boot: u32, process: &str) -> Option<Chart> {
+    let by_account = ctx.source.accounts_over_time(host, boot, process);
+    let mut ranked: Vec<(&String, &Points)> = by_account.iter().filter(|(_, p)| p.values.len() >= 2).collect();
+    let last = |p: &Points| p.values.last().copied().unwrap_or(0.0);
+    ranked.sort_by(|a, b| last(b.1).total_cmp(&last(a.1)).then_with(|| a.0.cmp(b.0)));
+    ranked.truncate(TOP_ACCOUNTS);
+    let lines: Vec<Line> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, (account, points))| Line {
+            label: format!("{} ({} at the last dump)", format::clean(account), format::count(last(points) as i64)),
+            points: xy(points),
+            style: LineStyle::series(i),
+            secondary: false,
+        })
+        .collect();
+    let shown = format::clean(process);
+    let mut chart = boot_lines_chart(
+        ctx,
+        host,
+        boot,
+        lines,
+        [
+            format!("accounts-{}-b{boot}-{}", format::file_stem(host), format::file_stem(process)),
+            format!("Token handles held by {shown}, by account"),
+            format!("{shown} Token handles per account (handle.exe dumps)"),
+            format!("Token handles held by {shown} on host {} per account over boot {boot}", format::clean(host)),
+        ],
+    )?;
+    chart.panels[0].y = YAxis { title: "Token handles".to_owned(), quantity: Quantity::Count };
+    Some(chart)
 }
 
 /// Every chart of a report, in reading order, with unique numbered ids.
@@ -620,9 +880,25 @@ pub fn plan(ctx: &Context<'_>, max_tag_charts: usize) -> Vec<(Role, Chart)> {
             }
         }
         if let Some(process) = top_process(ctx, host) {
+            if let Some(c) = accounts(ctx, host, boot, &process) {
+                out.push((Role::Accounts { host: host.to_owned(), process: process.clone() }, c));
+            }
             if let Some(c) = handles(ctx, host, &process) {
                 out.push((Role::Handles { host: host.to_owned(), process }, c));
             }
+        }
+        if let Some(c) = top_tags(ctx, host, boot) {
+            out.push((Role::TopTags { host: host.to_owned(), boot }, c));
+        }
+        // The main boot's cleared caches, else those of the latest boot that has any.
+        let cleared = |b: u32| ctx.analysis.rejected.iter().any(|r| r.host == host && r.boot == b);
+        let rejected_boot = if cleared(boot) {
+            Some(boot)
+        } else {
+            ctx.analysis.rejected.iter().filter(|r| r.host == host).map(|r| r.boot).max()
+        };
+        if let Some(c) = rejected_boot.and_then(|b| rejected(ctx, host, b)) {
+            out.push((Role::Rejected { host: host.to_owned(), boot: rejected_boot.unwrap_or(boot) }, c));
         }
     }
     for (i, (_, chart)) in out.iter_mut().enumerate() {

@@ -8,6 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{self, Scale, Ticked};
+use super::labels;
 use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, CRITICAL, GREY, INK};
 use crate::report::series::downsample;
 
@@ -17,8 +18,6 @@ const LEGEND_W: u32 = 280;
 const TITLE_H: u32 = 70;
 /// Points per line after downsampling: about one min/max pair per pixel column of the plot.
 const BUCKETS: usize = 450;
-/// Markers closer than this (pixels) are drawn as one.
-const MARKER_MERGE_PX: i32 = 8;
 /// Markers drawn on each line.
 const MARKS_PER_LINE: usize = 8;
 
@@ -41,13 +40,19 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
     let body = root.margin(TITLE_H, 6, 6, 6);
     let (plot, legend) = body.split_horizontally(width.saturating_sub(LEGEND_W + 12));
     let panels = if chart.panels.is_empty() { 1 } else { chart.panels.len() };
-    let areas = plot.split_evenly((panels, 1));
+    let columns = chart.columns.clamp(1, panels);
+    let rows = panels.div_ceil(columns);
+    // Row-major: panel i is in row i / columns.
+    let areas = plot.split_evenly((rows, columns));
+    let max_ticks = (8 / columns).max(3);
     if chart.panels.is_empty() {
         let (w, h) = plot.dim_in_pixel();
         plot.draw(&Text::new("no data", ((w / 2) as i32 - 30, (h / 2) as i32), font(20).color(&GREY)))?;
     }
     for (i, (panel, area)) in chart.panels.iter().zip(&areas).enumerate() {
-        draw_panel(root, area, panel, &chart.x, i + 1 == chart.panels.len())?;
+        // The x axis is titled under the bottom row only (a panel is bottom when none is below it).
+        let bottom = i + columns >= chart.panels.len();
+        draw_panel(root, area, panel, &chart.x, bottom, max_ticks)?;
     }
     draw_legend(&legend, chart, height)?;
     Ok(())
@@ -82,19 +87,39 @@ fn extent(panel: &Panel, secondary: bool) -> (f64, f64) {
 type TickLabel = Box<dyn Fn(&f64) -> String>;
 
 /// X range, tick positions, tick label function and axis title.
-fn x_ticks(x: &XAxis) -> (f64, f64, Vec<f64>, TickLabel, String) {
-    match *x {
-        XAxis::Time { start, end, tz } => {
-            let end = if end > start { end } else { start + 3600.0 };
-            let (ticks, fmt) = axis::time_ticks(start, end, tz, 8);
-            let title = axis::time_title(start, end, tz);
-            (start, end, ticks, Box::new(move |v: &f64| axis::time_label(*v, tz, fmt)), title)
+fn x_ticks(x: &XAxis, max_ticks: usize) -> (f64, f64, Vec<f64>, TickLabel, String) {
+    match x {
+        XAxis::Time { start, end, tz, cut } => {
+            let (start, tz) = (*start, *tz);
+            let end = if *end > start { *end } else { start + 3600.0 };
+            match cut {
+                Some(cut) if cut.at > start && cut.at < end => {
+                    // Ticks on the linear part, and one at the right edge for the instant it stands for.
+                    let (mut ticks, fmt) = axis::time_ticks(start, cut.at, tz, max_ticks.saturating_sub(1).max(2));
+                    ticks.push(end);
+                    let title = axis::time_title(start, cut.at, tz);
+                    let edge = cut.label.clone();
+                    let label = move |v: &f64| {
+                        if (*v - end).abs() < 1.0 {
+                            edge.clone()
+                        } else {
+                            axis::time_label(*v, tz, fmt)
+                        }
+                    };
+                    (start, end, ticks, Box::new(label), title)
+                }
+                _ => {
+                    let (ticks, fmt) = axis::time_ticks(start, end, tz, max_ticks);
+                    let title = axis::time_title(start, end, tz);
+                    (start, end, ticks, Box::new(move |v: &f64| axis::time_label(*v, tz, fmt)), title)
+                }
+            }
         }
         XAxis::Uptime { end } => {
-            let end = if end > 0.0 { end } else { 1.0 };
+            let end = if *end > 0.0 { *end } else { 1.0 };
             let step = [1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 48.0, 72.0, 96.0, 168.0, 336.0, 720.0]
                 .into_iter()
-                .find(|s| end / s <= 10.0)
+                .find(|s| end / s <= max_ticks as f64 + 2.0)
                 .unwrap_or(1440.0);
             let count = (end / step).floor() as u32;
             let ticks: Vec<f64> = (0..=count).map(|k| f64::from(k) * step).collect();
@@ -125,12 +150,41 @@ macro_rules! draw_on {
     };
 }
 
+/// Markers whose labels start closer than this (pixels) share one label; wider steps are tried
+/// when labels find no room.
+const MARKER_MERGE_PX: [i32; 4] = [24, 60, 120, 240];
+/// Height of a row of marker labels in the band above a plot.
+const LABEL_ROW_H: i32 = 17;
+/// Most rows of marker labels.
+const LABEL_ROWS: usize = 4;
+/// Space for the panel heading above the marker band.
+const HEADING_H: u32 = 28;
+
+/// Marker groups of a panel inside `x0..x1`: repeats of one event within 3% of the x range merge.
+fn marker_groups(panel: &Panel, x: &XAxis, x0: f64, x1: f64) -> Vec<labels::MarkerGroup> {
+    let inside: Vec<super::Marker> = panel.markers.iter().filter(|m| m.x >= x0 && m.x <= x1).cloned().collect();
+    let tz = match x {
+        XAxis::Time { tz, .. } => Some(*tz),
+        XAxis::Uptime { .. } => None,
+    };
+    labels::group(&inside, 0.03 * (x1 - x0), |v| match tz {
+        Some(tz) => axis::time_label(v, tz, "%H:%M"),
+        None => format!("{v:.0} h"),
+    })
+}
+
+/// The short form of a level's legend text, written on the line: `limit 2.71 GiB`.
+fn level_tag(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
+}
+
 fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
     x: &XAxis,
     last: bool,
+    max_ticks: usize,
 ) -> DrawResult<DB> {
     let (lo, hi) = extent(panel, false);
     let scale = Scale::new(panel.y.quantity, lo, hi);
@@ -138,18 +192,41 @@ fn draw_panel<DB: DrawingBackend>(
         let (lo, hi) = extent(panel, true);
         Scale::new(y2.quantity, lo, hi)
     });
-    let (x0, x1, ticks, x_label, x_title) = x_ticks(x);
-    let mut builder = ChartBuilder::on(area);
-    builder
-        .margin_top(30)
-        .margin_left(4)
-        .margin_right(8)
-        .x_label_area_size(if last { 58 } else { 30 })
-        .y_label_area_size(88);
-    if scale2.is_some() {
-        builder.right_y_label_area_size(88);
-    }
-    let cc = builder.build_cartesian_2d(Ticked::new(x0, x1, ticks.clone()), scale.min..scale.max)?;
+    let (x0, x1, ticks, x_label, x_title) = x_ticks(x, max_ticks);
+    let builder = |top: u32| {
+        let mut builder = ChartBuilder::on(area);
+        builder
+            .margin_top(top)
+            .margin_left(4)
+            .margin_right(8)
+            .x_label_area_size(if last { 58 } else { 30 })
+            .y_label_area_size(88);
+        if scale2.is_some() {
+            builder.right_y_label_area_size(88);
+        }
+        builder
+    };
+
+    // Marker labels go in a band between the heading and the plot, never over the data. The x
+    // mapping does not depend on the band's height, so a probe chart places them first.
+    let label_font = font(13);
+    let (groups, placed, band_h, px_of) = {
+        let probe = builder(HEADING_H).build_cartesian_2d(Ticked::new(x0, x1, Vec::new()), scale.min..scale.max)?;
+        let px = |v: f64| probe.backend_coord(&(v, scale.max)).0;
+        let (left, right) = (px(x0), px(x1));
+        let band = labels::Band { left, right, base: 0, row_height: LABEL_ROW_H, max_rows: LABEL_ROWS };
+        let groups = marker_groups(panel, x, x0, x1);
+        let measure = |text: &str| root.estimate_text_size(text, &label_font).map_or(0, |(w, _)| w as i32 + 6);
+        let (groups, placed) = labels::layout(groups, &MARKER_MERGE_PX, &band, &[], px, measure);
+        let rows = placed.iter().flatten().map(|p| p.row + 1).max().unwrap_or(0);
+        let band_h = if groups.is_empty() { 0 } else { rows as u32 * LABEL_ROW_H as u32 + 8 };
+        let px_of: Vec<Vec<(i32, MarkerKind)>> =
+            groups.iter().map(|g| g.members.iter().map(|&(v, k)| (px(v), k)).collect()).collect();
+        (groups, placed, band_h, px_of)
+    };
+
+    let cc =
+        builder(HEADING_H + band_h).build_cartesian_2d(Ticked::new(x0, x1, ticks.clone()), scale.min..scale.max)?;
     let (s2min, s2max) = scale2.map_or((scale.min, scale.max), |s| (s.min, s.max));
     let mut cc = cc.set_secondary_coord(Ticked::new(x0, x1, ticks), s2min..s2max);
 
@@ -201,50 +278,50 @@ fn draw_panel<DB: DrawingBackend>(
         draw_marks(&mut cc, line.secondary, &pts, &line.style, i, x0, x1)?;
     }
 
-    // Vertical markers: those within a few pixels of each other become one line with one label
-    // (a hang logs 2020, 2004, then 41, 6008 and a boot within minutes); lines first, then labels
-    // staggered in rows, so no line crosses a label.
-    let mut markers: Vec<&super::Marker> = panel.markers.iter().filter(|m| m.x >= x0 && m.x <= x1).collect();
-    markers.sort_by(|a, b| a.x.total_cmp(&b.x).then(b.kind.cmp(&a.kind)));
-    let mut groups: Vec<(i32, f64, MarkerKind, Vec<String>)> = Vec::new();
-    for m in markers {
-        let px = cc.backend_coord(&(m.x, scale.max)).0;
-        match groups.last_mut() {
-            Some(g) if px - g.0 <= MARKER_MERGE_PX => {
-                g.2 = g.2.max(m.kind);
-                g.3.push(m.label.clone());
-            }
-            _ => groups.push((px, m.x, m.kind, vec![m.label.clone()])),
-        }
-    }
-    for (_, x, kind, _) in &groups {
-        draw_styled(&mut cc, false, vec![(*x, scale.min), (*x, scale.max)], &marker_style(*kind))?;
-    }
-    let mut row_ends: Vec<i32> = Vec::new();
-    let right_edge = cc.backend_coord(&(x1, scale.max)).0;
-    for (px, x, kind, labels) in groups {
-        let label = group_label(&labels);
-        let py = cc.backend_coord(&(x, scale.max)).1;
-        let color = marker_style(kind).color;
-        let text = font(13).color(&color);
-        let (tw, _) = root.estimate_text_size(&label, &text)?;
-        let tw = tw as i32 + 6;
-        // Labels near the right edge go to the left of their line, so they stay inside the plot.
-        let left = if px + tw > right_edge { px - tw } else { px };
-        let row = row_ends.iter().position(|&end| end < left).unwrap_or(row_ends.len());
-        if row == row_ends.len() {
-            row_ends.push(left + tw);
-        } else {
-            row_ends[row] = left + tw;
-        }
-        if row < 3 {
-            let y = py + 4 + 17 * row as i32;
-            root.draw(&Rectangle::new([(left + 2, y - 1), (left + tw, y + 15)], WHITE.mix(0.9).filled()))?;
-            root.draw(&Text::new(label, (left + 4, y), text))?;
-        }
+    let (plot_left, plot_top) = cc.backend_coord(&(x0, scale.max));
+    let plot_bottom = cc.backend_coord(&(x1, scale.min)).1;
+    if let XAxis::Time { cut: Some(cut), .. } = x {
+        draw_cut(root, cc.backend_coord(&(cut.at, scale.max)).0, plot_top, plot_bottom)?;
     }
 
-    // Panel heading, above the plotting area.
+    // Marker lines through the plot: thin events first, then boots and projections on top, so a boot
+    // at the same minute as a 41/6008 pair still shows.
+    for pass in [MarkerKind::Event, MarkerKind::Projected, MarkerKind::Boot] {
+        for &(px, kind) in px_of.iter().flatten().filter(|m| m.1 == pass) {
+            draw_vertical(root, px, plot_top, plot_bottom, kind)?;
+        }
+    }
+    // Levels are named on the plot, at the right end above their line.
+    let tag_font = font(13);
+    for level in &panel.levels {
+        let text = level_tag(&level.label);
+        let (w, _) = root.estimate_text_size(text, &tag_font)?;
+        let y = cc.backend_coord(&(x0, scale.apply(level.y))).1;
+        // At the left end: leaks start low, so the data is far below the limit there.
+        // Above the line, or below it when the line runs along the top of the plot.
+        let ty = if y - 18 >= plot_top + 2 { y - 18 } else { y + 5 };
+        let tx = plot_left + 8;
+        root.draw(&Rectangle::new([(tx - 3, ty - 1), (tx + w as i32 + 3, ty + 15)], WHITE.mix(0.9).filled()))?;
+        root.draw(&Text::new(text.to_owned(), (tx, ty), tag_font.clone()))?;
+    }
+
+    // The band: a tick at every member, the label in its row, a leader down to the first member.
+    for ((g, pxs), p) in groups.iter().zip(&px_of).zip(&placed) {
+        let color = marker_style(g.kind).color;
+        for &(px, kind) in pxs {
+            let stroke = ShapeStyle { color: marker_style(kind).color.to_rgba(), filled: true, stroke_width: 2 };
+            root.draw(&PathElement::new(vec![(px, plot_top - 6), (px, plot_top - 1)], stroke))?;
+        }
+        let Some(p) = p else { continue };
+        let dy = plot_top - 2;
+        if let Some(l) = p.leader {
+            let thin = ShapeStyle { color: color.to_rgba(), filled: true, stroke_width: 1 };
+            root.draw(&PathElement::new(vec![(l.x0, l.y0 + dy), (l.x0, l.y1 + dy)], thin))?;
+        }
+        root.draw(&Text::new(g.label.clone(), (p.label.x0 + 3, p.label.y0 + dy), label_font.clone().color(&color)))?;
+    }
+
+    // Panel heading, above the band.
     let (left, top) = area.get_base_pixel();
     root.draw(&Text::new(
         panel.title.clone(),
@@ -254,16 +331,40 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// `2020 paged ×3, 2004, 41`: the labels of merged markers, repeats counted, in time order.
-fn group_label(labels: &[String]) -> String {
-    let mut parts: Vec<(String, usize)> = Vec::new();
-    for l in labels {
-        match parts.iter_mut().find(|(p, _)| p == l) {
-            Some((_, n)) => *n += 1,
-            None => parts.push((l.clone(), 1)),
+/// A vertical marker line through the plot, in pixels.
+fn draw_vertical<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    px: i32,
+    top: i32,
+    bottom: i32,
+    kind: MarkerKind,
+) -> DrawResult<DB> {
+    let style = marker_style(kind);
+    let (on, off, width, alpha) = match kind {
+        MarkerKind::Event => (bottom - top + 1, 0, 1, 1.0),
+        MarkerKind::Boot => (10, 6, 2, 1.0),
+        MarkerKind::Projected => (3, 5, 2, 1.0),
+    };
+    let s = ShapeStyle { color: style.color.mix(alpha), filled: true, stroke_width: width };
+    let mut y = top;
+    while y <= bottom {
+        let end = (y + on - 1).min(bottom);
+        root.draw(&PathElement::new(vec![(px, y), (px, end)], s))?;
+        y = end + 1 + off;
+    }
+    Ok(())
+}
+
+/// The break of a cut time axis: a white gap through the plot with two slanted strokes on each edge.
+fn draw_cut<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, px: i32, top: i32, bottom: i32) -> DrawResult<DB> {
+    root.draw(&Rectangle::new([(px - 4, top), (px + 4, bottom + 3)], WHITE.filled()))?;
+    let s = ShapeStyle { color: GREY.to_rgba(), filled: true, stroke_width: 2 };
+    for y in [top, bottom] {
+        for dx in [-5, 3] {
+            root.draw(&PathElement::new(vec![(px + dx - 3, y + 6), (px + dx + 3, y - 6)], s))?;
         }
     }
-    parts.into_iter().map(|(l, n)| if n > 1 { format!("{l} ×{n}") } else { l }).collect::<Vec<_>>().join(", ")
+    Ok(())
 }
 
 /// The look of a vertical marker of a kind.
@@ -440,40 +541,56 @@ fn draw_sample_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, style: &L
     Ok(())
 }
 
-/// Wraps a legend label to at most two lines of `max` pixels, ending in `…` when cut.
+/// Wraps a legend label into lines of at most `max` pixels.
 fn wrap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle<'_>,
     max: i32,
 ) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let fits = |s: &str| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
-        Ok(area.estimate_text_size(s, style)?.0 as i32 <= max)
-    };
+    let error = std::cell::RefCell::new(None);
+    let lines = wrap_words(text, max, |s| match area.estimate_text_size(s, style) {
+        Ok((w, _)) => w as i32,
+        Err(e) => {
+            error.borrow_mut().get_or_insert(e);
+            0
+        }
+    });
+    match error.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(lines),
+    }
+}
+
+/// Wraps `text` at spaces into as many lines as it needs, each at most `max` wide as `width`
+/// measures (issue 10: legends lost their ends to `…`). A word wider than a line on its own is
+/// broken between characters rather than cut.
+pub fn wrap_words(text: &str, max: i32, width: impl Fn(&str) -> i32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    for word in text.split(' ') {
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
         let candidate = if current.is_empty() { word.to_owned() } else { format!("{current} {word}") };
-        if fits(&candidate)? || current.is_empty() {
+        if width(&candidate) <= max {
             current = candidate;
-        } else {
+            continue;
+        }
+        if !current.is_empty() {
             lines.push(std::mem::take(&mut current));
-            word.clone_into(&mut current);
+        }
+        // The word alone: split it where it overflows.
+        for c in word.chars() {
+            current.push(c);
+            if width(&current) > max && current.chars().count() > 1 {
+                current.pop();
+                lines.push(std::mem::take(&mut current));
+                current.push(c);
+            }
         }
     }
-    lines.push(current);
-    if lines.len() > 2 {
-        lines.truncate(2);
-        lines[1].push('…');
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
     }
-    for line in &mut lines {
-        while !fits(line)? && line.chars().count() > 2 {
-            line.pop();
-            line.pop();
-            line.push('…');
-        }
-    }
-    Ok(lines)
+    lines
 }
 
 #[cfg(test)]
@@ -481,9 +598,89 @@ mod tests {
     use super::*;
 
     #[test]
-    fn merged_markers_count_repeats_in_time_order() {
-        let labels: Vec<String> = ["2020 paged", "2020 paged", "2004", "41", "2020 paged"].map(String::from).to_vec();
-        assert_eq!(group_label(&labels), "2020 paged ×3, 2004, 41");
+    fn legends_wrap_onto_as_many_lines_as_they_need() {
+        // 8 px per character, 100 px lines: nothing is cut, every word survives in order.
+        let width = |s: &str| 8 * s.chars().count() as i32;
+        let label = "paged pool limit 2.71 GiB (event 2004 PagedPoolUsage (paged pool quota))";
+        let lines = wrap_words(label, 120, width);
+        assert!(lines.len() > 2, "{lines:?}");
+        assert!(lines.iter().all(|l| width(l) <= 120), "{lines:?}");
+        assert_eq!(lines.join(" "), label);
+        assert!(!lines.concat().contains('…'));
+        // A word longer than a line is broken, not lost.
+        let long = wrap_words("SuperLongProcessNameWithoutSpaces.exe", 100, width);
+        assert_eq!(long.concat(), "SuperLongProcessNameWithoutSpaces.exe");
+        assert!(long.iter().all(|l| width(l) <= 100));
+        assert_eq!(wrap_words("", 100, width), [""]);
+    }
+
+    /// A one-panel time chart over 0..100 000 s with `markers`.
+    fn marked_chart(markers: Vec<super::super::Marker>) -> Chart {
+        use super::super::{Level, YAxis};
+        Chart {
+            id: "t".into(),
+            title: "t".into(),
+            subtitle: String::new(),
+            alt: String::new(),
+            x: XAxis::Time { start: 0.0, end: 100_000.0, tz: chrono_tz::UTC, cut: None },
+            panels: vec![Panel {
+                title: "p".into(),
+                y: YAxis { title: "Bytes".into(), quantity: super::super::Quantity::Bytes },
+                y2: None,
+                lines: vec![Line {
+                    label: "total".into(),
+                    points: (0..=100).map(|k| (f64::from(k) * 1000.0, 1e9 + f64::from(k) * 1e7)).collect(),
+                    style: LineStyle::series(0),
+                    secondary: false,
+                }],
+                bands: Vec::new(),
+                levels: vec![Level {
+                    label: "limit 2 GiB".into(),
+                    y: 2.1e9,
+                    style: LineStyle::plain(INK, Dash::Solid, 2),
+                }],
+                markers,
+            }],
+            columns: 1,
+        }
+    }
+
+    #[test]
+    fn a_boot_at_the_minute_of_a_crash_stays_visible_above_the_event_line() {
+        use super::super::Marker;
+        let m = |x: f64, label: &str, kind| Marker { x, label: label.into(), kind };
+        let chart = marked_chart(vec![
+            m(60_000.0, "41", MarkerKind::Event),
+            m(60_000.0, "6008", MarkerKind::Event),
+            m(60_030.0, "boot 1", MarkerKind::Boot),
+        ]);
+        let png = super::super::render_png(&chart).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        // Columns well inside the plot (axes are grey too): the boot's dashes are drawn over the event.
+        let grey = (300..850)
+            .flat_map(|x| (200..600).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [GREY.0, GREY.1, GREY.2])
+            .count();
+        assert!(grey > 100, "{grey} boot pixels");
+        let event = (300..850)
+            .flat_map(|x| (80..600).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [CRITICAL.0, CRITICAL.1, CRITICAL.2])
+            .count();
+        assert!(event > 20, "{event} event pixels");
+    }
+
+    #[test]
+    fn event_labels_sit_above_the_plot_not_on_the_data() {
+        use super::super::Marker;
+        let m = |x: f64, label: &str| Marker { x, label: label.into(), kind: MarkerKind::Event };
+        let with =
+            super::super::render_png(&marked_chart(vec![m(30_000.0, "2004"), m(70_000.0, "2020 paged")])).unwrap();
+        let without = super::super::render_png(&marked_chart(Vec::new())).unwrap();
+        let (a, b) =
+            (image::load_from_memory(&with).unwrap().to_rgb8(), image::load_from_memory(&without).unwrap().to_rgb8());
+        // The plot's top edge (first grid row of the y axis) moves down to make room for the band.
+        let top = |img: &image::RgbImage| (60..700).find(|&y| img.get_pixel(500, y).0 != [255, 255, 255]).unwrap();
+        assert!(top(&a) >= top(&b) + 14, "band: plot top {} vs {}", top(&a), top(&b));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 pub mod axis;
 pub mod build;
 pub mod draw;
+pub mod glyphs;
+pub mod labels;
 
 use std::sync::OnceLock;
 
@@ -236,12 +238,27 @@ pub enum XAxis {
         end: f64,
         /// Zone of the tick labels.
         tz: chrono_tz::Tz,
+        /// A break in the axis: a projection far beyond the data is drawn at the right edge.
+        cut: Option<AxisCut>,
     },
     /// Hours since boot (boots overlaid at uptime 0).
     Uptime {
         /// Last hour shown.
         end: f64,
     },
+}
+
+/// A break in a time axis (issue 10): the axis runs linearly from its start to `at`, then jumps to
+/// `target`, which is drawn at the axis' `end`. It keeps the data readable when the projected exhaustion
+/// is many times the observed span away, instead of squashing the data to the left edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxisCut {
+    /// Where the break is drawn (Unix seconds; the linear part ends here).
+    pub at: f64,
+    /// The instant the axis' right edge stands for.
+    pub target: f64,
+    /// Written under the right edge: the date it stands for (`Jun 12 2021`).
+    pub label: String,
 }
 
 /// A whole chart: title, panels stacked top to bottom, one legend.
@@ -259,10 +276,12 @@ pub struct Chart {
     pub x: XAxis,
     /// Panels.
     pub panels: Vec<Panel>,
+    /// Panels per row: 1 stacks them; more draws small multiples, each with its own y scale.
+    pub columns: usize,
 }
 
 /// Registers the embedded `DejaVu` Sans as `sans-serif` once, so text renders without system fonts.
-fn register_fonts() -> Result<()> {
+pub(crate) fn register_fonts() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -285,7 +304,7 @@ pub fn render_png(chart: &Chart) -> Result<Vec<u8>> {
     register_fonts()?;
     let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = glyphs::GlyphFix::new(BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT))).into_drawing_area();
         draw::draw(&root, chart).map_err(|e| chart_error(chart, e))?;
         // As the plotters examples insist: present explicitly so a failure is not lost in Drop.
         root.present().map_err(|e| chart_error(chart, e))?;
