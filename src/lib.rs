@@ -6,16 +6,20 @@
 //! → [`analysis`] (growth, suspects, projection, correlation) → [`report`] (text, JSON, Markdown,
 //! HTML, charts). [`simulate`] writes realistic incident archives with their ground truth.
 
+#[cfg(feature = "frames")]
 pub mod analysis;
 pub mod error;
+#[cfg(feature = "frames")]
 pub mod frame;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "frames")]
 pub mod report;
 pub mod simulate;
 pub mod units;
 
 pub use error::{Error, Result};
+#[cfg(feature = "frames")]
 pub mod cli;
