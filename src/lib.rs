@@ -19,6 +19,7 @@ pub mod parse;
 pub mod report;
 pub mod simulate;
 pub mod units;
+pub mod untrusted;
 
 pub use error::{Error, Result};
 #[cfg(feature = "frames")]

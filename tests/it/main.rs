@@ -7,6 +7,7 @@ mod events;
 mod evtx_writer;
 mod handle;
 mod handle_cli;
+mod hostile;
 mod layouts;
 mod poolmon;
 mod report;

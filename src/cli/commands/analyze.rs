@@ -627,7 +627,7 @@ mod tests {
     fn markdown_cells_escape_markup() {
         assert_eq!(cell("a|b_c", Style::Markdown), "a\\|b\\_c");
         assert_eq!(cell("CONTOSO\\svc", Style::Markdown), "CONTOSO\\\\svc");
-        assert_eq!(cell("x\u{1b}[2J", Style::Text), "x?[2J");
+        assert_eq!(cell("x\u{1b}[2J", Style::Text), r"x\x1b[2J");
         assert_eq!(tag_cell("Key ", Style::Markdown), "`Key `");
     }
 
