@@ -1,6 +1,7 @@
 //! Integration tests: one test binary (linking polars once), one module per area.
 
 mod analysis;
+mod atomic;
 mod cli;
 mod diff;
 mod events;

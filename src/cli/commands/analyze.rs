@@ -185,6 +185,7 @@ fn duration_arg(text: &str) -> std::result::Result<f64, String> {
 
 /// Runs `poolscope analyze`.
 pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let (_, analysis) = args.analysis.read_and_analyze(&args.paths, "analyze", printer)?;
     let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {

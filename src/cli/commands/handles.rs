@@ -268,6 +268,7 @@ struct HandlesReport {
 
 /// Runs `poolscope handles`.
 pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let time = super::time_settings(&args.time)?;
     let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
 
