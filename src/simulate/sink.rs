@@ -80,13 +80,8 @@ pub struct TextFile {
 impl TextFile {
     /// Starts `path` (replaced when [`TextFile::finish`]ed) and writes the BOM when the style has one.
     pub fn create(path: &Path, style: TextStyle) -> Result<Self> {
-        let mut me = Self {
-            path: path.to_owned(),
-            out: AtomicFile::create(path)?,
-            style,
-            scratch: Vec::new(),
-            written: 0,
-        };
+        let mut me =
+            Self { path: path.to_owned(), out: AtomicFile::create(path)?, style, scratch: Vec::new(), written: 0 };
         let bom = style.bom();
         me.out.write_all(bom).map_err(|e| Error::io(path, e))?;
         me.written += bom.len() as u64;

@@ -143,8 +143,11 @@ fn every_command_leaves_a_read_only_copy_of_the_demo_untouched() {
     // A pooltag.txt beside the evidence, as `tags --pooltag` and `analyze --pooltag` read it.
     let pooltag = tmp.path().join("pooltag");
     std::fs::create_dir_all(&pooltag).unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pooltag/quirks.txt"), pooltag.join("pooltag.txt"))
-        .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pooltag/quirks.txt"),
+        pooltag.join("pooltag.txt"),
+    )
+    .unwrap();
     set_read_only(&archive, true);
     set_read_only(&pooltag, true);
     let before = (snapshot(&archive), snapshot(&pooltag));
