@@ -730,7 +730,7 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_inject_html_or_break_tables() {
         assert_eq!(escape_md(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
-        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend?\[2J");
+        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\\x1b\[2J");
     }
 
     #[test]
