@@ -18,6 +18,8 @@ pub mod parse;
 #[cfg(feature = "frames")]
 pub mod report;
 pub mod simulate;
+#[cfg(feature = "frames")]
+pub mod table;
 pub mod units;
 pub mod untrusted;
 

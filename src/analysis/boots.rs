@@ -93,8 +93,26 @@ fn markers(events: &[Event]) -> Vec<Marker> {
         })
         .collect();
     out.sort_by(|a, b| a.at.cmp(&b.at).then(b.is_boot.cmp(&a.is_boot)).then(a.evidence.cmp(&b.evidence)));
+    // An unclean-end record is written after the next boot has started: 6008 and 41 within minutes of it,
+    // User32 1076 when an administrator logs on and gives the reason, often hours later. Once a boot record
+    // precedes it by that much, it adds nothing, and taking its own time as a reboot would contradict the
+    // counters (the warning every simulated incident used to print for its 1076).
+    let boot_times: Vec<DateTime<Utc>> =
+        out.iter().filter(|m| m.is_boot && !m.evidence.contains("unclean")).map(|m| m.at).collect();
+    out.retain(|m| {
+        if !m.evidence.contains("unclean") {
+            return true;
+        }
+        let window = if m.evidence.starts_with("event 1076") { LOGON_REASON_WINDOW } else { CRASH_RECORD_WINDOW };
+        !boot_times.iter().any(|&b| b <= m.at && m.at - b <= window)
+    });
     out
 }
+
+/// How long after a boot 6008 / Kernel-Power 41 are written.
+const CRASH_RECORD_WINDOW: Duration = Duration::minutes(30);
+/// How long after a boot the administrator's shutdown reason (User32 1076) may be written.
+const LOGON_REASON_WINDOW: Duration = Duration::hours(24);
 
 /// What the counters say about the step from `a` to `b`: `Some(true)` reset, `Some(false)` kept
 /// growing, `None` cannot tell.

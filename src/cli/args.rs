@@ -34,6 +34,9 @@ pub struct GlobalArgs {
     /// Never draw progress bars.
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// Print tables at their full width (default: fit `COLUMNS`, the terminal, or 100 columns).
+    #[arg(long, global = true)]
+    pub wide: bool,
 }
 
 /// `--color` values.

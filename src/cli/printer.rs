@@ -21,6 +21,8 @@ pub struct Printer {
     pub color: bool,
     /// Whether progress bars may be drawn.
     pub progress: bool,
+    /// Width stdout's tables and wrapped text are fitted to; `None` with `--wide`.
+    pub width: Option<usize>,
 }
 
 impl Printer {
@@ -35,7 +37,13 @@ impl Printer {
                     && std::env::var("TERM").map_or(true, |t| t != "dumb")
             }
         };
-        Self { quiet: global.quiet, verbose: global.verbose, color, progress: !global.no_progress && !global.quiet }
+        Self {
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+            progress: !global.no_progress && !global.quiet,
+            width: output_width(global.wide),
+        }
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -111,6 +119,27 @@ impl Printer {
             let _ = writeln!(stderr, "poolscope: ... and {hidden} more diagnostics (use -v to see all)");
         }
     }
+}
+
+/// The narrowest width tables are fitted to: below it, nothing useful fits anyway.
+const MIN_WIDTH: usize = 40;
+/// The width used when neither `COLUMNS` nor a terminal says otherwise (a ticket's width when piped).
+const DEFAULT_WIDTH: usize = 100;
+
+/// The width tables and wrapped text are fitted to: `None` is unlimited (`--wide`).
+pub fn output_width(wide: bool) -> Option<usize> {
+    if wide {
+        return None;
+    }
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    let from_terminal = || {
+        std::io::stdout()
+            .is_terminal()
+            .then(terminal_size::terminal_size)
+            .flatten()
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    Some(from_env.or_else(from_terminal).unwrap_or(DEFAULT_WIDTH).max(MIN_WIDTH))
 }
 
 /// Log text as it may reach a terminal: control characters, escape sequences and bidi overrides shown

@@ -100,7 +100,46 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
         host.handle_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
         host.events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.record_id.cmp(&b.record_id)));
     }
+    let mut duplicate_notes = Vec::new();
+    for (name, host) in &mut dataset.hosts {
+        if let Some(note) = drop_duplicate_events(name, &mut host.events) {
+            duplicate_notes.push(note);
+        }
+    }
+    dataset.diagnostics.extend(duplicate_notes);
     dataset
+}
+
+/// Keeps one copy of each event record read from two forms of one log (System.evtx and its XML or CSV
+/// export: same provider, event id, time and record id), so `events`, the analysis and the report count it
+/// once; says so in one note per host naming the files.
+fn drop_duplicate_events(host: &str, events: &mut Vec<crate::model::Event>) -> Option<Diagnostic> {
+    let mut kept_from = std::collections::HashMap::new();
+    let mut files = std::collections::BTreeSet::new();
+    let mut dropped = 0usize;
+    events.retain(|e| {
+        let key = (e.provider.to_ascii_lowercase(), e.event_id, e.time, e.record_id);
+        if let Some(first) = kept_from.get(&key) {
+            dropped += 1;
+            files.insert(String::clone(first));
+            files.insert(e.source.path.clone());
+            false
+        } else {
+            kept_from.insert(key, e.source.path.clone());
+            true
+        }
+    });
+    (dropped > 0).then(|| {
+        let names: Vec<&str> = files.iter().map(String::as_str).collect();
+        Diagnostic::for_file(
+            "",
+            Severity::Info,
+            format!(
+                "{host}: {dropped} event records were read twice (two forms of one log: {}); each is counted once",
+                names.join(", ")
+            ),
+        )
+    })
 }
 
 /// Files that must repeat a warning before it is said once with a count.

@@ -8,43 +8,41 @@ use std::fmt::Write as _;
 use super::tables::{self, Align, Table};
 use super::{format, Exporter, Report};
 use crate::error::Result;
+use crate::table::{markdown_cell, Column, TextTable};
 
 /// File name inside the report folder.
 pub const FILE_NAME: &str = "summary.md";
 
-/// Escapes text for a Markdown table cell: `<`, `>` and `&` as HTML entities (so no raw tag survives
-/// even in a renderer that passes HTML through), `CommonMark` backslash escapes for the characters that
-/// start inline markup (`[` a link or image, `|` a new cell, `*` and `_` emphasis, `` ` `` code),
-/// control characters removed.
+/// Escapes log text for Markdown, only as far as GitHub-flavoured Markdown needs (see
+/// [`crate::table::markdown_cell`]): `CONTOSO\svc-scan` stays as it is, `<`, `|`, `[` cannot make HTML,
+/// cells or links.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in format::clean(text).chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    markdown_cell(text)
 }
 
-/// Renders a table in GitHub-flavoured Markdown.
+/// Renders a report table in GitHub-flavoured Markdown, at most six columns: the `optional` columns
+/// (header, drop order: higher goes first) are left out as needed, and the table says which.
+pub fn table_keeping(t: &Table, optional: &[(&str, u8)]) -> String {
+    let columns = t
+        .columns
+        .iter()
+        .map(|(header, align)| {
+            let mut c = Column::new(header);
+            if *align == Align::Right {
+                c = c.right();
+            }
+            match optional.iter().find(|(h, _)| h == header) {
+                Some((_, order)) => c.optional(*order),
+                None => c,
+            }
+        })
+        .collect();
+    TextTable { columns, rows: t.rows.clone() }.render_markdown()
+}
+
+/// Renders a report table in GitHub-flavoured Markdown (all columns essential).
 pub fn table(t: &Table) -> String {
-    let mut out = String::new();
-    let head: Vec<String> = t.columns.iter().map(|(h, _)| escape(h)).collect();
-    let _ = writeln!(out, "| {} |", head.join(" | "));
-    let rule: Vec<&str> = t.columns.iter().map(|(_, a)| if *a == Align::Right { "---:" } else { "---" }).collect();
-    let _ = writeln!(out, "| {} |", rule.join(" | "));
-    for row in &t.rows {
-        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
-    out
+    table_keeping(t, &[])
 }
 
 /// Writes `summary.md`.
@@ -103,7 +101,10 @@ pub fn render(report: &Report<'_>) -> String {
             let _ = writeln!(out, "No pool tag grew significantly in this boot.\n");
         } else {
             let _ = writeln!(out, "### Evidence\n");
-            out.push_str(&table(&evidence));
+            out.push_str(&table_keeping(
+                &evidence,
+                &[("Projection", 1), ("Outstanding", 3), ("Outstanding/hour", 4), ("Alloc:free", 5)],
+            ));
             let total = tables::main_suspects(report, host).len();
             if total > tables::EVIDENCE_ROWS {
                 let _ =
@@ -119,7 +120,7 @@ pub fn render(report: &Report<'_>) -> String {
         }
         if !projections.is_empty() {
             let _ = writeln!(out, "### Projection\n");
-            out.push_str(&table(&projections));
+            out.push_str(&table_keeping(&projections, &[("Now", 2), ("Naive fit", 3), ("60% / 80% crossed", 4)]));
             out.push('\n');
         }
         if !who.is_empty() || !correlations.is_empty() {
@@ -130,7 +131,10 @@ pub fn render(report: &Report<'_>) -> String {
             }
             if !correlations.is_empty() {
                 let _ = writeln!(out, "Correlations on increments (supporting evidence):\n");
-                out.push_str(&table(&correlations));
+                out.push_str(&table_keeping(
+                    &correlations,
+                    &[("Kernel object of the tag", 1), ("Handles/hour", 2), ("Account", 3), ("Lag (samples)", 4)],
+                ));
                 out.push('\n');
             }
             for (process, boot, accounts) in tables::accounts(report, host) {
@@ -161,8 +165,8 @@ mod tests {
         assert_eq!(escape("a & b"), "a &amp; b");
         assert_eq!(escape("a|b"), "a\\|b");
         assert_eq!(escape("[x](http://e)"), "\\[x\\](http://e)");
-        assert_eq!(escape("CORP\\svc_scan"), "CORP\\\\svc\\_scan");
-        assert_eq!(escape("line\nbreak"), r"line\\nbreak");
+        assert_eq!(escape("CORP\\svc_scan"), "CORP\\svc_scan");
+        assert_eq!(escape("line\nbreak"), r"line\nbreak");
     }
 
     #[test]

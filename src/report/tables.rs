@@ -45,6 +45,15 @@ use Align::{Left as L, Right as R};
 /// Most suspects in the evidence table (the rest are in `analysis.json`).
 pub const EVIDENCE_ROWS: usize = 10;
 
+/// Boot numbers as words: "boot 0", "boots 1, 2", "-" for none (a bare "0" reads as "zero boots").
+pub fn boots_words(boots: &[u32]) -> String {
+    match boots {
+        [] => "-".to_owned(),
+        [one] => format!("boot {one}"),
+        many => format!("boots {}", many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 /// Words for a resource.
 pub fn resource_words(resource: Resource) -> &'static str {
     match resource {
@@ -175,7 +184,7 @@ pub fn suspects(report: &Report<'_>, host: &str) -> Table {
         ("q", R),
         ("Bytes now", R),
         ("Per alloc", R),
-        ("Repeats in boots", L),
+        ("Also leaks in", L),
     ]);
     let mut list: Vec<&Suspect> = report.analysis.suspects.iter().filter(|s| s.host == host).collect();
     list.sort_by_key(|s| (std::cmp::Reverse(s.boot), s.rank));
@@ -197,7 +206,7 @@ pub fn suspects(report: &Report<'_>, host: &str) -> Table {
             format::p_value(s.trend_q),
             format::bytes(s.bytes_now as f64),
             format!("{}{stable}", format::bytes(s.per_alloc_bytes)),
-            s.repeats_in_boots.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            boots_words(&s.repeats_in_boots),
         ]);
     }
     t
@@ -415,12 +424,30 @@ pub fn accounts(report: &Report<'_>, host: &str) -> Vec<(String, u32, Table)> {
             continue;
         };
         let mut t = Table::new(&[("Account", L), ("First dump", R), ("Last dump", R), ("Growth/hour", R)]);
-        for a in rows.iter().take(15) {
+        // The accounts that carry the growth (at least 1% of it, at most 5), then the rest as one row: nine
+        // accounts at 0/h under the one that leaks read as noise in a ticket.
+        let growth: f64 = rows.iter().map(|a| a.per_hour.max(0.0)).sum();
+        let carries = |a: &super::series::AccountHandles| growth > 0.0 && a.per_hour >= 0.01 * growth;
+        let (mut shown, mut rest): (Vec<_>, Vec<_>) =
+            rows.iter().enumerate().partition(|(i, a)| *i < 5 && (carries(a) || (growth <= 0.0 && *i < 3)));
+        if rest.len() == 1 {
+            shown.append(&mut rest);
+        }
+        for (_, a) in &shown {
             t.rows.push(vec![
                 format::clean(&a.account),
                 format::count_u(a.first),
                 format::count_u(a.last),
                 format::count_rate(a.per_hour),
+            ]);
+        }
+        if !rest.is_empty() {
+            let sum = |f: fn(&super::series::AccountHandles) -> u64| rest.iter().map(|(_, a)| f(a)).sum::<u64>();
+            t.rows.push(vec![
+                format!("{} other accounts", rest.len()),
+                format::count_u(sum(|a| a.first)),
+                format::count_u(sum(|a| a.last)),
+                format::count_rate(rest.iter().map(|(_, a)| a.per_hour).sum()),
             ]);
         }
         out.push((process, boot, t));
@@ -473,10 +500,7 @@ pub fn tag_statistics(s: &Suspect, bytes: Option<&Summary>) -> Table {
         row("Samples", format::count(b.samples as i64));
     }
     if !s.repeats_in_boots.is_empty() {
-        row(
-            "Grew at a similar rate in boots",
-            s.repeats_in_boots.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-        );
+        row("Grew at a similar rate in", boots_words(&s.repeats_in_boots));
     }
     t
 }

@@ -58,3 +58,28 @@ fn known_unread_formats_are_named_with_their_conversion() {
         assert!(message.contains(words) && !message.contains("not a recognised"), "{name}: {message}");
     }
 }
+
+#[test]
+fn parse_table_format_shows_the_chosen_records_fitted_to_the_terminal() {
+    let demo = "fixtures/incidents/lsass-token-leak";
+    let run = |args: &[&str]| {
+        let out = poolscope().env("COLUMNS", "80").args(args).assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let summary = run(&["parse", "-q", demo]);
+    assert!(summary.contains("poolmon snapshots:"), "{summary}");
+    for (table, header, expect) in
+        [("handles", "handle_type", "Token"), ("events", "provider", "  2004  "), ("pool", "tag", "Toke")]
+    {
+        let text = run(&["parse", "-q", "--table", table, demo]);
+        assert_ne!(text, summary, "--table {table} is ignored");
+        assert!(text.starts_with("host SRV-APP01\n"), "{table}: {}", &text[..200.min(text.len())]);
+        assert!(text.lines().nth(1).is_some_and(|l| l.contains(header)), "{table}: {}", &text[..300.min(text.len())]);
+        assert!(text.contains(expect), "{table}");
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= 80, "--table {table}: a line of {widest} columns");
+    }
+    // --wide gives every column, whatever COLUMNS says.
+    let wide = run(&["--wide", "parse", "-q", "--table", "handles", demo]);
+    assert!(wide.lines().nth(1).is_some_and(|l| l.contains("source_path")), "{}", &wide[..300]);
+}

@@ -192,9 +192,9 @@ fn csv_to_a_file() {
 
 #[test]
 fn descriptions_from_a_pooltag_file_and_the_built_in_notes() {
-    let text = stdout_of(&["diff", SERIES, "--pooltag", "fixtures/pooltag/quirks.txt"]);
+    let text = stdout_of(&["diff", SERIES, "--pooltag", "fixtures/pooltag/quirks.txt", "--wide"]);
     assert!(text.contains("DirectDraw object (tag with an inner space) (<unknown>)"), "{text}");
-    let text = stdout_of(&["diff", SERIES]);
+    let text = stdout_of(&["diff", SERIES, "--wide"]);
     assert!(text.contains("Registry key objects (nt!cm)"), "built-in notes without --pooltag: {text}");
     assert!(!text.contains("DirectDraw"), "{text}");
 }

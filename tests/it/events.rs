@@ -1022,3 +1022,32 @@ fn cli_sanitises_text_from_logs() {
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(text.contains(r"restart initiated by evil\x1b[2J.exe"), "{text}");
 }
+
+#[test]
+fn a_log_and_its_export_list_each_record_once() {
+    const DEMO: &str = "fixtures/incidents/lsass-token-leak";
+    let json = |paths: &[&str]| -> serde_json::Value {
+        let mut args = vec!["events", "--format", "json", "-q"];
+        args.extend_from_slice(paths);
+        serde_json::from_str(&stdout_of(&args)).unwrap()
+    };
+    let both = json(&[&format!("{DEMO}/System.evtx"), &format!("{DEMO}/System.xml")]);
+    let one = json(&[&format!("{DEMO}/System.evtx")]);
+    let listed = |v: &serde_json::Value| v["events"].as_array().unwrap().len();
+    assert_eq!(listed(&both), listed(&one), "the XML export repeats the .evtx records");
+    assert!(listed(&one) > 10);
+    let ids: Vec<u64> = both["events"].as_array().unwrap().iter().map(|e| e["record_id"].as_u64().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    // Said once, naming both files.
+    let out = poolscope().args(["events", "-v", DEMO]).assert().success().get_output().stderr.clone();
+    let stderr = String::from_utf8(out).unwrap();
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.contains("read twice")).collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(notes[0].contains("System.evtx") && notes[0].contains("System.xml"), "{stderr}");
+    // The text listing shows the 2020 at 11:21:43 once.
+    let text = stdout_of(&["events", DEMO, "-q"]);
+    assert_eq!(text.matches("2020-05-22 11:21:43").count(), 1, "{text}");
+}

@@ -684,6 +684,10 @@ fn hostile_log_text_is_shown_as_escaped_text() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Rendered by a real GFM parser, the hostile names make no HTML, no link and no extra cell.
+    let rendered = crate::markdown::render(&md);
+    crate::markdown::assert_pasteable(&rendered, "hostile summary.md");
+    assert!(rendered.text.contains("<script>alert(1)</script>"), "the reader still sees the text");
     // The account table (from handle.exe names) shows the hostile account escaped.
     assert!(html.contains("Token handles held by &lt;script&gt;"));
     // Chart files are named from sanitised text and their SVG text is escaped too.

@@ -22,6 +22,7 @@ use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{Dataset, Severity};
 use crate::parse::pooltag::{self, TagDescriptions};
+use crate::table::{columns, markdown_cell, wrap, Column, TextTable};
 use crate::units::{bytes, rate, thousands};
 
 /// Arguments of `poolscope analyze`.
@@ -194,8 +195,8 @@ pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
             v.push(b'\n');
             v
         }
-        AnalyzeFormat::Text => render(&analysis, tz, Style::Text).into_bytes(),
-        AnalyzeFormat::Markdown => render(&analysis, tz, Style::Markdown).into_bytes(),
+        AnalyzeFormat::Text => render(&analysis, tz, Style::Text, printer.width).into_bytes(),
+        AnalyzeFormat::Markdown => render(&analysis, tz, Style::Markdown, printer.width).into_bytes(),
     };
     emit(args.output.output.as_deref(), &bytes)?;
     Ok(args.analysis.exit_status(&analysis))
@@ -208,36 +209,24 @@ enum Style {
     Markdown,
 }
 
-/// A table: headers and rows of cells (already plain text).
+/// A titled table: columns and rows of plain-text cells (escaped when rendered).
 struct Table {
     title: String,
-    headers: Vec<&'static str>,
+    columns: Vec<Column>,
     rows: Vec<Vec<String>>,
 }
 
-/// A cell from log text: control characters neutralised; in Markdown, pipes and markup escaped.
-fn cell(text: &str, style: Style) -> String {
-    let clean = sanitize(text);
-    match style {
-        Style::Text => clean,
-        Style::Markdown => {
-            let mut out = String::with_capacity(clean.len());
-            for c in clean.chars() {
-                if matches!(c, '|' | '\\' | '*' | '_' | '`' | '<' | '>' | '[' | ']') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out
-        }
-    }
+/// A cell from log text: control characters neutralised (the table renderers escape for Markdown).
+fn cell(text: &str, _style: Style) -> String {
+    sanitize(text)
 }
 
-/// A tag shown with its trailing spaces visible (`Key `).
+/// A tag shown with its trailing spaces visible: `'Key '` in text, `Key·` in Markdown (where quotes or a
+/// code span would need escaping).
 fn tag_cell(tag: &str, style: Style) -> String {
     match style {
         Style::Text => format!("'{}'", sanitize(tag)),
-        Style::Markdown => format!("`{}`", sanitize(tag).replace('`', "'")),
+        Style::Markdown => crate::report::format::tag(tag),
     }
 }
 
@@ -245,75 +234,23 @@ fn time_cell(t: Option<DateTime<Utc>>, tz: Tz) -> String {
     t.map_or_else(|| "-".to_owned(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
 }
 
-fn table_text(t: &Table, style: Style) -> String {
-    let mut out = String::new();
+fn table_text(t: &Table, style: Style, width: Option<usize>) -> String {
+    let table = TextTable { columns: t.columns.clone(), rows: t.rows.clone() };
     match style {
-        Style::Text => {
-            let _ = writeln!(out, "{}", t.title);
-            let widths: Vec<usize> = (0..t.headers.len())
-                .map(|i| t.rows.iter().map(|r| r[i].chars().count()).chain([t.headers[i].len()]).max().unwrap_or(0))
-                .collect();
-            let line = |cells: Vec<&str>| {
-                let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-                format!("  {}\n", padded.join("  ").trim_end())
-            };
-            out.push_str(&line(t.headers.clone()));
-            for r in &t.rows {
-                out.push_str(&line(r.iter().map(String::as_str).collect()));
-            }
-        }
-        Style::Markdown => {
-            let _ = writeln!(out, "## {}\n", t.title);
-            let _ = writeln!(out, "| {} |", t.headers.join(" | "));
-            let _ = writeln!(out, "|{}", "---|".repeat(t.headers.len()));
-            for r in &t.rows {
-                let _ = writeln!(out, "| {} |", r.join(" | "));
-            }
-        }
+        Style::Text => format!("{}{}\n", wrap(&t.title, width, "", "  "), table.render("  ", width)),
+        Style::Markdown => format!("## {}\n\n{}\n", t.title, table.render_markdown()),
     }
-    out.push('\n');
-    out
-}
-
-/// Width to wrap the verdict at: `COLUMNS` when set (at least 60), else 100.
-fn text_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).map_or(100, |c| c.max(60))
-}
-
-/// Wraps text at word boundaries to `width` columns: the first line after `first`, the rest after `rest`.
-/// A word longer than a line stays whole.
-fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
-    let mut out = String::new();
-    let mut line = first.to_owned();
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        if !empty && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            rest.clone_into(&mut line);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(line.trim_end());
-    out.push('\n');
-    out
 }
 
 /// Renders the analysis as text or Markdown: verdicts (the five-line block, then the explanation), then the
 /// evidence tables.
-fn render(a: &Analysis, tz: Tz, style: Style) -> String {
+fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
     let mut out = String::new();
     let zone = tz.name();
     match style {
         Style::Text => out.push_str("Verdict\n"),
         Style::Markdown => out.push_str("# poolscope analysis\n\n## Verdict\n\n"),
     }
-    let width = text_width();
     for v in &a.verdicts {
         let flag = if v.leak_found { "leak found" } else { "no significant leak" };
         match style {
@@ -327,11 +264,11 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                 out.push_str(&wrap(&sanitize(&v.text), width, "  ", "  "));
             }
             Style::Markdown => {
-                let _ = writeln!(out, "- **{}** (boot {}), {flag}", cell(&v.host, style), v.boot);
+                let _ = writeln!(out, "- **{}** (boot {}), {flag}", markdown_cell(&v.host), v.boot);
                 for (label, line) in v.block.lines() {
-                    let _ = writeln!(out, "  - **{label}:** {}", cell(line, style));
+                    let _ = writeln!(out, "  - **{label}:** {}", markdown_cell(line));
                 }
-                let _ = writeln!(out, "\n  {}", cell(&v.text, style));
+                let _ = writeln!(out, "\n  {}", markdown_cell(&v.text));
             }
         }
         out.push('\n');
@@ -339,23 +276,23 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     out.push('\n');
     let suspects = Table {
         title: "Suspects (ranked by sustained bytes/hour after warm-up)".to_owned(),
-        headers: vec![
+        columns: columns(&[
             "host",
-            "boot",
-            "rank",
+            "boot@r",
+            "rank@r4",
             "tag",
             "pool",
-            "rate",
-            "95% CI",
-            "share",
-            "allocs/h",
-            "per alloc",
-            "alloc:free",
-            "q",
-            "repeats",
-            "now",
-            "what",
-        ],
+            "rate@r",
+            "95% CI@1",
+            "share@r2",
+            "allocs/h@r5",
+            "per alloc@r",
+            "alloc:free@r6",
+            "q@r3",
+            "also leaks in@4",
+            "now@r2",
+            "what@f",
+        ]),
         rows: a
             .suspects
             .iter()
@@ -377,11 +314,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                     ),
                     format!("{:.2}", s.alloc_free_ratio),
                     format!("{:.1e}", s.trend_q),
-                    if s.repeats_in_boots.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        s.repeats_in_boots.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-                    },
+                    crate::report::tables::boots_words(&s.repeats_in_boots),
                     bytes(s.bytes_now as f64),
                     cell(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"), style)
                         .chars()
@@ -393,22 +326,22 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     };
     let projections = Table {
         title: format!("Projections (times in {zone})"),
-        headers: vec![
+        columns: columns(&[
             "host",
-            "boot",
+            "boot@r",
             "resource",
-            "now",
-            "limit",
-            "limit from",
-            "sustained rate",
+            "now@r3",
+            "limit@r",
+            "limit from@f",
+            "sustained rate@r",
             "exhaustion",
-            "range",
-            "naive fit",
-            "60%",
-            "80%",
-            "observed",
-            "error",
-        ],
+            "range@2",
+            "naive fit@4",
+            "60%@5",
+            "80%@5",
+            "observed@f1",
+            "error@1",
+        ]),
         rows: a
             .projections
             .iter()
@@ -458,19 +391,19 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     };
     let attributions = Table {
         title: "Who holds the leaked objects (share of the object type's handle growth)".to_owned(),
-        headers: vec![
+        columns: columns(&[
             "host",
-            "boot",
+            "boot@r",
             "tag",
             "object",
             "process",
-            "pid",
-            "handles/h",
-            "share",
-            "account",
-            "account share",
-            "evidence",
-        ],
+            "pid@r",
+            "handles/h@r",
+            "share@r",
+            "account@f",
+            "account share@r2",
+            "evidence@f1",
+        ]),
         rows: a
             .attributions
             .iter()
@@ -498,20 +431,20 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     };
     let correlations = Table {
         title: "Correlations (Spearman on increments, best lag; q over every series and lag tried)".to_owned(),
-        headers: vec![
+        columns: columns(&[
             "host",
-            "boot",
+            "boot@r",
             "tag",
             "process",
             "handle type",
-            "account",
-            "spearman",
-            "lag",
-            "pairs",
-            "q",
-            "handles/h",
-            "object of tag",
-        ],
+            "account@f2",
+            "spearman@r",
+            "lag@r3",
+            "pairs@r",
+            "q@r",
+            "handles/h@r2",
+            "object of tag@1",
+        ]),
         rows: a
             .correlations
             .iter()
@@ -535,7 +468,17 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     };
     let undecided = Table {
         title: "Undecided (growing, but slowing down like a cache warming up; not ranked)".to_owned(),
-        headers: vec!["host", "boot", "tag", "pool", "rate", "early half", "late half", "per alloc", "would decide it"],
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "tag",
+            "pool",
+            "rate@r",
+            "early half@r1",
+            "late half@r1",
+            "per alloc@r2",
+            "would decide it@f",
+        ]),
         rows: a
             .undecided
             .iter()
@@ -556,7 +499,16 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
     };
     let boots = Table {
         title: format!("Boots (times in {zone})"),
-        headers: vec!["host", "boot", "start", "start evidence", "end", "end evidence", "samples", "fit from"],
+        columns: columns(&[
+            "host",
+            "boot@r",
+            "start",
+            "start evidence@f",
+            "end",
+            "end evidence@f",
+            "samples@r2",
+            "fit from@1",
+        ]),
         rows: a
             .boots
             .iter()
@@ -574,10 +526,30 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
             })
             .collect(),
     };
-    for t in [&suspects, &undecided, &projections, &attributions, &correlations, &boots] {
+    // One host (the usual post-mortem): its name goes into the titles instead of a column repeating it.
+    let mut hosts: Vec<&str> = a.boots.iter().map(|b| b.host.as_str()).collect();
+    hosts.dedup();
+    let single_host = match hosts.as_slice() {
+        [one] => Some(sanitize(one)),
+        _ => None,
+    };
+    let undecided_title = undecided.title.clone();
+    for mut t in [suspects, undecided, projections, attributions, correlations, boots] {
         // The undecided table only when there is one (most analyses have none).
-        if t.rows.is_empty() && t.title == undecided.title {
+        if t.rows.is_empty() && t.title == undecided_title {
             continue;
+        }
+        if let Some(host) = &single_host {
+            if t.rows.iter().all(|r| r.first() == Some(host)) {
+                t.columns.remove(0);
+                for r in &mut t.rows {
+                    r.remove(0);
+                }
+                t.title = match t.title.split_once(" (") {
+                    Some((head, rest)) => format!("{head} on {host} ({rest}"),
+                    None => format!("{} on {host}", t.title),
+                };
+            }
         }
         if t.rows.is_empty() {
             match style {
@@ -589,7 +561,7 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
                 }
             }
         } else {
-            out.push_str(&table_text(t, style));
+            out.push_str(&table_text(&t, style, width));
         }
     }
     let count = |sev| a.diagnostics.iter().filter(|d| d.severity == sev).count();
@@ -603,8 +575,13 @@ fn render(a: &Analysis, tz: Tz, style: Style) -> String {
         count(Severity::Info),
         params.fdr
     );
-    out.push_str(&footer);
-    out.push('\n');
+    match style {
+        Style::Text => out.push_str(&wrap(&footer, width, "", "")),
+        Style::Markdown => {
+            out.push_str(&markdown_cell(&footer));
+            out.push('\n');
+        }
+    }
     out
 }
 
@@ -625,17 +602,16 @@ mod tests {
     }
 
     #[test]
-    fn markdown_cells_escape_markup() {
-        assert_eq!(cell("a|b_c", Style::Markdown), "a\\|b\\_c");
-        assert_eq!(cell("CONTOSO\\svc", Style::Markdown), "CONTOSO\\\\svc");
+    fn cells_neutralise_control_characters_and_show_tag_spaces() {
         assert_eq!(cell("x\u{1b}[2J", Style::Text), r"x\x1b[2J");
-        assert_eq!(tag_cell("Key ", Style::Markdown), "`Key `");
+        assert_eq!(tag_cell("Key ", Style::Markdown), "Key·");
+        assert_eq!(tag_cell("Key ", Style::Text), "'Key '");
     }
 
     #[test]
     fn verdict_lines_wrap_under_their_label() {
-        let text = wrap("one two three four five six", 20, "  Who: ", "       ");
+        let text = wrap("one two three four five six", Some(20), "  Who: ", "       ");
         assert_eq!(text, "  Who: one two three\n       four five six\n");
-        assert_eq!(wrap("x", 20, "", ""), "x\n");
+        assert_eq!(wrap("x", Some(20), "", ""), "x\n");
     }
 }

@@ -14,6 +14,7 @@ use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{PoolSnapshot, PoolType, TimeSettings, TimeSource};
 use crate::parse::{FileContext, Format};
+use crate::table::{Column, TextTable};
 
 /// Rows shown by text and Markdown output when `--top` is not given.
 const DEFAULT_TEXT_ROWS: usize = 40;
@@ -360,7 +361,7 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
             s.into_bytes()
         }
         DiffFormat::Csv => render_csv(&result)?,
-        DiffFormat::Text => render_text(&result, args.top.is_none()).into_bytes(),
+        DiffFormat::Text => render_text(&result, args.top.is_none(), printer.width).into_bytes(),
         DiffFormat::Markdown => render_markdown(&result, args.top.is_none()).into_bytes(),
     };
     super::emit(args.output.output.as_deref(), &bytes)?;
@@ -467,38 +468,33 @@ fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
-/// Right-aligned columns except those marked left; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>], left: &[usize]) -> String {
-    let cols = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let all = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()).chain(rows.iter().cloned());
-    for r in all {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            if c > 0 {
-                line.push_str("  ");
+/// Right-aligned columns except those marked left, fitted to `width` (the one table renderer): `optional`
+/// gives the columns left out first when it is too narrow, as (index, drop order).
+fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    left: &[usize],
+    optional: &[(usize, u8)],
+    width: Option<usize>,
+) -> String {
+    let columns = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut c = Column::new(h);
+            if !left.contains(&i) {
+                c = c.right();
+            } else if i + 1 == header.len() {
+                // The last text column (descriptions) folds rather than pushing the table off the screen.
+                c = c.fold();
             }
-            let pad = widths[c].saturating_sub(cell.chars().count());
-            if left.contains(&c) {
-                line.push_str(cell);
-                if c + 1 < cols {
-                    line.push_str(&" ".repeat(pad));
-                }
-            } else {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
+            if let Some((_, order)) = optional.iter().find(|(j, _)| *j == i) {
+                c = c.optional(*order);
             }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+            c
+        })
+        .collect();
+    TextTable { columns, rows: rows.to_vec() }.render("", width)
 }
 
 fn list_tags(items: &[snapdiff::TagPool]) -> String {
@@ -509,7 +505,7 @@ fn list_tags(items: &[snapdiff::TagPool]) -> String {
 }
 
 /// The aligned text report: both snapshots, totals, the ranked rows, appeared/disappeared tags and notes.
-pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
+pub fn render_text(d: &SnapshotDiff, top_defaulted: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "A: {}", describe_side(&d.before));
     let _ = writeln!(out, "B: {}", describe_side(&d.after));
@@ -541,7 +537,7 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&header, &rows, &[0]));
+    out.push_str(&table(&header, &rows, &[0], &[], width));
     out.push('\n');
 
     let _ = writeln!(
@@ -597,7 +593,13 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool) -> String {
                 ]
             })
             .collect();
-        out.push_str(&table(&header, &rows, &[0, 1, 2, 13]));
+        out.push_str(&table(
+            &header,
+            &rows,
+            &[0, 1, 2, 13],
+            &[(3, 1), (7, 3), (8, 3), (9, 3), (10, 2), (11, 2)],
+            width,
+        ));
     }
     if d.rows.len() < d.rows_total {
         let _ = writeln!(
@@ -890,7 +892,7 @@ mod tests {
         b.rows[0].bytes = 110 * 1664;
         let mut d = snapdiff::diff(&a, &b, &DiffOptions::default());
         d.describe_rows(|_| Some("Token objects (nt!se)".to_owned()));
-        let text = render_text(&d, true);
+        let text = render_text(&d, true, None);
         assert!(text.starts_with("A: s.log (line 1), taken 2020-05-22 10:00:00 UTC (from a timestamp line)"), "{text}");
         assert!(text.contains("Interval: 2.00 hours"), "{text}");
         assert!(text.contains("+162 KiB"), "{text}");

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use crate::table::{markdown_cell, Column, TextTable};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -620,20 +622,7 @@ fn time_source_label(source: TimeSource) -> &'static str {
 
 /// Escapes text for a Markdown table cell or heading (logs are untrusted: no HTML, no breaking the table).
 fn escape_md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in sanitize(text).chars() {
-        match c {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    markdown_cell(text)
 }
 
 /// Whether a column holds numbers (right-aligned).
@@ -641,46 +630,16 @@ fn numeric_column(header: &str) -> bool {
     !matches!(header, "process" | "type" | "account" | "name" | "view" | "time (UTC)" | "#" | "boot")
 }
 
-/// An aligned text table, or a Markdown table.
+/// An aligned text table, or a Markdown table (the one table renderer; numbers right-aligned).
 fn table(headers: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
-    let mut out = String::new();
+    let columns =
+        headers.iter().map(|h| if numeric_column(h) { Column::new(h).right() } else { Column::new(h) }).collect();
+    let table = TextTable { columns, rows: rows.to_vec() };
     if markdown {
-        let _ = writeln!(out, "| {} |", headers.iter().map(|h| escape_md(h)).collect::<Vec<_>>().join(" | "));
-        let rule: Vec<&str> = headers.iter().map(|h| if numeric_column(h) { "---:" } else { "---" }).collect();
-        let _ = writeln!(out, "| {} |", rule.join(" | "));
-        for row in rows {
-            let _ = writeln!(out, "| {} |", row.iter().map(|c| escape_md(c)).collect::<Vec<_>>().join(" | "));
-        }
-        return out;
+        table.render_markdown()
+    } else {
+        table.render("  ", None)
     }
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| sanitize(c)).collect()).collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |out: &mut String, row: &[String]| {
-        let mut text = String::from(" ");
-        for ((cell, w), h) in row.iter().zip(&widths).zip(headers) {
-            let pad = w.saturating_sub(cell.chars().count());
-            text.push(' ');
-            if numeric_column(h) {
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
-            }
-            text.push(' ');
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    };
-    line(&mut out, &headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
-    for row in &cells {
-        line(&mut out, row);
-    }
-    out
 }
 
 /// CSV: one row per (snapshot, group).
@@ -730,7 +689,7 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_inject_html_or_break_tables() {
         assert_eq!(escape_md(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
-        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\\x1b\[2J");
+        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\x1b\[2J");
     }
 
     #[test]

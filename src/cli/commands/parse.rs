@@ -27,9 +27,10 @@ pub struct ParseArgs {
     /// Output format: a summary table, JSON of every record, or one long table (CSV, Parquet).
     #[arg(long, value_enum, default_value_t = ParseFormat::Table)]
     pub format: ParseFormat,
-    /// Which records go into CSV or Parquet output (one table per file).
-    #[arg(long, value_enum, default_value_t = RecordTable::Pool)]
-    pub table: RecordTable,
+    /// Which records: the long table for CSV or Parquet (default `pool`), or, with the table format, that
+    /// table's rows aligned for reading instead of the summary.
+    #[arg(long, value_enum)]
+    pub table: Option<RecordTable>,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
@@ -152,7 +153,10 @@ pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
     let dataset = read_inputs(&args.paths, &args.time, args.input_format.map(Into::into), printer)?;
     let output = args.output.output.as_deref();
     match args.format {
-        ParseFormat::Table => emit(output, summary_table(&dataset).as_bytes())?,
+        ParseFormat::Table => match args.table {
+            None => emit(output, summary_table(&dataset).as_bytes())?,
+            Some(table) => emit(output, records_text(table, &dataset, printer.width)?.as_bytes())?,
+        },
         ParseFormat::Json => {
             let doc = ParseOutput {
                 schema_version: PARSE_SCHEMA_VERSION,
@@ -172,11 +176,7 @@ pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
 
 /// Writes the chosen long table as CSV (stdout or `-o`) or Parquet (`-o` required).
 fn write_table(args: &ParseArgs, dataset: &Dataset) -> Result<()> {
-    let mut frame = match args.table {
-        RecordTable::Pool => crate::frame::pool_rows_frame(dataset)?,
-        RecordTable::Handles => crate::frame::handle_rows_frame(dataset)?,
-        RecordTable::Events => crate::frame::events_frame(dataset)?,
-    };
+    let mut frame = record_frame(args.table.unwrap_or(RecordTable::Pool), dataset)?;
     if args.format == ParseFormat::Parquet {
         let Some(path) = args.output.output.as_deref() else {
             bail!("--format parquet needs -o FILE (Parquet is binary; it is not printed to a terminal)");
@@ -188,6 +188,62 @@ fn write_table(args: &ParseArgs, dataset: &Dataset) -> Result<()> {
         emit(args.output.output.as_deref(), &bytes)?;
     }
     Ok(())
+}
+
+/// The long table of one kind of record.
+fn record_frame(table: RecordTable, dataset: &Dataset) -> Result<polars::prelude::DataFrame> {
+    Ok(match table {
+        RecordTable::Pool => crate::frame::pool_rows_frame(dataset)?,
+        RecordTable::Handles => crate::frame::handle_rows_frame(dataset)?,
+        RecordTable::Events => crate::frame::events_frame(dataset)?,
+    })
+}
+
+/// The long table of one kind of record as aligned text fitted to `width`: the CSV's columns, numbers
+/// right-aligned, where each record came from left out first when it does not fit.
+fn records_text(table: RecordTable, dataset: &Dataset, width: Option<usize>) -> Result<String> {
+    let mut frame = record_frame(table, dataset)?;
+    let mut csv_bytes = Vec::new();
+    crate::frame::write_csv(&mut frame, &mut csv_bytes)?;
+    let mut reader = csv::Reader::from_reader(csv_bytes.as_slice());
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.map(|r| r.iter().map(str::to_owned).collect())).collect::<Result<_, _>>()?;
+    if rows.is_empty() {
+        return Ok(format!("no {} records read\n", format!("{table:?}").to_lowercase()));
+    }
+    // One host (the usual case): said once above the table instead of in a column on every row.
+    let (mut headers, mut rows, mut heading) = (headers, rows, String::new());
+    if headers.first().is_some_and(|h| h == "host") && rows.iter().all(|r| r[0] == rows[0][0]) {
+        heading = format!("host {}\n", sanitize(&rows[0][0]));
+        headers.remove(0);
+        for r in &mut rows {
+            r.remove(0);
+        }
+    }
+    let columns = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let numeric = rows.iter().all(|r| r[i].is_empty() || r[i].parse::<f64>().is_ok());
+            let mut c = crate::table::Column::new(h);
+            // Times stay on one line; other text may fold.
+            c = if numeric {
+                c.right()
+            } else if h == "time" {
+                c
+            } else {
+                c.fold()
+            };
+            match h.as_str() {
+                "source_path" | "source_line" | "source_offset" | "time_source" => c.optional(3),
+                "name_prefix" | "driver" | "message" | "account" => c.fold().optional(1),
+                "boot" | "allocs" | "frees" | "level" | "record_id" => c.optional(2),
+                _ => c,
+            }
+        })
+        .collect();
+    Ok(heading + &crate::table::TextTable { columns, rows }.render("", width))
 }
 
 /// The snake_case name of a time source, as in JSON (`timestamp_line`, `file_name`, ...).
