@@ -101,6 +101,38 @@ fn a_report_killed_at_any_moment_leaves_whole_files_only() {
     eprintln!("kill test: {cut_short} runs cut short, {:.1} s", started.elapsed().as_secs_f64());
 }
 
+fn simulate_cmd(out: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(["-q", "--no-progress", "simulate", "lsass-token-leak", "--seed", "7", "--hours", "12", "--force", "-o"])
+        .arg(out);
+    cmd
+}
+
+#[test]
+fn a_simulation_killed_midway_leaves_whole_files_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let complete = tmp.path().join("complete");
+    assert!(simulate_cmd(&complete).status().unwrap().success());
+    let expected = files(&complete);
+    assert!(expected.contains_key("truth.json") && expected.contains_key("poolmon.log"), "{:?}", expected.keys());
+    let mut cut_short = 0;
+    for (i, delay_ms) in [0u64, 50, 150, 300, 600, 1000].into_iter().enumerate() {
+        let out = tmp.path().join(format!("killed-{i}"));
+        let mut child = simulate_cmd(&out).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            cut_short += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        for (name, bytes) in files(&out) {
+            let Some(want) = expected.get(&name) else { panic!("{name}: not an archive file ({delay_ms} ms)") };
+            assert!(bytes == *want, "{name} is not the complete file after a kill at {delay_ms} ms");
+        }
+    }
+    assert!(cut_short >= 2, "only {cut_short} runs were killed before they finished");
+}
+
 /// Contents, mtimes and the list of every file and folder under `root`.
 fn snapshot(root: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
     let mut out = BTreeMap::new();
