@@ -6,8 +6,8 @@
 #
 # Needs a nightly toolchain (cargo-fuzz builds with -Zsanitizer and coverage instrumentation); without one it
 # says so and exits 0. Installs cargo-fuzz when missing. Budgets (seconds), all overridable:
-#   FUZZ_SECONDS        run time per target (default 15; 13 targets, about 4 minutes in all)
-#   FUZZ_BUILD_TIMEOUT  cap on the (cold) build of the targets (default 1200; measured 4.5 min cold on 2 cores)
+#   FUZZ_SECONDS        run time per target (default 15; 13 targets, 3.6 minutes in all with start-up)
+#   FUZZ_BUILD_TIMEOUT  cap on the (cold) build of the targets (default 1200; measured 205 s cold on 2 cores)
 #   FUZZ_TARGETS        space-separated subset of targets (default: all of `cargo fuzz list`)
 # The corpora live in fuzz/corpus/<target>/ (not checked in) and grow across local runs; the fixtures are
 # copied in at every run, so a new fixture seeds the next run.
