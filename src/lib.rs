@@ -6,17 +6,23 @@
 //! → [`analysis`] (growth, suspects, projection, correlation) → [`report`] (text, JSON, Markdown,
 //! HTML, charts). [`simulate`] writes realistic incident archives with their ground truth.
 
+#[cfg(feature = "frames")]
 pub mod analysis;
 pub mod error;
+#[cfg(feature = "frames")]
 pub mod frame;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "frames")]
 pub mod report;
 pub mod simulate;
+#[cfg(feature = "frames")]
 pub mod table;
 pub mod units;
+pub mod untrusted;
 
 pub use error::{Error, Result};
+#[cfg(feature = "frames")]
 pub mod cli;

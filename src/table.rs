@@ -541,7 +541,7 @@ mod tests {
         assert_eq!(markdown_cell("<img src=x>"), "&lt;img src=x&gt;");
         assert_eq!(markdown_cell("C:\\*"), "C:\\\\\\*");
         assert_eq!(markdown_cell("end\\"), "end\\\\");
-        assert_eq!(markdown_cell("a\u{1b}b"), "a?b");
+        assert_eq!(markdown_cell("a\u{1b}b"), r"a\x1bb");
     }
 
     #[test]

@@ -142,9 +142,11 @@ pub fn output_width(wide: bool) -> Option<usize> {
     Some(from_env.or_else(from_terminal).unwrap_or(DEFAULT_WIDTH).max(MIN_WIDTH))
 }
 
-/// Replaces control characters (escape sequences from hostile logs) with `?`, keeping tabs.
+/// Log text as it may reach a terminal: control characters, escape sequences and bidi overrides shown
+/// escaped (`\x1b`, `\u{202e}`), tabs kept. The CLI's one way to print untrusted text
+/// ([`crate::untrusted::escape`]).
 pub fn sanitize(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
+    crate::untrusted::escape(text).into_owned()
 }
 
 #[cfg(test)]
@@ -153,6 +155,7 @@ mod tests {
 
     #[test]
     fn escape_sequences_from_logs_are_neutralised() {
-        assert_eq!(sanitize("evil\u{1b}[2Jname\r\n"), "evil?[2Jname??");
+        assert_eq!(sanitize("evil\u{1b}[2Jname\r\n"), r"evil\x1b[2Jname\r\n");
+        assert_eq!(sanitize("a\u{202e}b\tc"), "a\\u{202e}b\tc");
     }
 }

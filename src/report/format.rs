@@ -106,20 +106,10 @@ pub fn time_near(at: DateTime<Utc>, reference: DateTime<Utc>, tz: Tz) -> String 
     }
 }
 
-/// Replaces control characters (terminal escapes, NULs from broken encodings) so log text cannot
-/// disturb a table, a chart label or a file name; tabs become spaces.
+/// Log text made safe for a table, a chart label or a file: control characters, terminal escapes and bidi
+/// overrides shown escaped ([`crate::untrusted::escape`]: `\x1b`, `\u{202e}`); tabs become spaces.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c == '\t' {
-                ' '
-            } else if c.is_control() {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::untrusted::escape(text).replace('\t', " ")
 }
 
 /// A pool tag shown so its trailing spaces are visible (`Key ` → `Key·`, poolmon's tags are exactly four
@@ -171,7 +161,7 @@ mod tests {
 
     #[test]
     fn log_text_loses_control_characters_and_tags_show_trailing_spaces() {
-        assert_eq!(clean("a\u{1b}[2Jb\tc"), "a?[2Jb c");
+        assert_eq!(clean("a\u{1b}[2Jb\tc"), r"a\x1b[2Jb c");
         assert_eq!(tag("Key "), "Key·");
         assert_eq!(file_stem("../lsass.exe <x>"), "_lsass.exe__x_");
         assert_eq!(file_stem(""), "_");

@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(escape("a|b"), "a\\|b");
         assert_eq!(escape("[x](http://e)"), "\\[x\\](http://e)");
         assert_eq!(escape("CORP\\svc_scan"), "CORP\\svc_scan");
-        assert_eq!(escape("line\nbreak"), "line?break");
+        assert_eq!(escape("line\nbreak"), r"line\nbreak");
     }
 
     #[test]

@@ -189,46 +189,10 @@ pub trait Exporter {
     fn render(&self, report: &Report<'_>) -> Result<Vec<u8>>;
 }
 
-/// The canonical form of a path that may not exist yet: its nearest existing ancestor canonicalised,
-/// with the missing components appended.
-fn canonical_or_planned(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |d| d.join(path))
-    };
-    let mut missing = Vec::new();
-    let mut cursor = absolute.as_path();
-    loop {
-        if let Ok(real) = cursor.canonicalize() {
-            return missing.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part));
-        }
-        match (cursor.file_name(), cursor.parent()) {
-            (Some(name), Some(parent)) => {
-                missing.push(name.to_os_string());
-                cursor = parent;
-            }
-            _ => return absolute,
-        }
-    }
-}
-
 /// Refuses an output folder that is an input folder or inside one (the report must never write
 /// next to the evidence, and a later run over the same folder would read the report's CSV back).
 pub fn check_output_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let out = canonical_or_planned(dir);
-    for input in inputs {
-        let Ok(real) = input.canonicalize() else { continue };
-        let folder = if real.is_dir() { real } else { real.parent().map(Path::to_path_buf).unwrap_or(real) };
-        if out.starts_with(&folder) {
-            return Err(Error::Usage(format!(
-                "refusing to write the report to {}: it is inside the input folder {} (choose a folder outside the evidence)",
-                dir.display(),
-                folder.display()
-            )));
-        }
-    }
-    Ok(())
+    crate::output::check_not_input(dir, inputs, "the report")
 }
 
 /// Writes `index.html`, `summary.md`, `analysis.json`, `data/` and `charts/` into `dir`.
@@ -240,6 +204,11 @@ pub fn write_report(
 ) -> Result<ReportFiles> {
     check_output_dir(dir, &options.inputs)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Temporary files of a report that was killed mid-write (the files under their final names are the
+    // previous report's, whole).
+    for sub in [dir.to_path_buf(), dir.join("data"), dir.join("charts")] {
+        crate::output::remove_stale_temps(&sub);
+    }
     // The data tables (mostly CSV formatting and IO) are written while the charts are drawn.
     let (data, files) = rayon::join(
         || data::write(analysis, dataset, &dir.join("data"), options.parquet),

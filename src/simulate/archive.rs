@@ -51,7 +51,7 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> Result<Truth> {
         .map_err(|e| Error::Output { context: TRUTH_FILE.into(), message: e.to_string() })?;
     json.push(b'\n');
     let path = dir.join(TRUTH_FILE);
-    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    crate::output::write_atomic(&path, &json)?;
     Ok(truth)
 }
 

@@ -180,7 +180,7 @@ impl HostOutput {
     }
 }
 
-/// Writes a whole file.
+/// Writes a whole file (atomically: a temporary name renamed into place).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    crate::output::write_atomic(path, bytes)
 }

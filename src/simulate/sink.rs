@@ -1,12 +1,12 @@
 //! Text files as Windows tools leave them: ASCII text produced with `\n` is written with CRLF or LF
 //! line endings, as ANSI bytes or as UTF-16LE with a BOM (formats reference §1.5, §2.4).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::scenario::{Newline, TextEncoding};
 use crate::error::{Error, Result};
+use crate::output::AtomicFile;
 
 /// How text is encoded on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,27 +66,22 @@ impl TextStyle {
     }
 }
 
-/// A text file being written through a buffer, in a [`TextStyle`].
+/// A text file being written through a buffer, in a [`TextStyle`], under a temporary name until
+/// [`TextFile::finish`] renames it into place ([`crate::output`]).
 #[derive(Debug)]
 pub struct TextFile {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: AtomicFile,
     style: TextStyle,
     scratch: Vec<u8>,
     written: u64,
 }
 
 impl TextFile {
-    /// Creates (or truncates) `path` and writes the BOM when the style has one.
+    /// Starts `path` (replaced when [`TextFile::finish`]ed) and writes the BOM when the style has one.
     pub fn create(path: &Path, style: TextStyle) -> Result<Self> {
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        let mut me = Self {
-            path: path.to_owned(),
-            out: BufWriter::with_capacity(1 << 20, file),
-            style,
-            scratch: Vec::new(),
-            written: 0,
-        };
+        let mut me =
+            Self { path: path.to_owned(), out: AtomicFile::create(path)?, style, scratch: Vec::new(), written: 0 };
         let bom = style.bom();
         me.out.write_all(bom).map_err(|e| Error::io(path, e))?;
         me.written += bom.len() as u64;
@@ -102,9 +97,9 @@ impl TextFile {
         Ok(())
     }
 
-    /// Flushes and closes the file; returns the number of bytes written.
-    pub fn finish(mut self) -> Result<u64> {
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+    /// Flushes the file and renames it into place; returns the number of bytes written.
+    pub fn finish(self) -> Result<u64> {
+        self.out.commit()?;
         Ok(self.written)
     }
 }

@@ -1,12 +1,15 @@
 //! Integration tests: one test binary (linking polars once), one module per area.
 
 mod analysis;
+mod atomic;
 mod cli;
 mod diff;
 mod events;
 mod evtx_writer;
+mod fuzz_targets;
 mod handle;
 mod handle_cli;
+mod hostile;
 mod layouts;
 mod markdown;
 mod poolmon;

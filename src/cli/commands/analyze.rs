@@ -186,6 +186,7 @@ fn duration_arg(text: &str) -> std::result::Result<f64, String> {
 
 /// Runs `poolscope analyze`.
 pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let (_, analysis) = args.analysis.read_and_analyze(&args.paths, "analyze", printer)?;
     let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {
@@ -602,7 +603,7 @@ mod tests {
 
     #[test]
     fn cells_neutralise_control_characters_and_show_tag_spaces() {
-        assert_eq!(cell("x\u{1b}[2J", Style::Text), "x?[2J");
+        assert_eq!(cell("x\u{1b}[2J", Style::Text), r"x\x1b[2J");
         assert_eq!(tag_cell("Key ", Style::Markdown), "Key·");
         assert_eq!(tag_cell("Key ", Style::Text), "'Key '");
     }

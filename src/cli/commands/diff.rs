@@ -293,6 +293,7 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
         Some(text) => parse_spec(text, time.tz),
         None => SnapshotSpec { path: before_spec.path.clone(), selector: Selector::Default },
     };
+    super::check_output(&args.output, &[before_spec.path.clone(), after_spec.path.clone()])?;
     let mut cache = HashMap::new();
     let before = pick(&before_spec, Side::Before, &time, host, printer, &mut cache)?;
     let after = pick(&after_spec, Side::After, &time, host, printer, &mut cache)?;

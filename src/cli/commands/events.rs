@@ -144,6 +144,7 @@ impl Filter {
 
 /// Runs `poolscope events`.
 pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let time = time_settings(&args.time)?;
     let since =
         args.since.as_deref().map(|t| parse_time_arg(t, time.tz).map_err(|e| e.context(format!("--since {t:?}"))));

@@ -270,6 +270,7 @@ struct HandlesReport {
 
 /// Runs `poolscope handles`.
 pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let time = super::time_settings(&args.time)?;
     let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
 
@@ -688,7 +689,7 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_inject_html_or_break_tables() {
         assert_eq!(escape_md(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
-        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend?\[2J");
+        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\x1b\[2J");
     }
 
     #[test]

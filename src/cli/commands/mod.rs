@@ -10,11 +10,11 @@ pub mod simulate;
 pub mod tags;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::args::{Command, DateOrderArg, TimeArgs};
+use super::args::{Command, DateOrderArg, OutputArgs, TimeArgs};
 use super::{ExitStatus, Printer};
 use crate::model::{DateOrder, TimeSettings};
 
@@ -69,6 +69,15 @@ pub fn parse_time_arg(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<
         }
     }
     anyhow::bail!("expected a time like 2020-05-22T22:35:55Z or \"2020-05-22 22:35:55\"")
+}
+
+/// Refuses `-o FILE` when it is an input or lies in an input's folder (checked before anything is read, so
+/// a long read does not end in a refusal).
+pub fn check_output(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {
+    if let Some(path) = &output.output {
+        crate::output::check_not_input(path, inputs, "the output")?;
+    }
+    Ok(())
 }
 
 /// Writes command output to `-o FILE` (atomically) or to stdout.

@@ -149,6 +149,7 @@ pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, p
 
 /// Runs `poolscope parse`.
 pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
+    super::check_output(&args.output, &args.paths)?;
     let dataset = read_inputs(&args.paths, &args.time, args.input_format.map(Into::into), printer)?;
     let output = args.output.output.as_deref();
     match args.format {
