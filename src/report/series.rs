@@ -286,10 +286,10 @@ impl<'a> SeriesSource<'a> {
         out
     }
 
-    /// Token handles of the processes of one image name grouped by account, at the boot's first and
-    /// last handle.exe dump that lists them (analysis §5: the account whose logons leak).
-    pub fn token_accounts(&self, host: &str, boot: u32, process: &str) -> Vec<AccountHandles> {
-        let dumps: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = self
+    /// The boot's handle.exe dumps that list Token handles of the processes of one image name: each dump's
+    /// time and handles by account, oldest first.
+    fn account_dumps(&self, host: &str, boot: u32, process: &str) -> Vec<(DateTime<Utc>, BTreeMap<String, u64>)> {
+        let mut dumps: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = self
             .host(host)
             .map(|h| h.handle_snapshots.as_slice())
             .unwrap_or_default()
@@ -300,7 +300,15 @@ impl<'a> SeriesSource<'a> {
                 (!accounts.is_empty()).then_some((at, accounts))
             })
             .collect();
-        let (Some(first), Some(last)) = (dumps.iter().min_by_key(|d| d.0), dumps.iter().max_by_key(|d| d.0)) else {
+        dumps.sort_by_key(|d| d.0);
+        dumps
+    }
+
+    /// Token handles of the processes of one image name grouped by account, at the boot's first and
+    /// last handle.exe dump that lists them (analysis §5: the account whose logons leak).
+    pub fn token_accounts(&self, host: &str, boot: u32, process: &str) -> Vec<AccountHandles> {
+        let dumps = self.account_dumps(host, boot, process);
+        let (Some(first), Some(last)) = (dumps.first(), dumps.last()) else {
             return Vec::new();
         };
         let span = crate::report::format::hours_between(first.0, last.0);
@@ -330,18 +338,7 @@ impl<'a> SeriesSource<'a> {
     /// Token handles of the processes of one image name by account, at every handle.exe dump of the
     /// boot that lists them (an account missing from a dump counts 0 there).
     pub fn accounts_over_time(&self, host: &str, boot: u32, process: &str) -> BTreeMap<String, Points> {
-        let mut dumps: Vec<(DateTime<Utc>, BTreeMap<String, u64>)> = self
-            .host(host)
-            .map(|h| h.handle_snapshots.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|snap| {
-                let at = snap.taken_at.filter(|t| self.in_boot(host, boot, *t))?;
-                let accounts = accounts_of(snap, process);
-                (!accounts.is_empty()).then_some((at, accounts))
-            })
-            .collect();
-        dumps.sort_by_key(|d| d.0);
+        let dumps = self.account_dumps(host, boot, process);
         let mut names: Vec<&String> = dumps.iter().flat_map(|d| d.1.keys()).collect();
         names.sort();
         names.dedup();

@@ -216,11 +216,6 @@ struct Table {
     rows: Vec<Vec<String>>,
 }
 
-/// A cell from log text: control characters neutralised (the table renderers escape for Markdown).
-fn cell(text: &str, _style: Style) -> String {
-    sanitize(text)
-}
-
 /// A tag shown with its trailing spaces visible: `'Key '` in text, `Key·` in Markdown (where quotes or a
 /// code span would need escaping).
 fn tag_cell(tag: &str, style: Style) -> String {
@@ -298,7 +293,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             .iter()
             .map(|s| {
                 vec![
-                    cell(&s.host, style),
+                    sanitize(&s.host),
                     s.boot.to_string(),
                     s.rank.to_string(),
                     tag_cell(&s.tag, style),
@@ -316,7 +311,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                     format!("{:.1e}", s.trend_q),
                     crate::report::tables::boots_words(&s.repeats_in_boots),
                     bytes(s.bytes_now as f64),
-                    cell(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"), style)
+                    sanitize(s.driver.as_deref().or(s.description.as_deref()).unwrap_or("-"))
                         .chars()
                         .take(60)
                         .collect(),
@@ -364,12 +359,12 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                     _ => "-".to_owned(),
                 };
                 vec![
-                    cell(&p.host, style),
+                    sanitize(&p.host),
                     p.boot.to_string(),
                     p.pool_name().to_owned(),
                     bytes(p.now_bytes as f64),
                     bytes(p.limit_bytes as f64),
-                    cell(&p.limit_source, style),
+                    sanitize(&p.limit_source),
                     rate(p.bytes_per_hour),
                     time_cell(p.exhaustion_at, tz),
                     match p.exhaustion_range {
@@ -380,7 +375,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                     time_cell(p.warning_at, tz),
                     time_cell(p.critical_at, tz),
                     match (&p.observed_evidence, p.observed_exhaustion_at) {
-                        (Some(e), _) => cell(e, style),
+                        (Some(e), _) => sanitize(e),
                         (None, Some(t)) => time_cell(Some(t), tz),
                         _ => "-".to_owned(),
                     },
@@ -410,11 +405,11 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             .map(|w| {
                 let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), percent);
                 vec![
-                    cell(&w.host, style),
+                    sanitize(&w.host),
                     w.boot.to_string(),
                     tag_cell(&w.tag, style),
-                    cell(&w.object_type, style),
-                    cell(&w.process, style),
+                    sanitize(&w.object_type),
+                    sanitize(&w.process),
                     w.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
                     w.handles_per_hour.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}")),
                     match (w.share_of_growth, w.held_share) {
@@ -422,9 +417,9 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                         (None, Some(h)) => format!("held {}", pct(Some(h))),
                         _ => "-".to_owned(),
                     },
-                    cell(w.account.as_deref().unwrap_or("-"), style),
+                    sanitize(w.account.as_deref().unwrap_or("-")),
                     pct(w.account_share),
-                    cell(&w.strength, style),
+                    sanitize(&w.strength),
                 ]
             })
             .collect(),
@@ -450,12 +445,12 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             .iter()
             .map(|c| {
                 vec![
-                    cell(&c.host, style),
+                    sanitize(&c.host),
                     c.boot.to_string(),
                     tag_cell(&c.tag, style),
-                    cell(&c.process, style),
-                    cell(&c.handle_type, style),
-                    cell(c.account.as_deref().unwrap_or("-"), style),
+                    sanitize(&c.process),
+                    sanitize(&c.handle_type),
+                    sanitize(c.account.as_deref().unwrap_or("-")),
                     format!("{:.2}", c.coefficient),
                     c.lag.to_string(),
                     c.samples.to_string(),
@@ -484,7 +479,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             .iter()
             .map(|u| {
                 vec![
-                    cell(&u.host, style),
+                    sanitize(&u.host),
                     u.boot.to_string(),
                     tag_cell(&u.tag, style),
                     u.pool.to_string(),
@@ -492,7 +487,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                     rate(u.early_bytes_per_hour),
                     rate(u.late_bytes_per_hour),
                     thousands(u.per_alloc_bytes.round().max(0.0) as u64),
-                    cell(&u.decide, style),
+                    sanitize(&u.decide),
                 ]
             })
             .collect(),
@@ -514,12 +509,12 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             .iter()
             .map(|b| {
                 vec![
-                    cell(&b.host, style),
+                    sanitize(&b.host),
                     b.boot.to_string(),
                     time_cell(Some(b.start), tz),
-                    cell(&b.start_evidence, style),
+                    sanitize(&b.start_evidence),
                     time_cell(Some(b.end), tz),
-                    cell(&b.end_evidence, style),
+                    sanitize(&b.end_evidence),
                     b.pool_samples.to_string(),
                     time_cell(Some(b.fit_start), tz),
                 ]
@@ -603,7 +598,7 @@ mod tests {
 
     #[test]
     fn cells_neutralise_control_characters_and_show_tag_spaces() {
-        assert_eq!(cell("x\u{1b}[2J", Style::Text), r"x\x1b[2J");
+        assert_eq!(sanitize("x\u{1b}[2J"), r"x\x1b[2J");
         assert_eq!(tag_cell("Key ", Style::Markdown), "Key·");
         assert_eq!(tag_cell("Key ", Style::Text), "'Key '");
     }

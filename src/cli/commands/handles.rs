@@ -453,7 +453,7 @@ fn render_text(report: &HandlesReport, markdown: bool) -> String {
 
 fn heading(out: &mut String, text: &str, markdown: bool) {
     if markdown {
-        let _ = writeln!(out, "## {}\n", escape_md(text));
+        let _ = writeln!(out, "## {}\n", markdown_cell(text));
     } else {
         let _ = writeln!(out, "{}", sanitize(text));
     }
@@ -470,7 +470,7 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
         _ => String::new(),
     };
     heading(out, &format!("{}; host {}", describe(report), snap.host), markdown);
-    let path = if markdown { escape_md(&snap.source.path) } else { sanitize(&snap.source.path) };
+    let path = if markdown { markdown_cell(&snap.source.path) } else { sanitize(&snap.source.path) };
     let _ = writeln!(
         out,
         "{}latest {}{scope}: {} UTC ({}){version}, {path}{line}\n",
@@ -620,11 +620,6 @@ fn time_source_label(source: TimeSource) -> &'static str {
     }
 }
 
-/// Escapes text for a Markdown table cell or heading (logs are untrusted: no HTML, no breaking the table).
-fn escape_md(text: &str) -> String {
-    markdown_cell(text)
-}
-
 /// Whether a column holds numbers (right-aligned).
 fn numeric_column(header: &str) -> bool {
     !matches!(header, "process" | "type" | "account" | "name" | "view" | "time (UTC)" | "#" | "boot")
@@ -688,8 +683,8 @@ mod tests {
 
     #[test]
     fn markdown_cells_cannot_inject_html_or_break_tables() {
-        assert_eq!(escape_md(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
-        assert_eq!(escape_md("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\x1b\[2J");
+        assert_eq!(markdown_cell(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
+        assert_eq!(markdown_cell("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\x1b\[2J");
     }
 
     #[test]
