@@ -13,7 +13,6 @@ use clap::{Args, ValueEnum};
 
 use super::emit;
 use super::parse::read_inputs;
-use crate::analysis::limits::parse_bytes;
 use crate::analysis::suspects::SuspectRule;
 use crate::analysis::verdict::{hours_text, percent};
 use crate::analysis::{analyze, Analysis, AnalyzeOptions};
@@ -141,7 +140,7 @@ pub enum FailOn {
 }
 
 fn bytes_arg(text: &str) -> std::result::Result<u64, String> {
-    parse_bytes(text).ok_or_else(|| format!("expected a size like 3221225472, 3G, 2.5GiB or 512M, not {text:?}"))
+    crate::cli::args::size_arg(text)
 }
 
 fn fdr_arg(text: &str) -> std::result::Result<f64, String> {

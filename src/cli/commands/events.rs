@@ -157,7 +157,8 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
         since: since.transpose()?,
         until: until.transpose()?,
     };
-    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
+    let dataset =
+        super::parse::read_dataset(&args.paths, super::parse::ingest_options(time, &args.time, None), printer);
 
     let mut all: Vec<HostEvent<'_>> = dataset
         .hosts

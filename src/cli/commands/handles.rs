@@ -272,7 +272,8 @@ struct HandlesReport {
 pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
     super::check_output(&args.output, &args.paths)?;
     let time = super::time_settings(&args.time)?;
-    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
+    let dataset =
+        super::parse::read_dataset(&args.paths, super::parse::ingest_options(time, &args.time, None), printer);
 
     let total: usize = dataset.hosts.values().map(|h| h.handle_snapshots.len()).sum();
     if total == 0 {
