@@ -69,6 +69,10 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Write a realistic incident archive in every supported format, with its ground truth.
     Simulate(commands::simulate::SimulateArgs),
+    /// Print or write the man pages (one per subcommand).
+    Man(commands::man::ManArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(commands::man::CompletionsArgs),
 }
 
 /// Options for reading text times, shared by commands that read inputs.

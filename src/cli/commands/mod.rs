@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod diff;
 pub mod events;
 pub mod handles;
+pub mod man;
 pub mod parse;
 pub mod report;
 pub mod simulate;
@@ -29,6 +30,8 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
         Command::Analyze(args) => analyze::run(&args, printer),
         Command::Report(args) => report::run(&args, printer),
         Command::Simulate(args) => simulate::run(&args, printer),
+        Command::Man(args) => man::run_man(&args, printer),
+        Command::Completions(args) => man::run_completions(&args),
     }
 }
 
