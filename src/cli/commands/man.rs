@@ -91,4 +91,3 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
     clap_mangen::Man::new(cmd.clone()).render(&mut bytes).context("cannot render a man page")?;
     Ok(bytes)
 }
-
