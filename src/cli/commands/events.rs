@@ -340,7 +340,7 @@ fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> Strin
     }
     if re.commit_limit.is_some() || re.commit_charge.is_some() {
         let pct = match (re.commit_charge, re.commit_limit) {
-            (Some(c), Some(l)) if l > 0 => format!(" ({:.1}% of the limit)", c as f64 * 100.0 / l as f64),
+            (Some(c), Some(l)) if l > 0 => format!(" ({} of the limit)", crate::units::percent(c as f64 / l as f64)),
             _ => String::new(),
         };
         let _ = writeln!(
