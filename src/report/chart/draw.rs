@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{self, Scale, Ticked};
 use super::labels;
-use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, CRITICAL, GREY, INK};
+use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, EVENT, GREY, INK};
 use crate::report::series::downsample;
 
 /// Width of the legend column.
@@ -371,7 +371,7 @@ fn draw_cut<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, px: i32, top: i32
 pub fn marker_style(kind: MarkerKind) -> LineStyle {
     match kind {
         MarkerKind::Boot => LineStyle::plain(GREY, Dash::Dashed, 2),
-        MarkerKind::Event => LineStyle::plain(CRITICAL, Dash::Solid, 2),
+        MarkerKind::Event => LineStyle::plain(EVENT, Dash::Solid, 2),
         MarkerKind::Projected => LineStyle::plain(INK, Dash::Dotted, 2),
     }
 }
@@ -664,7 +664,7 @@ mod tests {
         assert!(grey > 100, "{grey} boot pixels");
         let event = (300..850)
             .flat_map(|x| (80..600).map(move |y| (x, y)))
-            .filter(|&(x, y)| img.get_pixel(x, y).0 == [CRITICAL.0, CRITICAL.1, CRITICAL.2])
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [EVENT.0, EVENT.1, EVENT.2])
             .count();
         assert!(event > 20, "{event} event pixels");
     }
