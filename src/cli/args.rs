@@ -69,12 +69,17 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Write a realistic incident archive in every supported format, with its ground truth.
     Simulate(commands::simulate::SimulateArgs),
+    /// Print or write the man pages (one per subcommand).
+    Man(commands::man::ManArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(commands::man::CompletionsArgs),
 }
 
 /// Options for reading text times, shared by commands that read inputs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TimeArgs {
-    /// Time zone of local times in the inputs (IANA name such as `Europe/Berlin`); default UTC.
+    /// Time zone of local times in the inputs: an IANA name (`Europe/Berlin`), a Windows zone ID
+    /// (`W. Europe Standard Time`) or a UTC offset (`+02:00`); default UTC.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Day/month order of numeric dates, when the files cannot settle it.

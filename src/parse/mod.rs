@@ -12,6 +12,7 @@ pub mod pooltag;
 pub mod text;
 pub mod timestamp;
 pub mod unread;
+pub mod zones;
 
 use std::path::Path;
 

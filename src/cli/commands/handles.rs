@@ -489,7 +489,7 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
         .map(|group| {
             let mut row = key_cells(&group.key, report.by);
             row.push(group.count.to_string());
-            row.push(format!("{:.1}%", group.share));
+            row.push(crate::units::percent(group.share / 100.0));
             row
         })
         .collect();
