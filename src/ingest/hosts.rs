@@ -14,7 +14,8 @@
 //!
 //! Files are grouped by their folder (item 4); a group whose files name exactly one host by records or file
 //! names gives that host to its files that name none (the demo's `poolmon.log` beside the `System.evtx` of
-//! `SRV-APP01`). Names are compared case-insensitively on their first DNS label, so `WEB01`, `web01` and
+//! `SRV-APP01`). A host folder whose folder and file names carry one label (`SRV01/handle/SRV01_handle.log`)
+//! while its event log names another computer (`SRV-APP01`) is one machine under its computer name. Names are compared case-insensitively on their first DNS label, so `WEB01`, `web01` and
 //! `WEB01.contoso.com` are one host. Each host gets one diagnostic that says where its name came from.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -485,7 +486,8 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
                     key.clone_from(real);
                 }
                 let n = notes.entry(key.clone()).or_default();
-                let spellings = if aliased.is_some() { &mut n.aliases } else { n.spellings.entry(*source).or_default() };
+                let spellings =
+                    if aliased.is_some() { &mut n.aliases } else { n.spellings.entry(*source).or_default() };
                 spellings.insert(short_name(name).to_owned());
                 if let Some(folder) = &clues.folder {
                     if host_key(folder) == key {
