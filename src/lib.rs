@@ -19,6 +19,8 @@ pub mod parse;
 pub mod report;
 pub mod simulate;
 #[cfg(feature = "frames")]
+pub mod stream_export;
+#[cfg(feature = "frames")]
 pub mod table;
 pub mod units;
 pub mod untrusted;
