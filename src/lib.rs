@@ -10,6 +10,8 @@
 pub mod analysis;
 pub mod error;
 #[cfg(feature = "frames")]
+pub mod export;
+#[cfg(feature = "frames")]
 pub mod frame;
 pub mod ingest;
 pub mod model;
