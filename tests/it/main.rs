@@ -5,6 +5,7 @@ mod atomic;
 mod cli;
 mod diff;
 mod events;
+mod export;
 mod evtx_writer;
 mod fuzz_targets;
 mod handle;
