@@ -187,7 +187,9 @@ fn parquet_bytes(df: &mut DataFrame, table: &str, host: &str, boot: Option<u32>)
 pub fn read_metadata(path: &Path) -> Result<BTreeMap<String, String>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = ParquetReader::new(file);
-    let meta = reader.get_metadata().map_err(|e| Error::Output { context: path.display().to_string(), message: e.to_string() })?;
+    let meta = reader
+        .get_metadata()
+        .map_err(|e| Error::Output { context: path.display().to_string(), message: e.to_string() })?;
     Ok(meta
         .key_value_metadata
         .iter()

@@ -23,8 +23,8 @@ const MAX_VALUE_BYTES: usize = 200;
 
 /// Windows device names, which cannot be file names there (with or without an extension).
 const WINDOWS_DEVICES: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1",
-    "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2",
+    "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
 ];
 
 /// One path component for a partition value (`None`: the null partition).
@@ -118,7 +118,7 @@ pub fn replace_partition(dir: &Path, bytes: &[u8]) -> Result<PathBuf> {
         let name = name.to_string_lossy();
         // Hidden files are other writers' temporary files (ours were removed above); leave them.
         if name != PART_FILE && !name.starts_with('.') && entry.path().is_file() {
-            std::fs::remove_file(entry.path()).map_err(|e| Error::io(&entry.path(), e))?;
+            std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
         }
     }
     Ok(path)
@@ -137,7 +137,7 @@ pub fn remove_stale_boots(host_dir: &Path, keep: &[String]) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with("boot=") && !keep.contains(&name) && entry.path().is_dir() {
-            std::fs::remove_dir_all(entry.path()).map_err(|e| Error::io(&entry.path(), e))?;
+            std::fs::remove_dir_all(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
         }
     }
     Ok(())

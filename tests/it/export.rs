@@ -167,7 +167,11 @@ fn reexporting_one_host_replaces_only_its_partitions() {
     export_to(&[&fleet], &out);
     let before = snapshot(&out);
     let of = |host: &str, files: &BTreeMap<String, (SystemTime, Vec<u8>)>| -> BTreeMap<String, (SystemTime, Vec<u8>)> {
-        files.iter().filter(|(k, _)| k.contains(&format!("/host={host}/"))).map(|(k, v)| (k.clone(), v.clone())).collect()
+        files
+            .iter()
+            .filter(|(k, _)| k.contains(&format!("/host={host}/")))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     let (a_before, b_before) = (of("WEB01", &before), of("WEB02", &before));
     assert!(!a_before.is_empty() && !b_before.is_empty(), "{:?}", before.keys().collect::<Vec<_>>());
