@@ -211,3 +211,34 @@ fn export_refuses_a_dataset_inside_the_evidence() {
     poolscope().args(["-q", "export"]).arg(&evidence).arg("-o").arg(evidence.join("out")).assert().code(2);
     assert!(!evidence.join("out").exists());
 }
+
+/// A host name from the logs (here `--host`) that would climb out of the dataset, or name a Windows device,
+/// becomes one escaped folder inside it; the files keep the name as it was.
+#[test]
+fn hostile_host_names_stay_one_folder_inside_the_dataset() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("dataset");
+    let hostile = "../../evil/CON:\u{1b}[2J";
+    poolscope()
+        .args(["-q", "--no-progress", "export", "--host", hostile])
+        .arg(&incidents()[0])
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let escaped = export::partition::escape_value(Some(hostile));
+    assert!(!escaped.contains('/') && !escaped.starts_with('.'), "{escaped}");
+    // Nothing was written outside the dataset.
+    let outside: Vec<_> = std::fs::read_dir(work.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(outside, vec![std::ffi::OsString::from("dataset")]);
+    for table in TABLES {
+        let hosts: Vec<_> = std::fs::read_dir(out.join(format!("table={table}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(hosts, vec![format!("host={escaped}")], "{table}");
+        for file in parquet_files(&out.join(format!("table={table}"))) {
+            assert_eq!(export::read_metadata(&file).unwrap().get(META_HOST).map(String::as_str), Some(hostile));
+        }
+    }
+}
