@@ -6,6 +6,7 @@ mod cli;
 mod diff;
 mod events;
 mod evtx_writer;
+mod export;
 mod fuzz_targets;
 mod handle;
 mod handle_cli;
