@@ -157,6 +157,31 @@ fn read_inputs(
     (dataset, read)
 }
 
+/// Gives the row-less pool snapshots of one host from [`survey`] their rows back, by reading the host's files
+/// again with the contexts the survey used (the `n`-th snapshot read from a file is the `n`-th the survey read
+/// from it). Diagnostics of the second read are not kept: the survey gave them already.
+pub fn fill_pool_rows(data: &mut crate::model::HostData, files: &[ReadFile], format: Option<Format>) {
+    let by_path: std::collections::HashMap<&str, &ReadFile> =
+        files.iter().map(|f| (f.context.path.as_str(), f)).collect();
+    let mut of_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, snapshot) in data.pool_snapshots.iter().enumerate() {
+        of_file.entry(snapshot.source.path.clone()).or_default().push(i);
+    }
+    for (path, mut indices) in of_file {
+        let Some(file) = by_path.get(path.as_str()) else { continue };
+        indices.sort_by(|&a, &b| data.pool_snapshots[a].source.cmp(&data.pool_snapshots[b].source));
+        let mut next = indices.into_iter();
+        let snapshots = &mut data.pool_snapshots;
+        let mut give = |s: crate::model::PoolSnapshot| {
+            if let Some(i) = next.next() {
+                snapshots[i].rows = s.rows;
+            }
+        };
+        let parsed = parse::stream_file(&file.path, format, &file.context, &mut give);
+        parsed.pool_snapshots.into_iter().for_each(give);
+    }
+}
+
 /// Parses a file keeping its pool snapshots without their rows (streamed, so a long poolmon log is never held).
 fn parse_without_pool_rows(file: &Path, format: Option<Format>, ctx: &parse::FileContext) -> Parsed {
     let mut pool = Vec::new();

@@ -138,7 +138,7 @@ pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, p
 
 /// Like [`read_inputs`], but pool snapshots come without rows ([`ingest::survey`]), with the files to stream
 /// them from again.
-fn survey_inputs(
+pub fn survey_inputs(
     paths: &[PathBuf],
     time: &TimeArgs,
     format: Option<Format>,
