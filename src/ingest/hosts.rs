@@ -448,6 +448,7 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
             .events
             .iter()
             .filter_map(|e| e.computer.as_deref())
+            .chain(parsed.perf_series.iter().filter_map(|s| s.host.as_deref()))
             .map(str::trim)
             .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("localhost") && *c != "-")
             .map(str::to_owned)
