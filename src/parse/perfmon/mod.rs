@@ -62,7 +62,8 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
         diagnostics.push(Diagnostic::for_file(&ctx.path, Severity::Error, "perfmon log without a header row"));
         return (Vec::new(), diagnostics);
     };
-    let head_line = head.position().map_or(1, csv::Position::line);
+    // csv counts lines from 0 at a record's start here; diagnostics count from 1.
+    let head_line = head.position().map_or(1, |p| p.line() + 1);
     let Some(pdh) = head.get(0).and_then(pdh_header) else {
         diagnostics.push(Diagnostic::at_line(
             &ctx.path,
@@ -95,9 +96,9 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
     let mut prev: Option<DateTime<Utc>> = None;
     for record in records {
         let (line, row) = match record {
-            Ok(r) => (r.position().map_or(0, csv::Position::line), r),
+            Ok(r) => (r.position().map_or(0, |p| p.line() + 1), r),
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| p.line() + 1);
                 report(&mut diagnostics, &mut errors, &ctx.path, line, format!("unreadable perfmon row: {e}"));
                 continue;
             }
