@@ -13,6 +13,7 @@ mod handle_cli;
 mod hostile;
 mod layouts;
 mod limits;
+mod perfmon;
 mod markdown;
 mod poolmon;
 mod report;

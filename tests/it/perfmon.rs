@@ -1,0 +1,53 @@
+//! perfmon CSV as the only input (issue 13): the pool and commit counters feed the projection of exhaustion.
+
+use std::fmt::Write as _;
+
+use poolscope::analysis::{analyze, AnalyzeOptions, Resource};
+use poolscope::ingest::{ingest, IngestOptions};
+
+/// 48 hourly samples, UTC zone: paged pool grows 20 MiB/hour from 200 MiB, commit grows with it, limit 4 GiB.
+fn growing_csv() -> String {
+    let mut text = String::from(
+        "\"(PDH-CSV 4.0) (Coordinated Universal Time)(0)\",\"\\\\LEAKY\\Memory\\Pool Paged Bytes\",\
+         \"\\\\LEAKY\\Memory\\Pool Nonpaged Bytes\",\"\\\\LEAKY\\Memory\\Committed Bytes\",\
+         \"\\\\LEAKY\\Memory\\Commit Limit\",\"\\\\LEAKY\\Processor(_Total)\\% Processor Time\"\r\n",
+    );
+    let mib = 1024 * 1024u64;
+    for h in 0..48u64 {
+        let paged = 200 * mib + h * 20 * mib + (h % 3) * 64 * 1024;
+        let commit = 1024 * mib + h * 20 * mib + (h % 2) * 128 * 1024;
+        let _ = write!(
+            text,
+            "\"01/{:02}/2024 {:02}:00:00.000\",\"{paged}\",\"{}\",\"{commit}\",\"{}\",\"5.0\"\r\n",
+            1 + h / 24,
+            h % 24,
+            80 * mib,
+            4096 * mib
+        );
+    }
+    text
+}
+
+#[test]
+fn perfmon_alone_projects_pool_and_commit_exhaustion_with_the_perfmon_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("counters.csv");
+    std::fs::write(&path, growing_csv()).unwrap();
+    let dataset = ingest(&[path], &IngestOptions::default(), &|_| {});
+    let host = &dataset.hosts["LEAKY"];
+    assert_eq!(host.perf_series.len(), 1);
+    assert_eq!(host.perf_series[0].samples.len(), 48);
+    assert!(host.pool_snapshots.is_empty());
+    let analysis = analyze(&dataset, &AnalyzeOptions::default());
+    let commit = analysis
+        .projections
+        .iter()
+        .find(|p| p.pool == Resource::Commit)
+        .unwrap_or_else(|| panic!("no commit projection: {:#?}", analysis.projections));
+    assert_eq!(commit.limit_source, "perfmon Commit Limit");
+    assert_eq!(commit.limit_bytes, 4096 * 1024 * 1024);
+    assert!(commit.exhaustion_at.is_some(), "{commit:#?}");
+    let paged = analysis.projections.iter().find(|p| p.pool == Resource::Paged).expect("paged projection");
+    assert!(paged.bytes_per_hour > 15.0 * 1024.0 * 1024.0, "{paged:#?}");
+    assert!(paged.exhaustion_at.is_some(), "{paged:#?}");
+}
