@@ -159,11 +159,9 @@ fn survey_inputs(
 
 /// The error when the inputs held no usable record.
 fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
-    if dataset
-        .hosts
-        .values()
-        .all(|h| h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty() && h.perf_series.is_empty())
-    {
+    if dataset.hosts.values().all(|h| {
+        h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty() && h.perf_series.is_empty()
+    }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
             "no usable records in {} (expected poolmon, handle.exe, event-log or perfmon output)",
@@ -425,6 +423,33 @@ fn summary_table(dataset: &Dataset) -> String {
     out
 }
 
+/// The `parse` summary lines of a host's perfmon series: one per file, with its time span and last totals.
+fn perf_summary(out: &mut String, series: &[crate::model::PerfSeries]) {
+    use std::fmt::Write as _;
+    for s in series {
+        let (Some(first), Some(last)) = (s.samples.first(), s.samples.last()) else { continue };
+        let last_of = |f: fn(&crate::model::PerfSample) -> Option<u64>| {
+            s.samples.iter().rev().find_map(f).map_or_else(|| "-".to_owned(), |v| human_bytes(v as f64))
+        };
+        let processes: std::collections::BTreeSet<(&str, Option<u32>)> =
+            s.samples.iter().flat_map(|x| &x.processes).map(|p| (p.name.as_str(), p.pid)).collect();
+        let _ = writeln!(
+            out,
+            "  perfmon samples: {} from {} to {}  paged {}  nonpaged {}  commit {} of {}  processes {}  {}:{}",
+            s.samples.len(),
+            first.time.format("%Y-%m-%d %H:%M:%S"),
+            last.time.format("%Y-%m-%d %H:%M:%S"),
+            last_of(|x| x.pool_paged_bytes),
+            last_of(|x| x.pool_nonpaged_bytes),
+            last_of(|x| x.committed_bytes),
+            last_of(|x| x.commit_limit),
+            processes.len(),
+            sanitize(&s.source.path),
+            s.source.line.unwrap_or(0)
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,32 +546,5 @@ mod tests {
                 assert!(read.equals_missing(&frame), "{paths:?}");
             }
         }
-    }
-}
-
-/// The `parse` summary lines of a host's perfmon series: one per file, with its time span and last totals.
-fn perf_summary(out: &mut String, series: &[crate::model::PerfSeries]) {
-    use std::fmt::Write as _;
-    for s in series {
-        let (Some(first), Some(last)) = (s.samples.first(), s.samples.last()) else { continue };
-        let last_of = |f: fn(&crate::model::PerfSample) -> Option<u64>| {
-            s.samples.iter().rev().find_map(f).map_or_else(|| "-".to_owned(), |v| human_bytes(v as f64))
-        };
-        let processes: std::collections::BTreeSet<(&str, Option<u32>)> =
-            s.samples.iter().flat_map(|x| &x.processes).map(|p| (p.name.as_str(), p.pid)).collect();
-        let _ = writeln!(
-            out,
-            "  perfmon samples: {} from {} to {}  paged {}  nonpaged {}  commit {} of {}  processes {}  {}:{}",
-            s.samples.len(),
-            first.time.format("%Y-%m-%d %H:%M:%S"),
-            last.time.format("%Y-%m-%d %H:%M:%S"),
-            last_of(|x| x.pool_paged_bytes),
-            last_of(|x| x.pool_nonpaged_bytes),
-            last_of(|x| x.committed_bytes),
-            last_of(|x| x.commit_limit),
-            processes.len(),
-            sanitize(&s.source.path),
-            s.source.line.unwrap_or(0)
-        );
     }
 }

@@ -110,10 +110,10 @@ impl FileZone {
                 }
                 LocalResult::None => {
                     let shifted = local + chrono::Duration::hours(1);
-                    let t = tz.from_local_datetime(&shifted).earliest().map_or_else(
-                        || local.and_utc(),
-                        |t| t.with_timezone(&Utc) - chrono::Duration::hours(1),
-                    );
+                    let t = tz
+                        .from_local_datetime(&shifted)
+                        .earliest()
+                        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc) - chrono::Duration::hours(1));
                     (t, true)
                 }
             },
@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn header_with_zone_and_bias() {
         let h = pdh_header("\"(PDH-CSV 4.0) (W. Europe Standard Time)(-60)\"").unwrap();
-        assert_eq!(h, PdhHeader { tsv: false, zone_name: Some("W. Europe Standard Time".into()), bias_minutes: Some(-60) });
+        assert_eq!(
+            h,
+            PdhHeader { tsv: false, zone_name: Some("W. Europe Standard Time".into()), bias_minutes: Some(-60) }
+        );
     }
 
     #[test]

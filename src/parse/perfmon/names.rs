@@ -43,7 +43,13 @@ const OBJECTS: &[(Object, &[&str])] = &[
 const COUNTERS: &[(Counter, &[&str])] = &[
     (
         Counter::PoolPagedBytes,
-        &["Pool Paged Bytes", "Auslagerungsseiten (Bytes)", "Octets de réserve paginée", "Bytes de bloque paginado", "プール ページ バイト"],
+        &[
+            "Pool Paged Bytes",
+            "Auslagerungsseiten (Bytes)",
+            "Octets de réserve paginée",
+            "Bytes de bloque paginado",
+            "プール ページ バイト",
+        ],
     ),
     (
         Counter::PoolNonpagedBytes,
@@ -57,13 +63,22 @@ const COUNTERS: &[(Counter, &[&str])] = &[
     ),
     (
         Counter::CommittedBytes,
-        &["Committed Bytes", "Zugesicherte verwendete Bytes", "Octets dédiés", "Bytes comprometidos", "コミット済みバイト"],
+        &[
+            "Committed Bytes",
+            "Zugesicherte verwendete Bytes",
+            "Octets dédiés",
+            "Bytes comprometidos",
+            "コミット済みバイト",
+        ],
     ),
     (
         Counter::CommitLimit,
         &["Commit Limit", "Zusagegrenze", "Limite de mémoire dédiée", "Límite de compromiso", "コミット制限"],
     ),
-    (Counter::HandleCount, &["Handle Count", "Handleanzahl", "Nombre de handles", "Número de identificadores", "ハンドル数"]),
+    (
+        Counter::HandleCount,
+        &["Handle Count", "Handleanzahl", "Nombre de handles", "Número de identificadores", "ハンドル数"],
+    ),
     (Counter::IdProcess, &["ID Process", "Prozesskennung", "ID de processus", "Id. de proceso", "ID プロセス"]),
 ];
 

@@ -57,7 +57,12 @@ mod tests {
         let p = counter_path(r"\\WEB01\Process(svchost#1)\Handle Count").unwrap();
         assert_eq!(
             p,
-            CounterPath { host: Some("WEB01"), object: "Process", instance: Some("svchost#1"), counter: "Handle Count" }
+            CounterPath {
+                host: Some("WEB01"),
+                object: "Process",
+                instance: Some("svchost#1"),
+                counter: "Handle Count"
+            }
         );
         assert_eq!(base_instance("svchost#1"), "svchost");
         assert_eq!(base_instance("a/b#12"), "b");
