@@ -51,3 +51,17 @@ fn perfmon_alone_projects_pool_and_commit_exhaustion_with_the_perfmon_limit() {
     assert!(paged.bytes_per_hour > 15.0 * 1024.0 * 1024.0, "{paged:#?}");
     assert!(paged.exhaustion_at.is_some(), "{paged:#?}");
 }
+
+#[test]
+fn parse_summary_shows_each_host_series_and_input_format_forces_the_reader() {
+    let out = assert_cmd::Command::cargo_bin("poolscope")
+        .unwrap()
+        .args(["parse", "--input-format", "perfmon", "fixtures/perfmon/two_hosts.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("host APP01\n  perfmon samples: 2 from 2024-03-10 00:00:00"), "{stdout}");
+    assert!(stdout.contains("host APP02\n  perfmon samples: 3"), "{stdout}");
+    assert!(stdout.contains("fixtures/perfmon/two_hosts.csv:1"), "{stdout}");
+}

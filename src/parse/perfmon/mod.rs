@@ -62,8 +62,8 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
         diagnostics.push(Diagnostic::for_file(&ctx.path, Severity::Error, "perfmon log without a header row"));
         return (Vec::new(), diagnostics);
     };
-    // csv counts lines from 0 at a record's start here; diagnostics count from 1.
-    let head_line = head.position().map_or(1, |p| p.line() + 1);
+    let lines = LineIndex::new(text);
+    let head_line = lines.of(head.position());
     let Some(pdh) = head.get(0).and_then(pdh_header) else {
         diagnostics.push(Diagnostic::at_line(
             &ctx.path,
@@ -96,9 +96,9 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
     let mut prev: Option<DateTime<Utc>> = None;
     for record in records {
         let (line, row) = match record {
-            Ok(r) => (r.position().map_or(0, |p| p.line() + 1), r),
+            Ok(r) => (lines.of(r.position()), r),
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() + 1);
+                let line = lines.of(e.position());
                 report(&mut diagnostics, &mut errors, &ctx.path, line, format!("unreadable perfmon row: {e}"));
                 continue;
             }
@@ -157,6 +157,31 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
     }
     series.retain(|s| !s.samples.is_empty());
     (series, diagnostics)
+}
+
+/// 1-based line numbers from byte offsets. csv's own line count lags by one after a CRLF (it takes the `\n`
+/// as the start of the next record), so lines are counted here from the record's first byte.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { text, starts }
+    }
+
+    /// The line of a record that starts at `position` (skipping the line ends before its first byte).
+    fn of(&self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else { return 0 };
+        let bytes = self.text.as_bytes();
+        let mut at = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.starts.partition_point(|&s| s <= at) as u64
+    }
 }
 
 /// Reports one bad row (the first [`ROW_ERRORS_SHOWN`] of a file one by one).
@@ -339,6 +364,7 @@ mod tests {
         assert_eq!(s.samples[2].pool_paged_bytes, Some(102_000_000));
         assert_eq!(s.samples[0].commit_limit, Some(8_589_934_592));
         assert_eq!(s.samples[0].line, 2);
+        assert_eq!(s.source.line, Some(1));
         // Only the ignored processor counter is said.
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(diags[0].severity == Severity::Info && diags[0].message.starts_with("1 perfmon counter"));
@@ -427,5 +453,11 @@ mod tests {
         assert!(series.is_empty());
         let (series, _) = parse("", &ctx);
         assert!(series.is_empty());
+        // LF line ends count the same as CRLF ones.
+        let lf =
+            "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\\\H\\Memory\\Pool Paged Bytes\"\n\"01/01/2024 00:00:00\",\"1\"\nbad,2\n";
+        let (series, diags) = parse(lf, &ctx);
+        assert_eq!(series[0].samples[0].line, 2);
+        assert_eq!(diags.iter().map(Diagnostic::location).collect::<Vec<_>>(), vec!["g:3"]);
     }
 }
