@@ -534,7 +534,9 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
     let mut diagnostics = Vec::new();
     // Files no clue placed: with exactly one host in the run they belong to it (poolmon files given beside that
     // host's event log); else they are `unknown`, said once.
-    let unplaced = hosts.iter().filter(|h| h.is_none()).count();
+    // A file whose records each name their own host (a forwarded-events log, a perfmon log of several machines)
+    // is placed by them.
+    let unplaced = hosts.iter().zip(&per_event).filter(|(h, p)| h.is_none() && p.is_empty()).count();
     let named: Vec<String> = notes.keys().cloned().collect();
     let fallback = if named.len() == 1 { Some(named[0].clone()) } else { None };
     if unplaced > 0 {

@@ -65,3 +65,11 @@ fn parse_summary_shows_each_host_series_and_input_format_forces_the_reader() {
     assert!(stdout.contains("host APP02\n  perfmon samples: 3"), "{stdout}");
     assert!(stdout.contains("fixtures/perfmon/two_hosts.csv:1"), "{stdout}");
 }
+
+#[test]
+fn a_perfmon_log_of_two_hosts_places_each_series_without_an_unknown_host_warning() {
+    let dataset = ingest(&["fixtures/perfmon/two_hosts.csv".into()], &IngestOptions::default(), &|_| {});
+    let hosts: Vec<&String> = dataset.hosts.keys().collect();
+    assert_eq!(hosts, ["APP01", "APP02"]);
+    assert!(!dataset.diagnostics.iter().any(|d| d.message.contains("\"unknown\"")), "{:#?}", dataset.diagnostics);
+}
