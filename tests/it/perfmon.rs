@@ -73,3 +73,15 @@ fn a_perfmon_log_of_two_hosts_places_each_series_without_an_unknown_host_warning
     assert_eq!(hosts, ["APP01", "APP02"]);
     assert!(!dataset.diagnostics.iter().any(|d| d.message.contains("\"unknown\"")), "{:#?}", dataset.diagnostics);
 }
+
+proptest::proptest! {
+    /// Arbitrary rows under a PDH header, and arbitrary bytes alone, never panic.
+    #[test]
+    fn arbitrary_rows_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+        let ctx = poolscope::parse::FileContext { path: "p.csv".into(), ..Default::default() };
+        let header = "\"(PDH-CSV 4.0) (X (y))(-60)\",\"\\\\H\\Memory\\Pool Paged Bytes\",\"\\\\H\\Process(a#1)\\ID Process\"\r\n";
+        let text = poolscope::parse::text::decode(&body).text.into_owned();
+        let _ = poolscope::parse::perfmon::parse(&format!("{header}{text}"), &ctx);
+        let _ = poolscope::parse::parse_bytes(&body, Some(poolscope::parse::Format::Perfmon), &ctx);
+    }
+}
