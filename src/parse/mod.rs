@@ -7,6 +7,7 @@ pub mod events;
 mod file;
 pub mod handle;
 pub mod limits;
+pub mod perfmon;
 pub mod poolmon;
 pub mod pooltag;
 pub mod text;
@@ -21,7 +22,7 @@ use chrono::{DateTime, Utc};
 pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
-use crate::model::{Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings};
+use crate::model::{Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity, TimeSettings};
 
 /// An input format poolscope can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,6 +41,8 @@ pub enum Format {
     EventText,
     /// A pooltag.txt tag description file.
     Pooltag,
+    /// perfmon counters as `relog -f csv|tsv` or Performance Monitor's "Save as CSV" write them.
+    Perfmon,
 }
 
 impl Format {
@@ -55,6 +58,10 @@ impl Format {
 
     /// Guesses the format of decoded text.
     pub fn detect_text(text: &str) -> Option<Format> {
+        // The PDH header is the first cell: nothing else starts that way, and counter names could quote anything.
+        if perfmon::looks_like(text) {
+            return Some(Format::Perfmon);
+        }
         if let Some(format) = Self::detect_event_export_header(text) {
             return Some(format);
         }
@@ -199,6 +206,8 @@ pub struct Parsed {
     pub handle_snapshots: Vec<HandleSnapshot>,
     /// Event-log records.
     pub events: Vec<Event>,
+    /// perfmon counter series, one per host named in the file.
+    pub perf_series: Vec<PerfSeries>,
     /// Problems and assumptions.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -206,7 +215,10 @@ pub struct Parsed {
 impl Parsed {
     /// Whether nothing usable was read.
     pub fn is_empty(&self) -> bool {
-        self.pool_snapshots.is_empty() && self.handle_snapshots.is_empty() && self.events.is_empty()
+        self.pool_snapshots.is_empty()
+            && self.handle_snapshots.is_empty()
+            && self.events.is_empty()
+            && self.perf_series.is_empty()
     }
 }
 
@@ -227,7 +239,7 @@ pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format
         Some(format) => Ok(format),
         None => {
             let message = unread::known_unread(head, ctx.file_name()).map_or_else(
-                || "not a recognised format (expected poolmon, handle.exe or event-log output)".to_owned(),
+                || "not a recognised format (expected poolmon, handle.exe, event-log or perfmon output)".to_owned(),
                 str::to_owned,
             );
             Err(Parsed {
@@ -260,6 +272,12 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             parsed.diagnostics = diags;
         }
         Format::Pooltag => return pooltag_note(ctx),
+        Format::Perfmon => {
+            let text = text::decode(bytes);
+            let (series, diags) = perfmon::parse(&text.text, ctx);
+            parsed.perf_series = series;
+            parsed.diagnostics = diags;
+        }
     }
     parsed.note_if_empty(format, &ctx.path, 0);
     parsed

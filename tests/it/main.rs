@@ -14,6 +14,7 @@ mod hostile;
 mod layouts;
 mod limits;
 mod markdown;
+mod perfmon;
 mod poolmon;
 mod report;
 mod short;
