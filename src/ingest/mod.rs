@@ -80,6 +80,8 @@ pub struct ReadFile {
     pub path: PathBuf,
     /// The context it was parsed with.
     pub context: parse::FileContext,
+    /// For a file [`survey_deferred`] did not parse: the host it belongs to ([`load_host`] reads it).
+    pub deferred_host: Option<String>,
 }
 
 /// Like [`ingest`], except that pool snapshots keep no rows (their hosts, times, sources and headers are all
@@ -93,11 +95,69 @@ pub fn survey(
     read_inputs(paths, options, progress, PoolRows::Drop)
 }
 
-/// Whether the ingest keeps the rows of pool snapshots.
+/// Like [`survey`], but poolmon and handle.exe files are not parsed at all: only their hosts are decided (from
+/// their paths and the other files' records, which is all the decision uses of them); [`load_host`] reads them
+/// when their host is analysed. Event logs and every other format are parsed as [`ingest`] does. Memory is then
+/// that of the event records plus the hosts being loaded, not of the fleet.
+pub fn survey_deferred(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    progress: &(dyn Fn(&Path) + Sync),
+) -> (Dataset, Vec<ReadFile>) {
+    read_inputs(paths, options, progress, PoolRows::Defer)
+}
+
+/// The full records of one host of a [`survey_deferred`]: its deferred files parsed (rows and all), copied
+/// modification times cleared and snapshots sorted as [`ingest`] does; with the diagnostics of those files.
+pub fn load_host(
+    host: &str,
+    surveyed: &crate::model::HostData,
+    files: &[ReadFile],
+    format: Option<Format>,
+) -> (crate::model::HostData, Vec<Diagnostic>) {
+    let mut data = surveyed.clone();
+    let mut diagnostics = Vec::new();
+    for file in files.iter().filter(|f| f.deferred_host.as_deref() == Some(host)) {
+        let parsed = parse::parse_file_in(&file.path, format, &file.context);
+        for mut snap in parsed.pool_snapshots {
+            snap.host = Some(host.to_owned());
+            data.pool_snapshots.push(snap);
+        }
+        for mut snap in parsed.handle_snapshots {
+            snap.host = Some(host.to_owned());
+            data.handle_snapshots.push(snap);
+        }
+        data.events.extend(parsed.events);
+        diagnostics.extend(parsed.diagnostics);
+    }
+    times::clear_copied_mtimes_of_host(host, &mut data, &mut diagnostics);
+    sort_host(&mut data);
+    (data, collapse_repeats(diagnostics))
+}
+
+/// Sorts a host's snapshots and events by time (then source), the order the analysis reads them in.
+fn sort_host(host: &mut crate::model::HostData) {
+    host.pool_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
+    host.handle_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
+    host.events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.record_id.cmp(&b.record_id)));
+}
+
+/// What the ingest keeps of pool snapshots, and whether it reads poolmon and handle.exe files at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PoolRows {
     Keep,
     Drop,
+    Defer,
+}
+
+/// Whether [`survey_deferred`] leaves a file for [`load_host`]: poolmon and handle.exe output, whose records never
+/// name their host (by content, as the parse would tell it, or by the forced format).
+fn deferrable(file: &Path, format: Option<Format>) -> bool {
+    let format = format.or_else(|| {
+        let mut f = std::fs::File::open(file).ok()?;
+        Format::detect(&parse::read_head(&mut f).ok()?)
+    });
+    matches!(format, Some(Format::Poolmon | Format::Handle))
 }
 
 /// Reads the inputs (see [`ingest`] and [`survey`]).
@@ -127,26 +187,35 @@ fn read_inputs(
             let mut ctx = parse::FileContext::for_path(file, options.time.clone(), options.host.clone());
             ctx.name_time = name_time;
             ctx.limits = options.limits;
+            let mut deferred_host = None;
             let parsed = match rows {
                 PoolRows::Keep => parse::parse_file_in(file, options.format, &ctx),
                 PoolRows::Drop => parse_without_pool_rows(file, options.format, &ctx),
+                PoolRows::Defer if deferrable(file, options.format) => {
+                    // Marked now, named once the hosts are decided.
+                    deferred_host = Some(String::new());
+                    Parsed::default()
+                }
+                PoolRows::Defer => parse::parse_file_in(file, options.format, &ctx),
             };
             progress(file);
-            ((hosts::path_clues(root.as_deref(), file), parsed), ReadFile { path: file.clone(), context: ctx })
+            let read = ReadFile { path: file.clone(), context: ctx, deferred_host };
+            ((hosts::path_clues(root.as_deref(), file), parsed), read)
         })
         .unzip();
     let (file_hosts, host_diagnostics) = hosts::decide(&parsed, options.host.as_deref());
-    for ((_, parsed), file_host) in parsed.into_iter().zip(file_hosts) {
+    let mut read = read;
+    for (((_, parsed), file_host), file) in parsed.into_iter().zip(file_hosts).zip(&mut read) {
+        if file.deferred_host.is_some() {
+            dataset.hosts.entry(file_host.host.clone()).or_default();
+            file.deferred_host = Some(file_host.host.clone());
+        }
         add_parsed(&mut dataset, parsed, &file_host);
     }
     dataset.diagnostics.extend(host_diagnostics);
     times::clear_copied_mtimes(&mut dataset);
     dataset.diagnostics = collapse_repeats(std::mem::take(&mut dataset.diagnostics));
-    for host in dataset.hosts.values_mut() {
-        host.pool_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
-        host.handle_snapshots.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
-        host.events.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.record_id.cmp(&b.record_id)));
-    }
+    dataset.hosts.values_mut().for_each(sort_host);
     let mut duplicate_notes = Vec::new();
     for (name, host) in &mut dataset.hosts {
         if let Some(note) = drop_duplicate_events(name, &mut host.events) {
@@ -155,31 +224,6 @@ fn read_inputs(
     }
     dataset.diagnostics.extend(duplicate_notes);
     (dataset, read)
-}
-
-/// Gives the row-less pool snapshots of one host from [`survey`] their rows back, by reading the host's files
-/// again with the contexts the survey used (the `n`-th snapshot read from a file is the `n`-th the survey read
-/// from it). Diagnostics of the second read are not kept: the survey gave them already.
-pub fn fill_pool_rows(data: &mut crate::model::HostData, files: &[ReadFile], format: Option<Format>) {
-    let by_path: std::collections::HashMap<&str, &ReadFile> =
-        files.iter().map(|f| (f.context.path.as_str(), f)).collect();
-    let mut of_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
-    for (i, snapshot) in data.pool_snapshots.iter().enumerate() {
-        of_file.entry(snapshot.source.path.clone()).or_default().push(i);
-    }
-    for (path, mut indices) in of_file {
-        let Some(file) = by_path.get(path.as_str()) else { continue };
-        indices.sort_by(|&a, &b| data.pool_snapshots[a].source.cmp(&data.pool_snapshots[b].source));
-        let mut next = indices.into_iter();
-        let snapshots = &mut data.pool_snapshots;
-        let mut give = |s: crate::model::PoolSnapshot| {
-            if let Some(i) = next.next() {
-                snapshots[i].rows = s.rows;
-            }
-        };
-        let parsed = parse::stream_file(&file.path, format, &file.context, &mut give);
-        parsed.pool_snapshots.into_iter().for_each(give);
-    }
 }
 
 /// Parses a file keeping its pool snapshots without their rows (streamed, so a long poolmon log is never held).

@@ -113,6 +113,14 @@ struct ModifiedFile {
 pub fn clear_copied_mtimes(dataset: &mut Dataset) {
     let mut diagnostics = Vec::new();
     for (host, data) in &mut dataset.hosts {
+        clear_copied_mtimes_of_host(host, data, &mut diagnostics);
+    }
+    dataset.diagnostics.extend(diagnostics);
+}
+
+/// [`clear_copied_mtimes`] for one host (its warnings pushed to `diagnostics`).
+pub fn clear_copied_mtimes_of_host(host: &str, data: &mut crate::model::HostData, diagnostics: &mut Vec<Diagnostic>) {
+    {
         let pool: Vec<(String, ModifiedFile)> = data
             .pool_snapshots
             .iter()
@@ -125,7 +133,7 @@ pub fn clear_copied_mtimes(dataset: &mut Dataset) {
             for snap in data.pool_snapshots.iter_mut().filter(|s| s.time_source == TimeSource::FileModified) {
                 (snap.taken_at, snap.time_source) = (None, TimeSource::Unknown);
             }
-            diagnostics.push(Diagnostic::for_file(host.clone(), Severity::Warning, message));
+            diagnostics.push(Diagnostic::for_file(host, Severity::Warning, message));
         }
         let handle: Vec<(String, ModifiedFile)> = data
             .handle_snapshots
@@ -140,10 +148,9 @@ pub fn clear_copied_mtimes(dataset: &mut Dataset) {
             for snap in data.handle_snapshots.iter_mut().filter(|s| s.time_source == TimeSource::FileModified) {
                 (snap.taken_at, snap.time_source) = (None, TimeSource::Unknown);
             }
-            diagnostics.push(Diagnostic::for_file(host.clone(), Severity::Warning, message));
+            diagnostics.push(Diagnostic::for_file(host, Severity::Warning, message));
         }
     }
-    dataset.diagnostics.extend(diagnostics);
 }
 
 /// The warning to give when `files` (path, capture, mtime; one entry per snapshot) look copied, else `None`.

@@ -13,7 +13,6 @@ use chrono_tz::Tz;
 use clap::{Args, ValueEnum};
 
 use super::emit;
-use super::parse::read_inputs;
 use crate::analysis::suspects::SuspectRule;
 use crate::analysis::verdict::hours_text;
 use crate::analysis::{Analysis, AnalyzeOptions};
@@ -84,17 +83,19 @@ impl AnalysisArgs {
     /// Loads tag descriptions, reads the inputs (which must hold poolmon, handle.exe or event records: `what`
     /// names the command in the error), runs the analysis and prints its diagnostics.
     pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
-        let descriptions = self.descriptions(printer)?;
-        let dataset = read_inputs(paths, &self.time, None, printer)?;
-        let analysis = self.analyze_dataset(&dataset, descriptions, what, printer, &|_, d| Cow::Borrowed(d))?;
+        // The same analysis as `analyze` (one host at a time, same diagnostics in the same order); then every
+        // host's records are read again for the caller (a report draws them).
+        let (mut dataset, files, analysis) = self.survey_and_analyze(paths, what, printer)?;
+        for (host, data) in &mut dataset.hosts {
+            *data = crate::ingest::load_host(host, data, &files, None).0;
+        }
         Ok((dataset, analysis))
     }
 
-    /// Reads and analyses one host at a time: the inputs are surveyed without their pool rows, and each host's
-    /// rows are read again just before it is analysed and dropped after, so memory is bounded by the hosts
-    /// analysed at once rather than the fleet. For commands that need only the analysis (`analyze`).
-    /// Returns the survey (pool snapshots without rows) and its files with the analysis, so a caller can read
-    /// each host's rows again ([`crate::ingest::fill_pool_rows`]).
+    /// Reads and analyses one host at a time: the inputs are surveyed without reading poolmon and handle.exe
+    /// files ([`crate::ingest::survey_deferred`]), and each host's are read just before it is analysed and dropped
+    /// after, so memory is bounded by the hosts analysed at once rather than the fleet. Returns the survey and its
+    /// files with the analysis, so a caller can load each host again ([`crate::ingest::load_host`]).
     pub fn survey_and_analyze(
         &self,
         paths: &[PathBuf],
@@ -102,11 +103,10 @@ impl AnalysisArgs {
         printer: &Printer,
     ) -> Result<(Dataset, Vec<crate::ingest::ReadFile>, Analysis)> {
         let descriptions = self.descriptions(printer)?;
-        let (survey, files) = super::parse::survey_inputs(paths, &self.time, None, printer)?;
-        let analysis = self.analyze_dataset(&survey, descriptions, what, printer, &|_, data| {
-            let mut full = data.clone();
-            crate::ingest::fill_pool_rows(&mut full, &files, None);
-            Cow::Owned(full)
+        let (survey, files) = super::parse::survey_inputs(paths, &self.time, None, printer, true)?;
+        let analysis = self.analyze_dataset(&survey, descriptions, what, printer, &|host, data| {
+            let (full, diagnostics) = crate::ingest::load_host(host, data, &files, None);
+            (Cow::Owned(full), diagnostics)
         })?;
         Ok((survey, files, analysis))
     }
@@ -123,7 +123,8 @@ impl AnalysisArgs {
         Ok(descriptions)
     }
 
-    /// Analyses a dataset read with this command's options, its hosts completed by `load`.
+    /// Analyses a [`crate::ingest::survey_deferred`] read with this command's options, its hosts completed by
+    /// `load`.
     fn analyze_dataset(
         &self,
         dataset: &Dataset,
@@ -132,13 +133,9 @@ impl AnalysisArgs {
         printer: &Printer,
         load: &crate::analysis::LoadHost<'_>,
     ) -> Result<Analysis> {
-        let empty = |h: &crate::model::HostData| {
-            h.pool_snapshots.is_empty()
-                && h.handle_snapshots.is_empty()
-                && h.events.is_empty()
-                && h.perf_series.is_empty()
-        };
-        if dataset.hosts.values().all(empty) {
+        // A survey's hosts may hold nothing yet (their files are read when each is analysed), so a host that
+        // is present counts.
+        if dataset.hosts.is_empty() {
             bail!("nothing to analyse in the inputs: {what} needs poolmon, handle.exe or event-log output");
         }
         let options = AnalyzeOptions {

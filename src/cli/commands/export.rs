@@ -41,13 +41,11 @@ pub struct ExportArgs {
 pub fn run(args: &ExportArgs, printer: &Printer) -> Result<ExitStatus> {
     // Refuse a bad output folder before the (long) read of the inputs.
     crate::output::check_not_input(&args.output, &args.paths, "the dataset")?;
-    // One host at a time: its pool rows are read for its analysis, then again for its partitions.
+    // One host at a time: its poolmon and handle.exe files are read for its analysis, then again for its partitions.
     let (survey, files, analysis) = args.analysis.survey_and_analyze(&args.paths, "export", printer)?;
     let status = args.analysis.exit_status(&analysis);
-    let mut load = |_: &str, mut data: crate::model::HostData| {
-        crate::ingest::fill_pool_rows(&mut data, &files, None);
-        data
-    };
+    // The second read's diagnostics repeat the first's (printed with the analysis).
+    let mut load = |host: &str, data: crate::model::HostData| crate::ingest::load_host(host, &data, &files, None).0;
     let summary = crate::export::export_loading(survey, &analysis, &args.output, &mut load)
         .with_context(|| format!("exporting to {}", sanitize(&args.output.display().to_string())))?;
     if !printer.quiet {

@@ -141,19 +141,24 @@ pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, p
 
 /// Like [`read_inputs`], but pool snapshots come without rows ([`ingest::survey`]), with the files to stream
 /// them from again.
+/// With `deferred`, poolmon and handle.exe files are not read at all yet ([`ingest::survey_deferred`]).
 pub fn survey_inputs(
     paths: &[PathBuf],
     time: &TimeArgs,
     format: Option<Format>,
     printer: &Printer,
+    deferred: bool,
 ) -> Result<(Dataset, Vec<ingest::ReadFile>)> {
     let options = ingest_options(time_settings(time)?, time, format);
     let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
     let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
-    let (dataset, files) = ingest::survey(paths, &options, &|_| bar.inc(1));
+    let survey = if deferred { ingest::survey_deferred } else { ingest::survey };
+    let (dataset, files) = survey(paths, &options, &|_| bar.inc(1));
     bar.finish_and_clear();
     printer.diagnostics(&dataset.diagnostics);
-    require_records(&dataset, paths)?;
+    if !files.iter().any(|f| f.deferred_host.is_some()) {
+        require_records(&dataset, paths)?;
+    }
     Ok((dataset, files))
 }
 
@@ -185,7 +190,7 @@ pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
         ParseFormat::Json | ParseFormat::Csv | ParseFormat::Parquet
             if args.format == ParseFormat::Json || table == RecordTable::Pool =>
         {
-            let (survey, files) = survey_inputs(&args.paths, &args.time, format, printer)?;
+            let (survey, files) = survey_inputs(&args.paths, &args.time, format, printer, false)?;
             stream_records(args, &survey, &files, format)?;
         }
         _ => {
