@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod handle;
+pub mod pool_csv;
 pub mod poolmon;
 pub mod pooltag;
 pub mod text;
@@ -32,6 +33,8 @@ pub enum Format {
     EventCsv,
     /// `wevtutil qe /f:text` or Event Viewer "Save as Text" (tab-delimited).
     EventText,
+    /// A PowerShell pool CSV: poolmon-powershell `-view csv` or PoolmonViz `<date>.pool.csv`.
+    PoolCsv,
     /// A pooltag.txt tag description file.
     Pooltag,
 }
@@ -51,6 +54,10 @@ impl Format {
     pub fn detect_text(text: &str) -> Option<Format> {
         if let Some(format) = Self::detect_event_export_header(text) {
             return Some(format);
+        }
+        // Before the content sniffing below: a Description cell may quote anything.
+        if pool_csv::looks_like(text) {
+            return Some(Format::PoolCsv);
         }
         let has = |needle: &str| text.contains(needle);
         if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
@@ -214,6 +221,12 @@ pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> P
         Format::Poolmon => {
             let text = text::decode(bytes);
             let (snaps, diags) = poolmon::parse(&text.text, ctx);
+            parsed.pool_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::PoolCsv => {
+            let text = text::decode(bytes);
+            let (snaps, diags) = pool_csv::parse(&text.text, ctx);
             parsed.pool_snapshots = snaps;
             parsed.diagnostics = diags;
         }
