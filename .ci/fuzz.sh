@@ -6,7 +6,7 @@
 #
 # Needs a nightly toolchain (cargo-fuzz builds with -Zsanitizer and coverage instrumentation); without one it
 # says so and exits 0. Installs cargo-fuzz when missing. Budgets (seconds), all overridable:
-#   FUZZ_SECONDS        run time per target (default 15; 13 targets, 3.6 minutes in all with start-up)
+#   FUZZ_SECONDS        run time per target (default 15; 14 targets, 3.9 minutes in all with start-up)
 #   FUZZ_BUILD_TIMEOUT  cap on the (cold) build of the targets (default 1200; measured 205 s cold on 2 cores)
 #   FUZZ_TARGETS        space-separated subset of targets (default: all of `cargo fuzz list`)
 # The corpora live in fuzz/corpus/<target>/ (not checked in) and grow across local runs; the fixtures are
@@ -58,7 +58,7 @@ seeds() {
     event_text) echo fixtures/events/*.txt ;;
     evtx) echo fixtures/incidents/*/*.evtx ;;
     pooltag) echo fixtures/pooltag/* ;;
-    detect) echo fixtures/poolmon/x64_n_r.log fixtures/handle/v5.0_vt_tab.tsv fixtures/events/*.csv \
+    detect | file) echo fixtures/poolmon/x64_n_r.log fixtures/handle/v5.0_vt_tab.tsv fixtures/events/*.csv \
       fixtures/events/wevtutil_qe_f_xml_2004.xml fixtures/pooltag/quirks.txt fixtures/incidents/*/*.evtx ;;
     *) ;;
   esac
@@ -78,7 +78,7 @@ seed_timestamps() {
 max_len() {
   case "$1" in
     evtx) echo 262144 ;; # a file header and a few 64 KiB chunks
-    detect) echo 131072 ;;
+    detect | file) echo 131072 ;;
     *) echo 65536 ;;
   esac
 }

@@ -184,9 +184,45 @@ pub fn significant(value: f64) -> String {
     }
 }
 
+/// A share (0.0 to 1.0) as a percentage, the one percent formatter of every output (verdict, tables, charts):
+/// whole percents from 10% (`87%`), one decimal below (`4.2%`, `0.4%`), `0%` for nothing. A share that is not
+/// all of it never reads as `100%`: 99.5% to 99.9% keep their decimal, rounded down (`99.5%`, `99.9%`), so a
+/// pool at its limit and one just below it, or every handle and almost every one, read differently.
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "n/a".to_owned();
+    }
+    let p = share * 100.0;
+    let magnitude = p.abs();
+    if magnitude == 0.0 || magnitude == 100.0 {
+        format!("{p:.0}%")
+    } else if (99.5..100.0).contains(&magnitude) {
+        format!("{:.1}%", (p * 10.0).trunc() / 10.0)
+    } else if magnitude >= 9.95 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_is_whole_from_ten_and_never_rounds_up_to_all() {
+        assert_eq!(percent(0.874), "87%");
+        assert_eq!(percent(0.042), "4.2%");
+        assert_eq!(percent(0.004), "0.4%");
+        assert_eq!(percent(0.0995), "10%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.995), "99.5%");
+        assert_eq!(percent(0.9996), "99.9%");
+        assert_eq!(percent(0.994), "99%");
+        assert_eq!(percent(-0.25), "-25%");
+        assert_eq!(percent(f64::NAN), "n/a");
+    }
 
     #[test]
     fn bytes_use_binary_units_with_three_significant_digits() {

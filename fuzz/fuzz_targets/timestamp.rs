@@ -1,6 +1,7 @@
 //! Timestamps: stamp lines (`poolscope::parse::timestamp::stamp_line`), file-name stamps
 //! (`parse::timestamp::stamp_in_file_name`), settling the day/month order over a file
-//! (`resolve_stamps`, `StampClock`), Windows zone names, and the event exports' local times
+//! (`resolve_stamps`, `StampClock`), Windows zone names and UTC offsets
+//! (`parse::zones::zone`), and the event exports' local times
 //! (`parse::events::localtime`). The first line is read as a file name, every line as a stamp line.
 #![no_main]
 
@@ -18,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(name) = lines.next() {
         stamps.extend(timestamp::stamp_in_file_name(name));
         let _ = timestamp::windows_zone(name);
+        let _ = poolscope::parse::zones::zone(name);
     }
     let mut clock = StampClock::new(&settings, "fuzz/poolmon.log");
     let mut local = LocalClock::new(&settings);

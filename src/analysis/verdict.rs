@@ -279,11 +279,7 @@ fn leak_is_back(boot: u32, boots: &[Boot], suspects: &[Suspect], projections: &[
     Some(s)
 }
 
-/// The share as a whole percent, never "100%" unless it is all (99.6% reads as 99%, not as every handle).
-pub fn percent(share: f64) -> String {
-    let p = (share * 100.0).floor();
-    format!("{p:.0}%")
-}
+pub use crate::units::percent;
 
 /// Who holds the leaked objects: the attribution of the subject boot (or, when it has none that names a
 /// process, of the nearest boot that has one), then a correlation that passed its test as support.
@@ -372,8 +368,8 @@ pub fn who_sentence(
             // Said as a fact, not explained: handles are one way to hold an object (references are another).
             let _ = write!(
                 s,
-                "; these handles account for {:.0}% of {}'s {} allocations/h",
-                100.0 / ratio,
+                "; these handles account for {} of {}'s {} allocations/h",
+                percent(1.0 / ratio),
                 tag.trim_end(),
                 thousands(a.tag_outstanding_per_hour.round() as u64)
             );

@@ -69,12 +69,17 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Write a realistic incident archive in every supported format, with its ground truth.
     Simulate(commands::simulate::SimulateArgs),
+    /// Print or write the man pages (one per subcommand).
+    Man(commands::man::ManArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(commands::man::CompletionsArgs),
 }
 
 /// Options for reading text times, shared by commands that read inputs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TimeArgs {
-    /// Time zone of local times in the inputs (IANA name such as `Europe/Berlin`); default UTC.
+    /// Time zone of local times in the inputs: an IANA name (`Europe/Berlin`), a Windows zone ID
+    /// (`W. Europe Standard Time`) or a UTC offset (`+02:00`); default UTC.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Day/month order of numeric dates, when the files cannot settle it.
@@ -86,6 +91,49 @@ pub struct TimeArgs {
     /// Host name for records that name none.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Limits on what reading the inputs may cost.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--max-*`: resource limits on reading inputs, each named in the error it causes.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Input limits")]
+pub struct LimitArgs {
+    /// Largest file read whole (handle.exe output, event exports; poolmon and .evtx stream and are not bound by
+    /// it), e.g. 4G [default: 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    pub max_file_size: Option<u64>,
+    /// Longest line kept; the rest of a longer line is skipped with a warning [default: 1MiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    pub max_line_length: Option<u64>,
+    /// Most files read in one run [default: 1000000].
+    #[arg(long, value_name = "N")]
+    pub max_files: Option<usize>,
+    /// Most bytes read in one run, over all files [default: 1TiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    pub max_total_size: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The limits, defaults filled in.
+    pub fn read_limits(&self) -> crate::parse::ReadLimits {
+        let default = crate::parse::ReadLimits::default();
+        crate::parse::ReadLimits {
+            max_file_bytes: self.max_file_size.unwrap_or(default.max_file_bytes),
+            max_line_bytes: self
+                .max_line_length
+                .map_or(default.max_line_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            max_files: self.max_files.unwrap_or(default.max_files),
+            max_total_bytes: self.max_total_size.unwrap_or(default.max_total_bytes),
+        }
+    }
+}
+
+/// A size on the command line: bytes, or with a unit (3G, 2.5GiB, 512M, 64K).
+pub fn size_arg(text: &str) -> std::result::Result<u64, String> {
+    crate::analysis::limits::parse_bytes(text)
+        .ok_or_else(|| format!("expected a size like 3221225472, 3G, 2.5GiB or 512M, not {text:?}"))
 }
 
 /// `--date-order` values.

@@ -19,6 +19,8 @@ pub struct IngestOptions {
     pub host: Option<String>,
     /// Force one input format instead of detecting it.
     pub format: Option<Format>,
+    /// What reading may cost (per file and per run).
+    pub limits: parse::ReadLimits,
 }
 
 /// Lists the files under the given paths (directories walked recursively, sorted for determinism).
@@ -76,6 +78,10 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
             files.push((root.clone(), file));
         }
     }
+    if let Some(refused) = over_run_limits(&files, &options.limits) {
+        dataset.diagnostics.push(refused);
+        return dataset;
+    }
     let name_times = times::name_times(&files, &options.time, &mut dataset.diagnostics);
     let parsed: Vec<(hosts::PathClues, Parsed)> = files
         .par_iter()
@@ -83,6 +89,7 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
         .map(|((root, file), name_time)| {
             let mut ctx = parse::FileContext::for_path(file, options.time.clone(), options.host.clone());
             ctx.name_time = name_time;
+            ctx.limits = options.limits;
             let parsed = parse::parse_file_in(file, options.format, &ctx);
             progress(file);
             (hosts::path_clues(root.as_deref(), file), parsed)
@@ -108,6 +115,36 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
     }
     dataset.diagnostics.extend(duplicate_notes);
     dataset
+}
+
+/// The error when a run would read more files or bytes than `--max-files` / `--max-total-size` allow: nothing
+/// is read then (a half-read archive would give a silently partial answer).
+fn over_run_limits(files: &[(Option<PathBuf>, PathBuf)], limits: &parse::ReadLimits) -> Option<Diagnostic> {
+    let root = files.first().and_then(|(root, file)| root.as_ref().or(Some(file))).map(|p| p.display().to_string());
+    let root = root.unwrap_or_default();
+    if files.len() > limits.max_files {
+        return Some(Diagnostic::for_file(
+            root,
+            Severity::Error,
+            format!(
+                "nothing read: the inputs hold {} files, more than the limit of {}; --max-files raises it",
+                files.len(),
+                limits.max_files
+            ),
+        ));
+    }
+    let total: u64 = files.iter().filter_map(|(_, f)| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    (total > limits.max_total_bytes).then(|| {
+        Diagnostic::for_file(
+            root,
+            Severity::Error,
+            format!(
+                "nothing read: the inputs hold {}, more than the limit of {}; --max-total-size raises it",
+                crate::units::bytes(total as f64),
+                crate::units::bytes(limits.max_total_bytes as f64)
+            ),
+        )
+    })
 }
 
 /// Keeps one copy of each event record read from two forms of one log (System.evtx and its XML or CSV

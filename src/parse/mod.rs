@@ -4,17 +4,26 @@
 //! [`parse_file`] runs the right parser and returns records plus diagnostics.
 
 pub mod events;
+mod file;
 pub mod handle;
+<<<<<<< HEAD
 pub mod pool_csv;
+=======
+pub mod limits;
+>>>>>>> main
 pub mod poolmon;
 pub mod pooltag;
 pub mod text;
 pub mod timestamp;
 pub mod unread;
+pub mod zones;
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+
+pub use file::{parse_file_in, stream_file};
+pub use limits::ReadLimits;
 
 use crate::model::{Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings};
 
@@ -142,6 +151,8 @@ pub struct FileContext {
     pub host: Option<String>,
     /// The time the file's name or folder gives, when the ingest settled it over the whole set of names.
     pub name_time: NameTime,
+    /// What reading the file may cost.
+    pub limits: ReadLimits,
 }
 
 /// The time a file's name (or its folder's) gives, as the ingest settled it over every name of the run (one
@@ -160,7 +171,14 @@ impl FileContext {
     /// Context for a file on disk: path and modification time.
     pub fn for_path(path: &Path, time: TimeSettings, host: Option<String>) -> Self {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
-        Self { path: path.display().to_string(), modified, time, host, name_time: NameTime::Unread }
+        Self {
+            path: path.display().to_string(),
+            modified,
+            time,
+            host,
+            name_time: NameTime::Unread,
+            limits: ReadLimits::default(),
+        }
     }
 
     /// The time the name gives: the ingest's settled time, or (for a file parsed on its own) the stamp in the
@@ -205,17 +223,33 @@ impl Parsed {
 /// Parses one file's bytes in the given (or detected) format. Never panics; a file that yields
 /// nothing gets an error diagnostic that names what was expected.
 pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> Parsed {
-    let signature = if format.is_none() { unread::by_signature(bytes) } else { None };
-    let Some(format) = format.or_else(|| if signature.is_some() { None } else { Format::detect(bytes) }) else {
-        let message = unread::known_unread(bytes, ctx.file_name()).map_or_else(
-            || "not a recognised format (expected poolmon, handle.exe or event-log output)".to_owned(),
-            str::to_owned,
-        );
-        return Parsed {
-            diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, message)],
-            ..Parsed::default()
-        };
-    };
+    match format.map_or_else(|| detect_or_explain(bytes, ctx), Ok) {
+        Ok(format) => parse_detected(bytes, format, ctx),
+        Err(parsed) => parsed,
+    }
+}
+
+/// The format of a file from its first bytes, or the error saying why it is not read (a known format poolscope
+/// does not read is named).
+pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format, Parsed> {
+    let signature = unread::by_signature(head);
+    match signature.is_none().then(|| Format::detect(head)).flatten() {
+        Some(format) => Ok(format),
+        None => {
+            let message = unread::known_unread(head, ctx.file_name()).map_or_else(
+                || "not a recognised format (expected poolmon, handle.exe or event-log output)".to_owned(),
+                str::to_owned,
+            );
+            Err(Parsed {
+                diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, message)],
+                ..Parsed::default()
+            })
+        }
+    }
+}
+
+/// Parses a whole file's bytes in a known format.
+fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
     let mut parsed = Parsed::default();
     match format {
         Format::Poolmon => {
@@ -241,37 +275,42 @@ pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> P
             parsed.events = events;
             parsed.diagnostics = diags;
         }
-        Format::Pooltag => {
-            parsed.diagnostics.push(Diagnostic::for_file(
-                &ctx.path,
-                Severity::Info,
-                "pooltag.txt file: used for tag descriptions (give it with --pooltag), not as data",
+        Format::Pooltag => return pooltag_note(ctx),
+    }
+    parsed.note_if_empty(format, &ctx.path, 0);
+    parsed
+}
+
+/// A pooltag.txt met among the inputs: not data.
+fn pooltag_note(ctx: &FileContext) -> Parsed {
+    Parsed {
+        diagnostics: vec![Diagnostic::for_file(
+            &ctx.path,
+            Severity::Info,
+            "pooltag.txt file: used for tag descriptions (give it with --pooltag), not as data",
+        )],
+        ..Parsed::default()
+    }
+}
+
+impl Parsed {
+    /// Adds "no usable records" when nothing was read (`streamed` counts records handed on instead of kept)
+    /// and no file-wide error already says why.
+    fn note_if_empty(&mut self, format: Format, path: &str, streamed: usize) {
+        if streamed == 0
+            && self.is_empty()
+            && !self.diagnostics.iter().any(|d| d.severity == Severity::Error && d.line.is_none())
+        {
+            self.diagnostics.push(Diagnostic::for_file(
+                path,
+                Severity::Error,
+                format!("no usable {format:?} records found in the file"),
             ));
-            return parsed;
         }
     }
-    if parsed.is_empty() && !parsed.diagnostics.iter().any(|d| d.severity == Severity::Error && d.line.is_none()) {
-        parsed.diagnostics.push(Diagnostic::for_file(
-            &ctx.path,
-            Severity::Error,
-            format!("no usable {format:?} records found in the file"),
-        ));
-    }
-    parsed
 }
 
 /// Reads and parses a file on disk.
 pub fn parse_file(path: &Path, format: Option<Format>, time: &TimeSettings, host: Option<&str>) -> Parsed {
     parse_file_in(path, format, &FileContext::for_path(path, time.clone(), host.map(str::to_owned)))
-}
-
-/// Reads and parses a file on disk with a context the caller prepared (the ingest's settled name time).
-pub fn parse_file_in(path: &Path, format: Option<Format>, ctx: &FileContext) -> Parsed {
-    match std::fs::read(path) {
-        Ok(bytes) => parse_bytes(&bytes, format, ctx),
-        Err(e) => Parsed {
-            diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
-            ..Parsed::default()
-        },
-    }
 }

@@ -308,59 +308,7 @@ fn verify_error(i: &str) -> nom::Err<nom::error::Error<&str>> {
     nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))
 }
 
-/// Common Windows time zone IDs (`[TimeZoneInfo]::Local.ID`) and their IANA equivalents (CLDR windowsZones,
-/// territory "001").
-const WINDOWS_ZONES: &[(&str, chrono_tz::Tz)] = {
-    use chrono_tz::Tz;
-    &[
-        ("UTC", Tz::UTC),
-        ("Coordinated Universal Time", Tz::UTC),
-        ("GMT Standard Time", Tz::Europe__London),
-        ("Greenwich Standard Time", Tz::Atlantic__Reykjavik),
-        ("W. Europe Standard Time", Tz::Europe__Berlin),
-        ("Central Europe Standard Time", Tz::Europe__Budapest),
-        ("Central European Standard Time", Tz::Europe__Warsaw),
-        ("Romance Standard Time", Tz::Europe__Paris),
-        ("E. Europe Standard Time", Tz::Europe__Chisinau),
-        ("FLE Standard Time", Tz::Europe__Kiev),
-        ("GTB Standard Time", Tz::Europe__Bucharest),
-        ("Russian Standard Time", Tz::Europe__Moscow),
-        ("Turkey Standard Time", Tz::Europe__Istanbul),
-        ("Israel Standard Time", Tz::Asia__Jerusalem),
-        ("South Africa Standard Time", Tz::Africa__Johannesburg),
-        ("Arabian Standard Time", Tz::Asia__Dubai),
-        ("India Standard Time", Tz::Asia__Kolkata),
-        ("SE Asia Standard Time", Tz::Asia__Bangkok),
-        ("China Standard Time", Tz::Asia__Shanghai),
-        ("Singapore Standard Time", Tz::Asia__Singapore),
-        ("Taipei Standard Time", Tz::Asia__Taipei),
-        ("Tokyo Standard Time", Tz::Asia__Tokyo),
-        ("Korea Standard Time", Tz::Asia__Seoul),
-        ("AUS Eastern Standard Time", Tz::Australia__Sydney),
-        ("E. Australia Standard Time", Tz::Australia__Brisbane),
-        ("Cen. Australia Standard Time", Tz::Australia__Adelaide),
-        ("W. Australia Standard Time", Tz::Australia__Perth),
-        ("New Zealand Standard Time", Tz::Pacific__Auckland),
-        ("Hawaiian Standard Time", Tz::Pacific__Honolulu),
-        ("Alaskan Standard Time", Tz::America__Anchorage),
-        ("Pacific Standard Time", Tz::America__Los_Angeles),
-        ("US Mountain Standard Time", Tz::America__Phoenix),
-        ("Mountain Standard Time", Tz::America__Denver),
-        ("Central Standard Time", Tz::America__Chicago),
-        ("Eastern Standard Time", Tz::America__New_York),
-        ("Atlantic Standard Time", Tz::America__Halifax),
-        ("Newfoundland Standard Time", Tz::America__St_Johns),
-        ("E. South America Standard Time", Tz::America__Sao_Paulo),
-        ("Argentina Standard Time", Tz::America__Buenos_Aires),
-        ("Central Standard Time (Mexico)", Tz::America__Mexico_City),
-        ("Canada Central Standard Time", Tz::America__Regina),
-    ]
-};
-
-/// Maps a Windows time zone ID to its IANA zone (`Pacific Standard Time` → `America/Los_Angeles`).
-pub fn windows_zone(id: &str) -> Option<chrono_tz::Tz> {
-    WINDOWS_ZONES.iter().find(|(name, _)| name.eq_ignore_ascii_case(id)).map(|(_, tz)| *tz)
-}
+pub use super::zones::windows_zone;
 
 /// Whether `line` is a timestamp line a collection loop wrote (the whole line, apart from surrounding
 /// whitespace, a BOM, xray's `=====` markers and Clue's zone suffix, must be a stamp):

@@ -6,23 +6,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use crate::units::{bytes, bytes_exact, bytes_rate, count, count_rate, count_u, significant, ByteUnit};
-
-/// A share as a percentage: `87%`, `0.4%`.
-pub fn percent(share: f64) -> String {
-    if !share.is_finite() {
-        return "n/a".to_owned();
-    }
-    let p = share * 100.0;
-    // 99.6% is not "100%": a pool at its limit and one just below it read differently.
-    if (99.5..100.0).contains(&p) {
-        format!("{p:.1}%")
-    } else if p.abs() >= 10.0 || p == 0.0 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
+pub use crate::units::{bytes, bytes_exact, bytes_rate, count, count_rate, count_u, percent, significant, ByteUnit};
 
 /// A p-value: `< 0.0001` below that, else four decimals.
 pub fn p_value(p: f64) -> String {

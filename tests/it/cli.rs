@@ -83,3 +83,50 @@ fn parse_table_format_shows_the_chosen_records_fitted_to_the_terminal() {
     let wide = run(&["--wide", "parse", "-q", "--table", "handles", demo]);
     assert!(wide.lines().nth(1).is_some_and(|l| l.contains("source_path")), "{}", &wide[..300]);
 }
+
+/// `poolscope man -o DIR` writes one roff page per subcommand, each with its own name and options.
+#[test]
+fn man_writes_one_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    poolscope().arg("man").arg("-o").arg(&out).assert().success();
+    for cmd in ["parse", "diff", "handles", "events", "tags", "analyze", "report", "simulate", "man", "completions"] {
+        let page = std::fs::read_to_string(out.join(format!("poolscope-{cmd}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH poolscope-{cmd} 1")), "{cmd}: {page}");
+        assert!(page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"), "{cmd}");
+    }
+    let top = std::fs::read_to_string(out.join("poolscope.1")).unwrap();
+    assert!(top.contains(".TH poolscope 1") && top.contains("\\-\\-color"), "{top}");
+    assert!(!out.join("poolscope-help.1").exists());
+}
+
+/// Without `-o` the page goes to stdout (`poolscope man analyze | man -l -`); an unknown command names the
+/// known ones.
+#[test]
+fn man_prints_one_page_and_names_commands_it_does_not_know() {
+    let out = poolscope().args(["man", "analyze"]).assert().success().get_output().stdout.clone();
+    let page = String::from_utf8(out).unwrap();
+    assert!(page.contains(".TH poolscope-analyze 1") && page.contains("\\-\\-limit\\-paged"), "{page}");
+    let err = poolscope().args(["man", "nope"]).assert().code(2).get_output().stderr.clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("nope") && err.contains("analyze"), "{err}");
+}
+
+/// Every shell's completion script names the subcommands and a few options; the bash one is valid bash.
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = poolscope().args(["completions", shell]).assert().success().get_output().stdout.clone();
+        let script = String::from_utf8(out).unwrap();
+        for word in ["analyze", "report", "simulate", "limit-paged", "color"] {
+            assert!(script.contains(word), "{shell} completions miss {word}");
+        }
+    }
+    let out = poolscope().args(["completions", "bash"]).assert().success().get_output().stdout.clone();
+    if let Ok(mut bash) = std::process::Command::new("bash").arg("-n").stdin(std::process::Stdio::piped()).spawn() {
+        use std::io::Write;
+        bash.stdin.take().unwrap().write_all(&out).unwrap();
+        assert!(bash.wait().unwrap().success(), "bash -n rejects the completion script");
+    }
+    poolscope().args(["completions", "tcsh"]).assert().code(2);
+}

@@ -230,3 +230,24 @@ fn summary_with_an_echoed_p_filter_answers_for_that_process() {
         (Some("lsass.exe"), Some(41230))
     );
 }
+
+/// `--tz` takes a Windows zone ID (`tzutil /g`) or a UTC offset as well as an IANA name: the same local
+/// times come out at the same instants.
+#[test]
+fn tz_accepts_windows_zone_ids_and_offsets() {
+    let json = |tz: &str| -> Value {
+        let text = stdout_of(&["handles", LOOP_DUMPS, "--by", "account", "--tz", tz, "--format", "json"]);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["snapshots"].clone()
+    };
+    let iana = json("Europe/Berlin");
+    assert_eq!(json("W. Europe Standard Time"), iana);
+    // The fixture's times are in May (CEST, UTC+2).
+    assert_eq!(json("+02:00"), iana);
+    assert_eq!(json("UTC+2"), iana);
+    assert_ne!(json("Pacific Standard Time"), iana);
+    let out =
+        poolscope().args(["handles", LOOP_DUMPS, "--tz", "Mars Standard Time"]).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Mars Standard Time") && stderr.contains("W. Europe Standard Time"), "{stderr}");
+}

@@ -92,7 +92,7 @@ fn assert_seed_conclusion(a: &Value, host: &str, with_dumps: bool) {
     let top = a["suspects"].as_array().unwrap().iter().find(|s| s["host"] == host && s["boot"] == 0 && s["rank"] == 1);
     assert_eq!(top.expect("a top suspect")["tag"], "Toke", "{text}");
     if with_dumps {
-        assert!(text.contains("lsass.exe (pid 528) holds 99% of the Token handle growth"), "{text}");
+        assert!(text.contains("lsass.exe (pid 528) holds 99.5% of the Token handle growth"), "{text}");
         assert!(text.contains("of those are tokens of CONTOSO\\svc-scan"), "{text}");
     }
     assert!(text.contains("observed: event 2004"), "{text}");
@@ -298,7 +298,7 @@ fn handle_output_alone_gives_the_attribution() {
     lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| (kind == "handles").then(|| PathBuf::from(name)));
     let a = analyze(dir.path());
     let text = a["verdicts"][0]["text"].as_str().unwrap();
-    assert!(text.contains("lsass.exe (pid 528) holds 99% of the Token handle growth"), "{text}");
+    assert!(text.contains("lsass.exe (pid 528) holds 99.5% of the Token handle growth"), "{text}");
     assert!(text.contains("tokens of CONTOSO\\svc-scan"), "{text}");
     assert_eq!(a["verdicts"][0]["leak_found"], false, "no exhaustion is on record");
 }

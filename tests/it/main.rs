@@ -11,6 +11,7 @@ mod handle;
 mod handle_cli;
 mod hostile;
 mod layouts;
+mod limits;
 mod markdown;
 mod poolmon;
 mod report;

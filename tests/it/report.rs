@@ -19,7 +19,7 @@ use poolscope::model::{
     Dataset, Diagnostic, Event, EventKind, HandleEntry, HandleMode, HandleSnapshot, HostData, ObjectIdentity,
     PoolHeader, PoolRow, PoolSnapshot, PoolType, ProcessHandles, Severity, SourceRef, TimeSource,
 };
-use poolscope::report::chart::{ChartFormat, PALETTE};
+use poolscope::report::chart::{ChartFormat, EVENT, PALETTE};
 use poolscope::report::{self, Report, ReportOptions};
 
 const HOST: &str = "SRV01";
@@ -575,10 +575,11 @@ fn png_charts_are_1200x700_not_blank_and_show_their_series_colours() {
         if name.contains("-tag-SRV01-b1-Toke") || name.contains("handles") {
             assert!(has_colour(&img, [PALETTE[1].0, PALETTE[1].1, PALETTE[1].2], 200), "{name}: no second series");
         }
-        // ...and the totals chart draws nonpaged pool in bluish green, events in vermillion.
+        // ...and the totals chart draws nonpaged pool in bluish green, events in their own neutral grey (not
+        // the vermillion of a second series).
         if name.contains("pool-totals") {
             assert!(has_colour(&img, [PALETTE[2].0, PALETTE[2].1, PALETTE[2].2], 200), "{name}: no nonpaged series");
-            assert!(has_colour(&img, [PALETTE[1].0, PALETTE[1].1, PALETTE[1].2], 200), "{name}: no event markers");
+            assert!(has_colour(&img, [EVENT.0, EVENT.1, EVENT.2], 200), "{name}: no event markers");
         }
         if name.contains("projection-SRV01-b1-paged") {
             // Warning and critical bands are translucent Okabe-Ito orange and vermillion over white.

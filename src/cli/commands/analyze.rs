@@ -13,9 +13,8 @@ use clap::{Args, ValueEnum};
 
 use super::emit;
 use super::parse::read_inputs;
-use crate::analysis::limits::parse_bytes;
 use crate::analysis::suspects::SuspectRule;
-use crate::analysis::verdict::{hours_text, percent};
+use crate::analysis::verdict::hours_text;
 use crate::analysis::{analyze, Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
@@ -23,6 +22,7 @@ use crate::cli::{ExitStatus, Printer};
 use crate::model::{Dataset, Severity};
 use crate::parse::pooltag::{self, TagDescriptions};
 use crate::table::{columns, markdown_cell, wrap, Column, TextTable};
+use crate::units::percent;
 use crate::units::{bytes, rate, thousands};
 
 /// Arguments of `poolscope analyze`.
@@ -141,7 +141,7 @@ pub enum FailOn {
 }
 
 fn bytes_arg(text: &str) -> std::result::Result<u64, String> {
-    parse_bytes(text).ok_or_else(|| format!("expected a size like 3221225472, 3G, 2.5GiB or 512M, not {text:?}"))
+    crate::cli::args::size_arg(text)
 }
 
 fn fdr_arg(text: &str) -> std::result::Result<f64, String> {
@@ -300,7 +300,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                     s.pool.to_string(),
                     rate(s.bytes_per_hour),
                     format!("{} .. {}", rate(s.bytes_per_hour_ci[0]), rate(s.bytes_per_hour_ci[1])),
-                    crate::analysis::verdict::percent(s.share_of_growth),
+                    percent(s.share_of_growth),
                     format!("{:.0}", s.outstanding_per_hour),
                     format!(
                         "{}{}",
@@ -351,7 +351,7 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
                         // Positive: the projection came later than the observed exhaustion.
                         let sign = if h < 0.0 { "-" } else { "+" };
                         if span > 0.0 {
-                            format!("{sign}{} ({:.1}% of uptime)", hours_text(h.abs()), h.abs() / span * 100.0)
+                            format!("{sign}{} ({} of uptime)", hours_text(h.abs()), percent(h.abs() / span))
                         } else {
                             format!("{sign}{}", hours_text(h.abs()))
                         }

@@ -15,6 +15,7 @@ use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::event::ResourceExhaustion;
 use crate::model::{Diagnostic, Event, EventKind, SourceRef};
+use crate::table::TextTable;
 use crate::units::thousands;
 
 /// Version of the JSON layout printed by `events --format json`.
@@ -157,7 +158,8 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
         since: since.transpose()?,
         until: until.transpose()?,
     };
-    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
+    let dataset =
+        super::parse::read_dataset(&args.paths, super::parse::ingest_options(time, &args.time, None), printer);
 
     let mut all: Vec<HostEvent<'_>> = dataset
         .hosts
@@ -340,7 +342,7 @@ fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> Strin
     }
     if re.commit_limit.is_some() || re.commit_charge.is_some() {
         let pct = match (re.commit_charge, re.commit_limit) {
-            (Some(c), Some(l)) if l > 0 => format!(" ({:.1}% of the limit)", c as f64 * 100.0 / l as f64),
+            (Some(c), Some(l)) if l > 0 => format!(" ({} of the limit)", crate::units::percent(c as f64 / l as f64)),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -472,11 +474,6 @@ fn source_text(source: &SourceRef) -> String {
     }
 }
 
-/// Text safe in a Markdown table cell.
-fn md_cell(text: &str) -> String {
-    sanitize(text).replace('|', "\\|").replace('\t', " ")
-}
-
 /// Markdown for a ticket: a table of events, then the evidence of each 2004 event.
 fn markdown(events: &[HostEvent<'_>], read: usize) -> String {
     let mut out = String::new();
@@ -484,25 +481,37 @@ fn markdown(events: &[HostEvent<'_>], read: usize) -> String {
     if events.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "| time (UTC) | host | provider | id | level | kind | summary |");
-    let _ = writeln!(out, "|---|---|---|---:|---|---|---|");
+    // The table model keeps GFM tables to six columns: the level goes first (the kind says more).
+    let mut table = TextTable::new(crate::table::columns(&[
+        "time (UTC)",
+        "host",
+        "provider",
+        "id@r",
+        "level@1",
+        "kind",
+        "summary",
+    ]));
     for he in events {
         let e = he.event;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+        table.push(vec![
             when(e.time),
-            md_cell(he.host),
-            md_cell(short_provider(&e.provider)),
-            e.event_id,
-            level_name(e.level),
-            kind_name(&e.kind),
-            md_cell(&summary(e)),
-        );
+            he.host.to_owned(),
+            short_provider(&e.provider).to_owned(),
+            e.event_id.to_string(),
+            level_name(e.level).to_owned(),
+            kind_name(&e.kind).to_owned(),
+            summary(e),
+        ]);
     }
+    out.push_str(&table.render_markdown());
     for he in events {
         if let EventKind::ResourceExhaustion(re) = &he.event.kind {
-            let _ = writeln!(out, "\n## Resource exhaustion on {} at {}\n", md_cell(he.host), when(he.event.time));
+            let _ = writeln!(
+                out,
+                "\n## Resource exhaustion on {} at {}\n",
+                crate::table::markdown_cell(he.host),
+                when(he.event.time)
+            );
             let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event, ""));
         }
     }

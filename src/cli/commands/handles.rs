@@ -272,7 +272,8 @@ struct HandlesReport {
 pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
     super::check_output(&args.output, &args.paths)?;
     let time = super::time_settings(&args.time)?;
-    let dataset = super::parse::read_dataset(&args.paths, time, args.time.host.clone(), None, printer);
+    let dataset =
+        super::parse::read_dataset(&args.paths, super::parse::ingest_options(time, &args.time, None), printer);
 
     let total: usize = dataset.hosts.values().map(|h| h.handle_snapshots.len()).sum();
     if total == 0 {
@@ -488,7 +489,7 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
         .map(|group| {
             let mut row = key_cells(&group.key, report.by);
             row.push(group.count.to_string());
-            row.push(format!("{:.1}%", group.share));
+            row.push(crate::units::percent(group.share / 100.0));
             row
         })
         .collect();

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod diff;
 pub mod events;
 pub mod handles;
+pub mod man;
 pub mod parse;
 pub mod report;
 pub mod simulate;
@@ -29,6 +30,8 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
         Command::Analyze(args) => analyze::run(&args, printer),
         Command::Report(args) => report::run(&args, printer),
         Command::Simulate(args) => simulate::run(&args, printer),
+        Command::Man(args) => man::run_man(&args, printer),
+        Command::Completions(args) => man::run_completions(&args),
     }
 }
 
@@ -36,11 +39,8 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
 pub fn time_settings(args: &TimeArgs) -> Result<TimeSettings> {
     let mut settings = TimeSettings::default();
     if let Some(tz) = &args.tz {
-        // An IANA name, or a Windows zone ID as `[TimeZoneInfo]::Local.ID` prints it ("W. Europe Standard Time").
-        settings.tz = match tz.parse() {
-            Ok(zone) => zone,
-            Err(e) => crate::parse::timestamp::windows_zone(tz).ok_or_else(|| anyhow::anyhow!("--tz {tz:?}: {e}"))?,
-        };
+        // An IANA name, a Windows zone ID as `tzutil /g` prints it ("W. Europe Standard Time"), or an offset.
+        settings.tz = crate::parse::zones::zone(tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
         settings.tz_given = true;
     }
     settings.date_order = args.date_order.map(|o| match o {

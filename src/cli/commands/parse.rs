@@ -111,16 +111,15 @@ pub struct ParseOutput<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
+/// The ingest options of a command: its time settings (already checked), `--host`, the limits and a forced
+/// format.
+pub fn ingest_options(time: TimeSettings, args: &TimeArgs, format: Option<Format>) -> IngestOptions {
+    IngestOptions { time, host: args.host.clone(), format, limits: args.limits.read_limits() }
+}
+
 /// Walks and parses the inputs into a [`Dataset`] with a progress bar, and prints their diagnostics.
 /// Does not judge whether anything usable was read: each command says what it expected.
-pub fn read_dataset(
-    paths: &[PathBuf],
-    time: TimeSettings,
-    host: Option<String>,
-    format: Option<Format>,
-    printer: &Printer,
-) -> Dataset {
-    let options = IngestOptions { time, host, format };
+pub fn read_dataset(paths: &[PathBuf], options: IngestOptions, printer: &Printer) -> Dataset {
     let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
     let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
     let dataset = ingest::ingest(paths, &options, &|_| bar.inc(1));
@@ -132,7 +131,7 @@ pub fn read_dataset(
 /// Reads the inputs into a [`Dataset`] with the command's options, failing when nothing usable was read;
 /// shared by commands that read archives.
 pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
-    let dataset = read_dataset(paths, time_settings(time)?, time.host.clone(), format, printer);
+    let dataset = read_dataset(paths, ingest_options(time_settings(time)?, time, format), printer);
     if dataset
         .hosts
         .values()

@@ -11,6 +11,7 @@ use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::Severity;
 use crate::parse::pooltag::{self, MatchKind, TagDescriptions, TagInfo, TagSource, TAG_LEN};
+use crate::table::{Column, TextTable};
 
 /// Version of the JSON layout of `poolscope tags --format json`.
 pub const TAGS_SCHEMA_VERSION: u32 = 1;
@@ -142,7 +143,7 @@ pub fn run(args: &TagsArgs, printer: &Printer) -> Result<ExitStatus> {
     let descriptions = load_descriptions(args.pooltag.as_deref(), printer)?;
     let reports = reports(&valid, &descriptions);
     let out = match args.format {
-        TagsFormat::Text => render_text(&reports, &descriptions),
+        TagsFormat::Text => render_text(&reports, &descriptions, printer.width),
         TagsFormat::Markdown => render_markdown(&reports, &descriptions),
         TagsFormat::Json => {
             let json = TagsJson {
@@ -189,7 +190,7 @@ fn unknown_hint(tag: &str, descriptions: &TagDescriptions) -> String {
 }
 
 /// Readable text: one block per tag.
-pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions) -> String {
+pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions, width: Option<usize>) -> String {
     let mut out = String::new();
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
@@ -214,54 +215,48 @@ pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions) -> Str
             }
             continue;
         }
-        let labels: Vec<String> = r.matches.iter().map(source_label).collect();
-        let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        let binary_width =
-            r.matches.iter().map(|m| m.binary.as_deref().unwrap_or("-").chars().count()).max().unwrap_or(0);
-        for (m, label) in r.matches.iter().zip(&labels) {
-            let binary = m.binary.as_deref().unwrap_or("-");
-            let mut line = format!("  {label:<label_width$}  {binary:<binary_width$}  {}", m.description);
+        // One table per tag, fitted to the terminal: the description folds, source and binary stay whole.
+        let mut table =
+            TextTable::new(vec![Column::new("source"), Column::new("binary"), Column::new("description").fold()]);
+        for m in &r.matches {
+            let mut description = m.description.clone();
             if m.match_kind == MatchKind::Wildcard {
-                let _ = write!(line, "  (wildcard entry {:?})", m.pattern);
+                let _ = write!(description, "  (wildcard entry {:?})", m.pattern);
             }
-            let _ = writeln!(out, "{}", sanitize(line.trim_end()));
+            table.push(vec![source_label(m), m.binary.clone().unwrap_or_else(|| "-".to_owned()), description]);
         }
+        out.push_str(&table.render("  ", width));
     }
     out
 }
 
-fn md_cell(text: &str) -> String {
-    sanitize(text).replace('|', "\\|")
-}
-
 /// A Markdown table: one row per match.
 pub fn render_markdown(reports: &[TagReport], descriptions: &TagDescriptions) -> String {
-    let mut out =
-        String::from("| Tag | Source | Pattern | Binary | Description | Object type |\n|---|---|---|---|---|---|\n");
+    let mut table =
+        TextTable::new(crate::table::columns(&["Tag", "Source", "Pattern", "Binary", "Description", "Object type"]));
     for r in reports {
-        let tag = format!("`{}`", md_cell(&r.tag));
         let ty = r.object_type.clone().unwrap_or_default();
         if r.matches.is_empty() {
             let what = match descriptions.pooltag() {
                 Some(_) => "unknown (not in the built-in notes nor in pooltag.txt)",
                 None => "unknown (not in the built-in notes; no pooltag.txt given)",
             };
-            let _ = writeln!(out, "| {tag} | - | - | - | {what} | {ty} |");
+            table.push(vec![r.tag.clone(), "-".into(), "-".into(), "-".into(), what.into(), ty]);
             continue;
         }
         for m in &r.matches {
-            let _ = writeln!(
-                out,
-                "| {tag} | {} | `{}`{} | {} | {} | {ty} |",
-                md_cell(&source_label(m)),
-                md_cell(&m.pattern),
-                if m.match_kind == MatchKind::Wildcard { " (wildcard)" } else { "" },
-                md_cell(m.binary.as_deref().unwrap_or("-")),
-                md_cell(&m.description),
-            );
+            let wildcard = if m.match_kind == MatchKind::Wildcard { " (wildcard)" } else { "" };
+            table.push(vec![
+                r.tag.clone(),
+                source_label(m),
+                format!("{}{wildcard}", m.pattern),
+                m.binary.clone().unwrap_or_else(|| "-".to_owned()),
+                m.description.clone(),
+                ty.clone(),
+            ]);
         }
     }
-    out
+    table.render_markdown()
 }
 
 #[cfg(test)]
@@ -279,7 +274,7 @@ mod tests {
         assert_eq!(r[0].tag, "Key ");
         assert!(r[0].padded);
         assert_eq!(r[0].object_type.as_deref(), Some("Key"));
-        let text = render_text(&r, &d);
+        let text = render_text(&r, &d, None);
         assert!(text.contains("padded to \"Key \""), "{text}");
         assert!(text.contains("pooltag.txt:1"), "{text}");
         assert!(text.contains("built-in"), "{text}");
@@ -288,14 +283,14 @@ mod tests {
     #[test]
     fn wildcard_match_names_its_pattern() {
         let d = with_file("Afd? - afd.sys - AFD objects\n");
-        let text = render_text(&reports(&["AfdE".to_owned()], &d), &d);
+        let text = render_text(&reports(&["AfdE".to_owned()], &d), &d, None);
         assert!(text.contains("wildcard entry \"Afd?\""), "{text}");
     }
 
     #[test]
     fn unknown_tag_gives_the_findstr_hint_and_case_suggestions() {
         let d = TagDescriptions::builtin();
-        let text = render_text(&reports(&["toke".to_owned()], &d), &d);
+        let text = render_text(&reports(&["toke".to_owned()], &d), &d, None);
         assert!(text.contains("no pooltag.txt given"), "{text}");
         assert!(text.contains("findstr /m /l /s \"toke\""), "{text}");
         assert!(text.contains("did you mean \"Toke\""), "{text}");
@@ -306,6 +301,6 @@ mod tests {
         let d = with_file("Ab?? - a.sys - one | two\n");
         let md = render_markdown(&reports(&["AbCd".to_owned()], &d), &d);
         assert!(md.contains("one \\| two"), "{md}");
-        assert!(md.contains("`Ab??` (wildcard)"), "{md}");
+        assert!(md.contains("Ab?? (wildcard)"), "{md}");
     }
 }

@@ -9,7 +9,7 @@
 //! render budgets, and per file by a deadline checked between chunk batches.
 
 use std::error::Error as StdError;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,8 +34,8 @@ const BATCH: usize = 64;
 
 /// How long one file may take: generous for real logs on a busy machine (a 100 MiB log takes seconds),
 /// short enough that a pathological file cannot stall a run.
-fn deadline_for(len: usize) -> Duration {
-    Duration::from_secs(30 + (len as u64 >> 20))
+fn deadline_for(len: u64) -> Duration {
+    Duration::from_secs(30 + (len >> 20))
 }
 
 /// Records and diagnostics of one chunk.
@@ -170,17 +170,36 @@ fn chunk_events_guarded(data: EvtxChunkData, settings: &Arc<ParserSettings>, pat
     })
 }
 
-/// Reads a binary event log. Never panics; see the module docs for what damage is tolerated.
+/// Reads a binary event log held in memory. Never panics; see the module docs for what damage is tolerated.
 pub fn parse(bytes: &[u8], path: &str) -> (Vec<Event>, Vec<Diagnostic>) {
-    parse_with_deadline(bytes, path, deadline_for(bytes.len()))
+    parse_with_deadline(bytes, path, deadline_for(bytes.len() as u64))
 }
 
 /// [`parse`] with an explicit time budget (tests use a short one).
 pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<Event>, Vec<Diagnostic>) {
+    parse_seekable(Cursor::new(bytes), bytes.len() as u64, path, budget)
+}
+
+/// Reads a binary event log from a file (or any seekable reader) chunk by chunk: memory is bounded by a
+/// batch of 64 KiB chunks plus the events read, not by the file's size.
+pub fn parse_file(file: std::fs::File, path: &str) -> (Vec<Event>, Vec<Diagnostic>) {
+    let len = file.metadata().map_or(0, |m| m.len());
+    parse_seekable(std::io::BufReader::with_capacity(CHUNK_SIZE as usize, file), len, path, deadline_for(len))
+}
+
+/// The reader of [`parse_file`] and [`parse`]: `len` is the size of the whole log.
+fn parse_seekable<R: Read + Seek>(
+    mut reader: R,
+    len: u64,
+    path: &str,
+    budget: Duration,
+) -> (Vec<Event>, Vec<Diagnostic>) {
     let started = Instant::now();
     let mut events = Vec::new();
     let mut diags = Vec::new();
-    let parser = std::panic::catch_unwind(|| EvtxParser::from_read_seek(Cursor::new(bytes)));
+    // A cut last chunk is read from its own copy of the tail, taken before the crate owns the reader.
+    let tail = read_tail(&mut reader, len);
+    let parser = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || EvtxParser::from_read_seek(reader)));
     let mut parser = match parser {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
@@ -261,7 +280,7 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
                 budget.as_secs()
             ),
         ));
-    } else if let Some(out) = cut_chunk(bytes, &settings, path) {
+    } else if let Some(out) = tail.and_then(|(start, tail)| cut_chunk(start, &tail, &settings, path)) {
         per_chunk.push(out.events);
         diags.extend(out.diags);
     }
@@ -272,22 +291,34 @@ pub fn parse_with_deadline(bytes: &[u8], path: &str, budget: Duration) -> (Vec<E
     (events, diags)
 }
 
+/// The bytes after the last whole chunk (less than one chunk), with their offset; `None` when the file ends on a
+/// chunk boundary or the tail cannot be read. The reader is left at the start.
+fn read_tail<R: Read + Seek>(reader: &mut R, len: u64) -> Option<(u64, Vec<u8>)> {
+    let rest = len.checked_sub(FILE_HEADER_SIZE)? % CHUNK_SIZE;
+    let tail = if rest == 0 {
+        None
+    } else {
+        let start = len - rest;
+        let mut buf = Vec::with_capacity(rest as usize);
+        reader.seek(SeekFrom::Start(start)).ok()?;
+        reader.by_ref().take(rest).read_to_end(&mut buf).ok()?;
+        Some((start, buf))
+    };
+    reader.seek(SeekFrom::Start(0)).ok()?;
+    tail
+}
+
 /// A file cut inside a chunk (a half-copied log): the crate stops at the last whole chunk, so the cut one
 /// is padded with zeros and read up to the cut. The records past it fail to read and are reported.
-fn cut_chunk(bytes: &[u8], settings: &Arc<ParserSettings>, path: &str) -> Option<ChunkOut> {
-    let body = bytes.len().checked_sub(FILE_HEADER_SIZE as usize)?;
-    let rest = body % CHUNK_SIZE as usize;
-    if rest == 0 {
-        return None;
-    }
-    let number = (body / CHUNK_SIZE as usize) as u64;
-    let start = bytes.len() - rest;
+/// `tail` is the file from offset `start` (past the last whole chunk) to its end.
+fn cut_chunk(start: u64, tail: &[u8], settings: &Arc<ParserSettings>, path: &str) -> Option<ChunkOut> {
+    let rest = tail.len();
+    let number = start.checked_sub(FILE_HEADER_SIZE)? / CHUNK_SIZE;
     let mut out = ChunkOut::default();
-    let tail = &bytes[start..];
     if rest < CHUNK_HEADER_SIZE || !tail.starts_with(b"ElfChnk\0") {
         out.diags.push(Diagnostic::at_offset(
             path,
-            start as u64,
+            start,
             Severity::Warning,
             format!("{rest} bytes after the last whole chunk ignored (truncated copy?)"),
         ));
@@ -295,7 +326,7 @@ fn cut_chunk(bytes: &[u8], settings: &Arc<ParserSettings>, path: &str) -> Option
     }
     out.diags.push(Diagnostic::at_offset(
         path,
-        start as u64,
+        start,
         Severity::Warning,
         format!("file ends inside chunk {number} ({rest} of {CHUNK_SIZE} bytes): truncated copy; records before the cut are read"),
     ));
@@ -311,7 +342,7 @@ fn cut_chunk(bytes: &[u8], settings: &Arc<ParserSettings>, path: &str) -> Option
         }
         Err(e) => out.diags.push(Diagnostic::at_offset(
             path,
-            start as u64,
+            start,
             Severity::Error,
             format!("chunk {number} skipped: {}", describe(&e)),
         )),

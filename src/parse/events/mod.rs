@@ -22,7 +22,7 @@ use localtime::LocalClock;
 pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Vec<Diagnostic>) {
     let path = ctx.path.as_str();
     let mut clock = LocalClock::new(&ctx.time);
-    let (mut events, mut diags) = match format {
+    let (events, diags) = match format {
         Format::Evtx => evtx::parse(bytes, path),
         Format::EventXml => {
             let decoded = crate::parse::text::decode(bytes);
@@ -45,6 +45,24 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
             );
         }
     };
+    typed_and_sorted(events, diags, clock, path)
+}
+
+/// Reads a binary .evtx file chunk by chunk (memory bounded by a batch of chunks, not by the file's size) and
+/// types its events like [`parse`].
+pub fn parse_evtx_file(file: std::fs::File, ctx: &FileContext) -> (Vec<Event>, Vec<Diagnostic>) {
+    let (events, diags) = evtx::parse_file(file, &ctx.path);
+    typed_and_sorted(events, diags, LocalClock::new(&ctx.time), &ctx.path)
+}
+
+/// Types every event ([`typed::classify`]), notes exports without event data, says which zone local times
+/// were read in, and sorts by time.
+fn typed_and_sorted(
+    mut events: Vec<Event>,
+    mut diags: Vec<Diagnostic>,
+    mut clock: LocalClock<'_>,
+    path: &str,
+) -> (Vec<Event>, Vec<Diagnostic>) {
     let mut without_data = 0usize;
     for event in &mut events {
         let kind = typed::classify(event, &mut clock);

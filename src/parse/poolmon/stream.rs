@@ -78,9 +78,13 @@ pub fn parse_reader_detailed<R: BufRead>(
             on_table,
         },
         no: 0,
+        max_line: ctx.limits.max_line_bytes.max(1),
+        path: &ctx.path,
     };
-    // Lines are read in place from the reader's buffer; only a line split across two refills is copied.
+    // Lines are read in place from the reader's buffer; only a line split across two refills is copied, and
+    // of a line longer than the limit only the first `max_line` bytes are (the rest is counted and skipped).
     let mut carry: Vec<u8> = Vec::new();
+    let mut skipped: u64 = 0;
     loop {
         let chunk = match reader.fill_buf() {
             Ok([]) => break,
@@ -93,7 +97,7 @@ pub fn parse_reader_detailed<R: BufRead>(
         };
         let len = chunk.len();
         let Some(last_end) = chunk.iter().rposition(|&b| b == b'\n') else {
-            carry.extend_from_slice(chunk);
+            skipped += lines.keep_of_line(&mut carry, chunk);
             reader.consume(len);
             continue;
         };
@@ -115,17 +119,20 @@ pub fn parse_reader_detailed<R: BufRead>(
             return lines.finish();
         }
         let mut body = block;
-        if !carry.is_empty() {
+        if !carry.is_empty() || skipped > 0 {
             let first_end = block.iter().position(|&b| b == b'\n').unwrap_or(last_end);
-            carry.extend_from_slice(&block[..=first_end]);
+            skipped += lines.keep_of_line(&mut carry, &block[..first_end]);
+            carry.push(b'\n');
+            lines.skipped(std::mem::take(&mut skipped));
             lines.block(&carry);
             carry.clear();
             body = &block[first_end + 1..];
         }
         lines.block(body);
-        carry.extend_from_slice(&chunk[last_end + 1..]);
+        skipped += lines.keep_of_line(&mut carry, &chunk[last_end + 1..]);
         reader.consume(len);
     }
+    lines.skipped(skipped);
     if !carry.is_empty() {
         if carry.contains(&0) {
             lines.decoded(&carry);
@@ -141,20 +148,57 @@ struct LineFeeder<'c, F: FnMut(PoolmonTable)> {
     assembler: Assembler,
     pipe: Pipeline<'c, F>,
     no: u64,
+    /// `--max-line-length`: bytes of a line kept.
+    max_line: usize,
+    path: &'c str,
 }
 
 impl<F: FnMut(PoolmonTable)> LineFeeder<'_, F> {
+    /// Appends `more` (part of one line) to the line held in `carry`, up to the line-length limit; returns the
+    /// bytes left out.
+    fn keep_of_line(&self, carry: &mut Vec<u8>, more: &[u8]) -> u64 {
+        let room = self.max_line.saturating_sub(carry.len()).min(more.len());
+        carry.extend_from_slice(&more[..room]);
+        (more.len() - room) as u64
+    }
+
+    /// Says that the next line was cut at the limit, when it was.
+    fn skipped(&mut self, bytes: u64) {
+        if bytes > 0 {
+            self.pipe.diagnostics.push(long_line(self.path, self.no + 1, self.max_line, bytes));
+        }
+    }
+
     /// Whole lines, each ending in `\n`, without NUL bytes.
     fn block(&mut self, bytes: &[u8]) {
         if let Ok(text) = std::str::from_utf8(bytes) {
             // The common case: one validation for the block, memchr-driven splitting.
             for line in text.split_terminator('\n') {
                 self.no += 1;
+                let line = if line.len() > self.max_line {
+                    let mut end = self.max_line;
+                    while !line.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    let cut = (line.len() - end) as u64;
+                    self.pipe.diagnostics.push(long_line(self.path, self.no, self.max_line, cut));
+                    &line[..end]
+                } else {
+                    line
+                };
                 self.assembler.line(self.no, line, true, &mut |t| self.pipe.push(t));
             }
         } else if let Some(body) = bytes.strip_suffix(b"\n") {
             for line in body.split(|&b| b == b'\n') {
-                self.line(line, true);
+                if line.len() > self.max_line {
+                    self.pipe.diagnostics.push(long_line(
+                        self.path,
+                        self.no + 1,
+                        self.max_line,
+                        (line.len() - self.max_line) as u64,
+                    ));
+                }
+                self.line(&line[..line.len().min(self.max_line)], true);
             }
         }
     }
@@ -195,6 +239,16 @@ impl<F: FnMut(PoolmonTable)> LineFeeder<'_, F> {
         diagnostics.extend(self.pipe.finish());
         diagnostics
     }
+}
+
+/// The diagnostic for a line longer than `--max-line-length`.
+fn long_line(path: &str, line: u64, max: usize, skipped: u64) -> Diagnostic {
+    Diagnostic::at_line(
+        path,
+        line,
+        Severity::Warning,
+        format!("line longer than the limit of {max} bytes: the rest ({skipped} bytes) skipped; --max-line-length raises it"),
+    )
 }
 
 #[cfg(test)]
@@ -258,5 +312,27 @@ mod tests {
         assert_eq!(snaps[0].source.line, Some(5));
         let garbled = diags.iter().find(|d| d.severity == Severity::Error).unwrap();
         assert_eq!(garbled.line, Some(8), "{diags:?}");
+    }
+
+    #[test]
+    fn lines_longer_than_the_limit_are_cut_with_a_warning() {
+        let long = "x".repeat(5000);
+        let text = format!(
+            " Tag  Type     Allocs         Frees    Diff   Bytes    Per Alloc\r\n{long}\r\n \
+             Toke Paged        10         5         5       500        100\r\n{long}"
+        );
+        let mut ctx = FileContext { path: "long.log".into(), ..FileContext::default() };
+        ctx.limits.max_line_bytes = 100;
+        for capacity in [16, 64, 1000, 8192] {
+            let mut snaps = Vec::new();
+            let reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+            let diags = parse_reader(reader, &ctx, |s| snaps.push(s));
+            assert_eq!(snaps.len(), 1, "capacity {capacity}");
+            assert_eq!(snaps[0].rows.len(), 1);
+            let cut: Vec<_> = diags.iter().filter(|d| d.message.contains("--max-line-length")).collect();
+            assert_eq!(cut.len(), 2, "capacity {capacity}: {diags:?}");
+            assert_eq!((cut[0].line, cut[1].line), (Some(2), Some(4)), "capacity {capacity}");
+            assert!(cut[0].message.contains("4901 bytes"), "{}", cut[0].message);
+        }
     }
 }

@@ -131,6 +131,26 @@ impl Context<'_> {
     /// Markers for the host's boots and exhaustion events inside `[x0, x1]`. Charts of one boot
     /// (`with_boots` false) leave out 41, 1076 and 6008: they are logged early in a boot about the
     /// end of the previous one.
+    /// The end of a time axis that stops at the last sample, moved on to the events logged after it (the 2004
+    /// at the hang, the 41 and 6008 of the reboot that follows), so they are marked, not cut off. Events more
+    /// than a quarter of the plotted span (or an hour) later are left out rather than squashing the data.
+    fn through_trailing_events(&self, host: &str, x0: f64, x1: f64) -> f64 {
+        let reach = ((x1 - x0) * 0.25).max(3600.0);
+        let last = self
+            .events
+            .iter()
+            .filter(|e| e.host == host && e.importance == Importance::Exhaustion)
+            .map(|e| to_x(e.at))
+            .filter(|&x| x > x1 && x - x1 <= reach)
+            .fold(x1, f64::max);
+        if last > x1 {
+            // A little room so the last marker is not drawn on the frame.
+            last + (last - x0) * 0.01
+        } else {
+            x1
+        }
+    }
+
     fn markers(&self, host: &str, x0: f64, x1: f64, with_boots: bool) -> Vec<Marker> {
         let mut out = Vec::new();
         if with_boots {
@@ -265,6 +285,7 @@ pub fn totals(ctx: &Context<'_>, host: &str) -> Option<Chart> {
     if panels.is_empty() {
         return None;
     }
+    let x1 = ctx.through_trailing_events(host, x0, x1);
     for panel in &mut panels {
         panel.markers = ctx.markers(host, x0, x1, true);
     }

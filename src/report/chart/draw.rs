@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{self, Scale, Ticked};
 use super::labels;
-use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, CRITICAL, GREY, INK};
+use super::{Chart, Dash, Line, LineStyle, MarkerKind, Panel, Shape, XAxis, EVENT, GREY, INK};
 use crate::report::series::downsample;
 
 /// Width of the legend column.
@@ -371,7 +371,7 @@ fn draw_cut<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, px: i32, top: i32
 pub fn marker_style(kind: MarkerKind) -> LineStyle {
     match kind {
         MarkerKind::Boot => LineStyle::plain(GREY, Dash::Dashed, 2),
-        MarkerKind::Event => LineStyle::plain(CRITICAL, Dash::Solid, 2),
+        MarkerKind::Event => LineStyle::plain(EVENT, Dash::Solid, 2),
         MarkerKind::Projected => LineStyle::plain(INK, Dash::Dotted, 2),
     }
 }
@@ -414,7 +414,10 @@ where
     X2: Ranged<ValueType = f64>,
     Y2: Ranged<ValueType = f64>,
 {
-    if style.shape == Shape::None {
+    // A series of one point (one dump in a boot) draws no line: it is marked, or it would be missing from
+    // the chart while its legend entry says it is there.
+    let lone = pts.len() == 1;
+    if style.shape == Shape::None && !lone {
         return Ok(());
     }
     // Shift each line's marks a little so marks of overlapping lines do not sit on each other.
@@ -426,6 +429,9 @@ where
         if i < pts.len() && (pts[i].0 - target).abs() <= (x1 - x0) / MARKS_PER_LINE as f64 / 2.0 {
             chosen.push(pts[i]);
         }
+    }
+    if lone {
+        chosen = pts.to_vec();
     }
     let filled = ShapeStyle { color: style.color.to_rgba(), filled: true, stroke_width: 1 };
     let open = ShapeStyle { color: style.color.to_rgba(), filled: false, stroke_width: 2 };
@@ -664,9 +670,32 @@ mod tests {
         assert!(grey > 100, "{grey} boot pixels");
         let event = (300..850)
             .flat_map(|x| (80..600).map(move |y| (x, y)))
-            .filter(|&(x, y)| img.get_pixel(x, y).0 == [CRITICAL.0, CRITICAL.1, CRITICAL.2])
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [EVENT.0, EVENT.1, EVENT.2])
             .count();
         assert!(event > 20, "{event} event pixels");
+    }
+
+    /// Boot 1's Token handles (one dump in that boot) were missing from the handles-by-type chart: a series
+    /// of one point draws no line, so it is marked.
+    #[test]
+    fn a_series_of_one_point_is_marked() {
+        let mut chart = marked_chart(Vec::new());
+        let colour = super::super::PALETTE[1];
+        let mut style = LineStyle::series(1);
+        style.shape = Shape::None;
+        chart.panels[0].lines.push(Line {
+            label: "one dump".into(),
+            points: vec![(50_000.0, 1.5e9)],
+            style,
+            secondary: false,
+        });
+        let png = super::super::render_png(&chart).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        let marked = (100..880)
+            .flat_map(|x| (60..650).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [colour.0, colour.1, colour.2])
+            .count();
+        assert!(marked > 20, "{marked} pixels of the one-point series");
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub const PALETTE: [RGBColor; 6] = [
 pub const INK: RGBColor = RGBColor(0, 0, 0);
 /// Secondary text and boot markers.
 pub const GREY: RGBColor = RGBColor(110, 110, 110);
+/// Event markers (2004, 2019/2020, 41, ...): a neutral dark grey of their own, drawn solid, so they are not
+/// read as the vermillion second data series (boots are lighter grey and dashed, projections black dotted).
+pub const EVENT: RGBColor = RGBColor(64, 64, 64);
 /// PAL's warning band (60-80% of the limit).
 pub const WARNING: RGBColor = RGBColor(230, 159, 0);
 /// PAL's critical band (80-100% of the limit).

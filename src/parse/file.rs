@@ -1,0 +1,156 @@
+//! Reading a file on disk for its parser, without holding more of it than the format needs.
+//!
+//! The first 64 KiB tell the format. poolmon logs (the inputs that reach gigabytes: weeks of one-minute
+//! snapshots) stream snapshot by snapshot, and binary .evtx logs chunk by chunk; both are bounded whatever the
+//! file's size. The other formats (handle.exe output, event exports) are read whole, up to
+//! [`ReadLimits::max_file_bytes`], beyond which the file is refused with an error naming `--max-file-size`.
+
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read};
+use std::path::Path;
+
+use super::{detect_or_explain, parse_detected, poolmon, FileContext, Format, Parsed, ReadLimits};
+use crate::model::{Diagnostic, PoolSnapshot, Severity};
+use crate::units;
+
+/// Bytes read to tell a file's format (the detectors look at no more).
+const HEAD_BYTES: usize = 64 * 1024;
+/// Read buffer of the streaming readers.
+const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Reads and parses a file on disk with a context the caller prepared (the ingest's settled name time); every
+/// record is kept in the returned [`Parsed`].
+pub fn parse_file_in(path: &Path, format: Option<Format>, ctx: &FileContext) -> Parsed {
+    let mut pool = Vec::new();
+    let mut parsed = stream_file(path, format, ctx, &mut |s| pool.push(s));
+    parsed.pool_snapshots = pool;
+    parsed
+}
+
+/// Reads and parses a file on disk, handing poolmon snapshots to `on_pool` one at a time, in file order, as they
+/// are read (they are not kept in the returned [`Parsed`]); everything else is returned.
+pub fn stream_file(
+    path: &Path,
+    format: Option<Format>,
+    ctx: &FileContext,
+    on_pool: &mut dyn FnMut(PoolSnapshot),
+) -> Parsed {
+    let cannot = |e: std::io::Error| Parsed {
+        diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
+        ..Parsed::default()
+    };
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return cannot(e),
+    };
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    if let Err(e) = file.by_ref().take(HEAD_BYTES as u64).read_to_end(&mut head) {
+        return cannot(e);
+    }
+    let format = match format.map_or_else(|| detect_or_explain(&head, ctx), Ok) {
+        Ok(f) => f,
+        Err(parsed) => return parsed,
+    };
+    match format {
+        Format::Poolmon => {
+            let mut streamed = 0usize;
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let diagnostics = poolmon::stream::parse_reader(reader, ctx, |s| {
+                streamed += 1;
+                on_pool(s);
+            });
+            let mut parsed = Parsed { diagnostics, ..Parsed::default() };
+            parsed.note_if_empty(format, &ctx.path, streamed);
+            parsed
+        }
+        Format::Evtx => {
+            let (events, diagnostics) = super::events::parse_evtx_file(file, ctx);
+            let mut parsed = Parsed { events, diagnostics, ..Parsed::default() };
+            parsed.note_if_empty(format, &ctx.path, 0);
+            parsed
+        }
+        _ => {
+            if let Some(refused) = too_large(size, &ctx.limits, &ctx.path) {
+                return refused;
+            }
+            let mut bytes = head;
+            if let Err(e) = file.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
+                return cannot(e);
+            }
+            parse_detected(&bytes, format, ctx)
+        }
+    }
+}
+
+/// The error for a file read whole that is larger than `--max-file-size`.
+fn too_large(size: u64, limits: &ReadLimits, path: &str) -> Option<Parsed> {
+    (size > limits.max_file_bytes).then(|| Parsed {
+        diagnostics: vec![Diagnostic::for_file(
+            path,
+            Severity::Error,
+            format!(
+                "file not read: {} is larger than the limit of {} for this format (read whole); \
+                 --max-file-size raises it",
+                units::bytes(size as f64),
+                units::bytes(limits.max_file_bytes as f64)
+            ),
+        )],
+        ..Parsed::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn streamed_poolmon_matches_the_whole_file_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            "22/05/2020 22:35:55.53 \r\n\r\n Tag  Type     Allocs         Frees    Diff   Bytes    Per Alloc\r\n\r\n \
+                    Toke Paged        10         5         5       500        100        \r\n";
+        let path = write(dir.path(), "p.log", text.as_bytes());
+        let ctx = FileContext::for_path(&path, crate::model::TimeSettings::default(), None);
+        let streamed = parse_file_in(&path, None, &ctx);
+        let whole = super::super::parse_bytes(text.as_bytes(), None, &ctx);
+        assert_eq!(streamed.pool_snapshots, whole.pool_snapshots);
+        assert_eq!(streamed.pool_snapshots.len(), 1);
+        assert_eq!(streamed.diagnostics, whole.diagnostics);
+    }
+
+    #[test]
+    fn a_file_read_whole_beyond_the_limit_is_refused_naming_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Handle type summary:\r\n  File            : 10\r\nTotal handles: 10\r\n";
+        let path = write(dir.path(), "h.txt", text.as_bytes());
+        let mut ctx = FileContext::for_path(&path, crate::model::TimeSettings::default(), None);
+        ctx.limits.max_file_bytes = 16;
+        let parsed = parse_file_in(&path, None, &ctx);
+        assert!(parsed.is_empty());
+        let error = &parsed.diagnostics[0];
+        assert_eq!(error.severity, Severity::Error);
+        assert!(error.message.contains("--max-file-size"), "{error:?}");
+        ctx.limits.max_file_bytes = 1 << 20;
+        assert!(!parse_file_in(&path, None, &ctx).handle_snapshots.is_empty());
+    }
+
+    #[test]
+    fn missing_and_empty_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = FileContext::default();
+        let missing = parse_file_in(&dir.path().join("nope"), None, &ctx);
+        assert!(missing.diagnostics[0].message.starts_with("cannot read file"));
+        let empty = write(dir.path(), "empty.log", b"");
+        let parsed = parse_file_in(&empty, None, &ctx);
+        assert_eq!(parsed.diagnostics[0].severity, Severity::Error);
+        let forced = parse_file_in(&empty, Some(Format::Poolmon), &ctx);
+        assert!(forced.diagnostics.iter().any(|d| d.message.contains("no usable Poolmon records")), "{forced:?}");
+    }
+}

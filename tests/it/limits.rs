@@ -1,0 +1,72 @@
+//! Resource limits on reading (issue 14): each is enforced and its error names the flag that raises it.
+
+use assert_cmd::Command;
+
+const DEMO: &str = "fixtures/incidents/lsass-token-leak";
+
+fn poolscope() -> Command {
+    Command::cargo_bin("poolscope").expect("binary built")
+}
+
+fn stderr_of(args: &[&str]) -> (Option<i32>, String) {
+    let out = poolscope().args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn too_many_files_reads_nothing_and_names_the_flag() {
+    let (code, stderr) = stderr_of(&["parse", "--max-files", "3", DEMO]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("more than the limit of 3") && stderr.contains("--max-files"), "{stderr}");
+    poolscope().args(["parse", "--max-files", "100000", DEMO]).assert().success();
+}
+
+#[test]
+fn too_many_bytes_reads_nothing_and_names_the_flag() {
+    let (code, stderr) = stderr_of(&["parse", "--max-total-size", "64K", DEMO]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--max-total-size") && stderr.contains("64.0 KiB"), "{stderr}");
+}
+
+/// Formats read whole are refused above `--max-file-size` (the handle.exe dumps and the XML export here), naming the file;
+/// poolmon streams and is still read.
+#[test]
+fn files_read_whole_are_bounded_and_streamed_ones_are_not() {
+    let out = poolscope().args(["parse", "--format", "json", "--max-file-size", "1K", DEMO]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!doc["pool_snapshots"].as_array().unwrap().is_empty(), "poolmon is streamed, not bound by the limit");
+    let refused: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["message"].as_str().unwrap().contains("--max-file-size"))
+        .collect();
+    assert!(!refused.is_empty());
+    assert!(refused.iter().all(|d| {
+        let path = d["path"].as_str().unwrap();
+        d["severity"] == "error" && !path.contains("poolmon") && !path.contains(".evtx")
+    }));
+}
+
+#[test]
+fn a_line_without_end_is_cut_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b" Tag  Type     Allocs         Frees    Diff   Bytes    Per Alloc\r\n\r\n".to_vec();
+    text.extend_from_slice(b" Toke Paged        10         5         5       500        100\r\n");
+    text.extend(std::iter::repeat_n(b'A', 3 << 20));
+    let path = dir.path().join("poolmon_2020-05-22_22-35-55.log");
+    std::fs::write(&path, &text).unwrap();
+    let out = poolscope().args(["parse", "--format", "json"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["pool_snapshots"].as_array().unwrap().len(), 1);
+    let cut = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("--max-line-length"))
+        .expect("the long line is reported");
+    assert_eq!(cut["line"], 4);
+    assert!(cut["message"].as_str().unwrap().contains(&format!("{} bytes", (3 << 20) - (1 << 20))), "{cut}");
+}
