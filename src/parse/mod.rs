@@ -6,11 +6,8 @@
 pub mod events;
 mod file;
 pub mod handle;
-<<<<<<< HEAD
-pub mod pool_csv;
-=======
 pub mod limits;
->>>>>>> main
+pub mod pool_csv;
 pub mod poolmon;
 pub mod pooltag;
 pub mod text;

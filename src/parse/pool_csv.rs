@@ -30,7 +30,7 @@ fn header_line(text: &str) -> Option<(usize, &str, u8)> {
         .lines()
         .enumerate()
         .map(|(i, l)| (i, l.trim_start_matches('\u{feff}').trim()))
-        .find(|(_, l)| !l.is_empty() && !l.starts_with("#TYPE") && !l.starts_with("#"))?;
+        .find(|(_, l)| !l.is_empty() && !l.starts_with('#'))?;
     let delimiter = if line.matches(';').count() > line.matches(',').count() { b';' } else { b',' };
     Some((index, line, delimiter))
 }
@@ -48,7 +48,7 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
         return (Vec::new(), diagnostics);
     };
     // Skip to the header by lines, so the CSV reader's line numbers are offset by `header_index`.
-    let body: String = text.lines().skip(header_index).map(|l| format!("{l}\n")).collect();
+    let body: String = text.lines().skip(header_index).flat_map(|l| [l, "\n"]).collect();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -87,7 +87,7 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
     let mut snapshots: Vec<PoolSnapshot> = Vec::new();
     let mut current_key: Option<String> = None;
     for record in reader.records() {
-        let line = header_index as u64 + record.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
+        let line = header_index as u64 + record.as_ref().ok().and_then(|r| r.position()).map_or(0, csv::Position::line);
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(snaps.len(), 2, "{diags:?}");
         assert_eq!(snaps[0].rows.len(), 3);
         assert_eq!(snaps[0].rows[0].tag, "Toke");
-        assert_eq!(snaps[0].rows[0].per_alloc, 2320000000 / 1394724);
+        assert_eq!(snaps[0].rows[0].per_alloc, 2_320_000_000 / 1_394_724);
         assert_eq!(snaps[0].rows[1].tag, "Key ");
         assert_eq!(snaps[0].rows[2].pool, PoolType::Nonpaged);
         assert_eq!(snaps[0].taken_at.unwrap().to_rfc3339(), "2020-05-22T22:35:55+00:00");
