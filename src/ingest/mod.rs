@@ -120,8 +120,8 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
 /// The error when a run would read more files or bytes than `--max-files` / `--max-total-size` allow: nothing
 /// is read then (a half-read archive would give a silently partial answer).
 fn over_run_limits(files: &[(Option<PathBuf>, PathBuf)], limits: &parse::ReadLimits) -> Option<Diagnostic> {
-    let root = files.first().and_then(|(root, file)| root.as_ref().or(Some(file))).map(|p| p.display().to_string());
-    let root = root.unwrap_or_default();
+    let root =
+        files.first().map(|(root, file)| root.as_ref().unwrap_or(file).display().to_string()).unwrap_or_default();
     if files.len() > limits.max_files {
         return Some(Diagnostic::for_file(
             root,

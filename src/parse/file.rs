@@ -44,10 +44,10 @@ pub fn stream_file(
         Err(e) => return cannot(e),
     };
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    if let Err(e) = file.by_ref().take(HEAD_BYTES as u64).read_to_end(&mut head) {
-        return cannot(e);
-    }
+    let head = match read_head(&mut file) {
+        Ok(head) => head,
+        Err(e) => return cannot(e),
+    };
     let format = match format.map_or_else(|| detect_or_explain(&head, ctx), Ok) {
         Ok(f) => f,
         Err(parsed) => return parsed,
@@ -81,6 +81,13 @@ pub fn stream_file(
             parse_detected(&bytes, format, ctx)
         }
     }
+}
+
+/// The first bytes of a file, as many as format detection looks at ([`Format::detect`]).
+pub fn read_head(file: &mut File) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    file.by_ref().take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// The error for a file read whole that is larger than `--max-file-size`.

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-pub use file::{parse_file_in, stream_file};
+pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings};

@@ -191,6 +191,10 @@ pub fn offset_zone(text: &str) -> Option<Tz> {
         b'-' => (-1, &rest[1..]),
         _ => return None,
     };
+    // Digits and one colon only: what follows splits by byte position.
+    if !digits.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let (hours, minutes) = match digits.split_once(':') {
         Some((h, m)) => (h, m),
         None if digits.len() > 2 => digits.split_at(digits.len() - 2),
@@ -286,6 +290,9 @@ mod tests {
         assert_eq!(offset_zone("+2:7x"), None);
         assert_eq!(offset_zone("2"), None);
         assert_eq!(offset_zone(""), None);
+        // Found by the timestamp fuzz target: a multi-byte character where the minutes would start.
+        assert_eq!(offset_zone("+1\u{20ac}"), None);
+        assert_eq!(offset_zone("UTC-0\u{fffd}"), None);
     }
 
     #[test]

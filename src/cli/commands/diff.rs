@@ -13,7 +13,7 @@ use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{PoolSnapshot, PoolType, TimeSettings, TimeSource};
-use crate::parse::{FileContext, Format};
+use crate::parse::{FileContext, Format, ReadLimits};
 use crate::table::{Column, TextTable};
 
 /// Rows shown by text and Markdown output when `--top` is not given.
@@ -228,6 +228,7 @@ fn read_snapshots(
     path: &Path,
     time: &TimeSettings,
     host: Option<&str>,
+    limits: ReadLimits,
     printer: &Printer,
     cache: &mut HashMap<PathBuf, Vec<PoolSnapshot>>,
 ) -> Result<Vec<PoolSnapshot>> {
@@ -242,10 +243,12 @@ fn read_snapshots(
         };
         anyhow::bail!("{}: no such file{hint}", path.display());
     }
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let head = std::fs::File::open(path)
+        .and_then(|mut f| crate::parse::read_head(&mut f))
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
     // still given to the poolmon parser: a pasted screen may have lost its header line.
-    let other = match Format::detect(&bytes) {
+    let other = match Format::detect(&head) {
         Some(Format::Poolmon) | None => None,
         Some(Format::Handle) => Some("handle.exe output".to_owned()),
         Some(Format::Pooltag) => Some("a pooltag.txt file (give it with --pooltag)".to_owned()),
@@ -256,8 +259,9 @@ fn read_snapshots(
     if let Some(kind) = other {
         anyhow::bail!("{}: this is {kind}, not a poolmon snapshot", path.display());
     }
-    let ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
-    let parsed = crate::parse::parse_bytes(&bytes, Some(Format::Poolmon), &ctx);
+    let mut ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
+    ctx.limits = limits;
+    let parsed = crate::parse::parse_file_in(path, Some(Format::Poolmon), &ctx);
     printer.diagnostics(&parsed.diagnostics);
     if parsed.pool_snapshots.is_empty() {
         anyhow::bail!(
@@ -274,10 +278,11 @@ fn pick(
     side: Side,
     time: &TimeSettings,
     host: Option<&str>,
+    limits: ReadLimits,
     printer: &Printer,
     cache: &mut HashMap<PathBuf, Vec<PoolSnapshot>>,
 ) -> Result<Selected> {
-    let snaps = read_snapshots(&spec.path, time, host, printer, cache)?;
+    let snaps = read_snapshots(&spec.path, time, host, limits, printer, cache)?;
     let (index, how) = select(&snaps, &spec.selector, side, &spec.path)?;
     let count = snaps.len();
     let snapshot = snaps.into_iter().nth(index).ok_or_else(|| anyhow::anyhow!("snapshot {index} vanished"))?;
@@ -288,6 +293,7 @@ fn pick(
 pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
     let time = super::time_settings(&args.time)?;
     let host = args.time.host.as_deref();
+    let limits = args.time.limits.read_limits();
     let before_spec = parse_spec(&args.before, time.tz);
     let after_spec = match &args.after {
         Some(text) => parse_spec(text, time.tz),
@@ -295,8 +301,8 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     super::check_output(&args.output, &[before_spec.path.clone(), after_spec.path.clone()])?;
     let mut cache = HashMap::new();
-    let before = pick(&before_spec, Side::Before, &time, host, printer, &mut cache)?;
-    let after = pick(&after_spec, Side::After, &time, host, printer, &mut cache)?;
+    let before = pick(&before_spec, Side::Before, &time, host, limits, printer, &mut cache)?;
+    let after = pick(&after_spec, Side::After, &time, host, limits, printer, &mut cache)?;
     if before_spec.path == after_spec.path && before.index == after.index {
         printer.warn(&format!(
             "A and B are the same snapshot ({} @{} of {}): every change is zero",

@@ -199,6 +199,8 @@ fn parse_seekable<R: Read + Seek>(
     let mut diags = Vec::new();
     // A cut last chunk is read from its own copy of the tail, taken before the crate owns the reader.
     let tail = read_tail(&mut reader, len);
+    // From the start whatever the reader had read (a caller may have read the head to tell the format).
+    let _ = reader.seek(SeekFrom::Start(0));
     let parser = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || EvtxParser::from_read_seek(reader)));
     let mut parser = match parser {
         Ok(Ok(p)) => p,
@@ -292,20 +294,17 @@ fn parse_seekable<R: Read + Seek>(
 }
 
 /// The bytes after the last whole chunk (less than one chunk), with their offset; `None` when the file ends on a
-/// chunk boundary or the tail cannot be read. The reader is left at the start.
+/// chunk boundary or the tail cannot be read.
 fn read_tail<R: Read + Seek>(reader: &mut R, len: u64) -> Option<(u64, Vec<u8>)> {
     let rest = len.checked_sub(FILE_HEADER_SIZE)? % CHUNK_SIZE;
-    let tail = if rest == 0 {
-        None
-    } else {
-        let start = len - rest;
-        let mut buf = Vec::with_capacity(rest as usize);
-        reader.seek(SeekFrom::Start(start)).ok()?;
-        reader.by_ref().take(rest).read_to_end(&mut buf).ok()?;
-        Some((start, buf))
-    };
-    reader.seek(SeekFrom::Start(0)).ok()?;
-    tail
+    if rest == 0 {
+        return None;
+    }
+    let start = len - rest;
+    let mut buf = Vec::with_capacity(rest as usize);
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    reader.by_ref().take(rest).read_to_end(&mut buf).ok()?;
+    Some((start, buf))
 }
 
 /// A file cut inside a chunk (a half-copied log): the crate stops at the last whole chunk, so the cut one
