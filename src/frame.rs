@@ -395,7 +395,12 @@ mod tests {
         let mut ds = Dataset::default();
         ds.hosts.insert(
             "web1".into(),
-            HostData { pool_snapshots: vec![snap], handle_snapshots: vec![hsnap], events: vec![event] },
+            HostData {
+                pool_snapshots: vec![snap],
+                handle_snapshots: vec![hsnap],
+                events: vec![event],
+                ..HostData::default()
+            },
         );
         ds
     }

@@ -408,7 +408,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     let snaps: Vec<&PoolSnapshot> = timed.iter().map(|(s, _)| *s).collect();
     let times: Vec<DateTime<Utc>> = timed.iter().map(|(_, t)| *t).collect();
     let spans = split_boots(host, &snaps, &times, &data.events, options.warmup_hours, &mut out.diagnostics);
-    let limits = limits::host_limits(&data.events, &snaps);
+    let limits = limits::host_limits(&data.events, &snaps, &data.debugger_limits);
     if limits.release.is_none() && !spans.is_empty() {
         out.diagnostics.push(Diagnostic::for_file(
             "",

@@ -78,7 +78,12 @@ pub fn stream_file(
             if let Err(e) = file.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
                 return cannot(e);
             }
-            parse_detected(&bytes, format, ctx)
+            // Pool snapshots of formats read whole (pool CSVs, debugger text) go the same way as streamed ones.
+            let mut parsed = parse_detected(&bytes, format, ctx);
+            for snapshot in std::mem::take(&mut parsed.pool_snapshots) {
+                on_pool(snapshot);
+            }
+            parsed
         }
     }
 }

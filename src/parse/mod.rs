@@ -3,6 +3,7 @@
 //! [`Format::detect`] sniffs content (not extensions); [`text::decode`] turns bytes into text;
 //! [`parse_file`] runs the right parser and returns records plus diagnostics.
 
+pub mod debugger;
 pub mod events;
 mod file;
 pub mod handle;
@@ -22,7 +23,9 @@ use chrono::{DateTime, Utc};
 pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
-use crate::model::{Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings};
+use crate::model::{
+    DebuggerLimits, Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings, TimeSource,
+};
 
 /// An input format poolscope can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,11 +44,36 @@ pub enum Format {
     EventText,
     /// A PowerShell pool CSV: poolmon-powershell `-view csv` or PoolmonViz `<date>.pool.csv`.
     PoolCsv,
+    /// WinDbg/kd `!poolused` output saved as text (one pool snapshot; `!vm` limits in the same file are read too).
+    Poolused,
+    /// WinDbg/kd `!vm` output saved as text: the host's pool maxima and commit limit.
+    DebuggerVm,
     /// A pooltag.txt tag description file.
     Pooltag,
 }
 
 impl Format {
+    /// What the format is, in words, for messages (`this is a PowerShell pool CSV`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Poolmon => "poolmon output",
+            Format::Handle => "handle.exe output",
+            Format::Evtx => "a binary .evtx event log",
+            Format::EventXml => "an event XML export",
+            Format::EventCsv => "an event CSV export",
+            Format::EventText => "an event text export",
+            Format::PoolCsv => "a PowerShell pool CSV",
+            Format::Poolused => "WinDbg !poolused output",
+            Format::DebuggerVm => "WinDbg !vm output",
+            Format::Pooltag => "a pooltag.txt file",
+        }
+    }
+
+    /// Whether the format gives pool snapshots (what `diff` compares).
+    pub fn has_pool_snapshots(self) -> bool {
+        matches!(self, Format::Poolmon | Format::PoolCsv | Format::Poolused)
+    }
+
     /// Guesses the format from the first bytes of a file (up to 64 KiB is enough).
     /// `None` means the content matches no known format.
     pub fn detect(head: &[u8]) -> Option<Format> {
@@ -71,6 +99,13 @@ impl Format {
         }
         if has("Event[0]:") || (has("Log Name:") && has("Event ID:")) {
             return Some(Format::EventText);
+        }
+        // Before handle.exe and poolmon: a debugger session log may list processes or quote anything.
+        if debugger::looks_like_poolused(text) {
+            return Some(Format::Poolused);
+        }
+        if debugger::vm::looks_like(text) {
+            return Some(Format::DebuggerVm);
         }
         if has("Handle type summary:")
             || has("Sysinternals - www.sysinternals.com")
@@ -191,6 +226,20 @@ impl FileContext {
         }
     }
 
+    /// The time of a snapshot that carries none: `--time`, then the file (or folder) name's, then the mtime.
+    pub fn fallback_time(&self, diagnostics: &mut Vec<Diagnostic>) -> (Option<DateTime<Utc>>, TimeSource) {
+        if let Some(t) = self.time.time_override {
+            return (Some(t), TimeSource::Override);
+        }
+        if let Some((t, source)) = self.name_time(diagnostics) {
+            return (Some(t), source);
+        }
+        match self.modified {
+            Some(t) => (Some(t), TimeSource::FileModified),
+            None => (None, TimeSource::Unknown),
+        }
+    }
+
     /// The file name part of the path (where a timestamp or host name may be).
     pub fn file_name(&self) -> &str {
         self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path)
@@ -206,6 +255,8 @@ pub struct Parsed {
     pub handle_snapshots: Vec<HandleSnapshot>,
     /// Event-log records.
     pub events: Vec<Event>,
+    /// Limits read from debugger output (`!vm`).
+    pub limits: Vec<DebuggerLimits>,
     /// Problems and assumptions.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -213,7 +264,10 @@ pub struct Parsed {
 impl Parsed {
     /// Whether nothing usable was read.
     pub fn is_empty(&self) -> bool {
-        self.pool_snapshots.is_empty() && self.handle_snapshots.is_empty() && self.events.is_empty()
+        self.pool_snapshots.is_empty()
+            && self.handle_snapshots.is_empty()
+            && self.events.is_empty()
+            && self.limits.is_empty()
     }
 }
 
@@ -259,6 +313,13 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             let text = text::decode(bytes);
             let (snaps, diags) = pool_csv::parse(&text.text, ctx);
             parsed.pool_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::Poolused | Format::DebuggerVm => {
+            let text = text::decode(bytes);
+            let (read, diags) = debugger::parse(&text.text, ctx);
+            parsed.pool_snapshots.extend(read.snapshot);
+            parsed.limits.extend(read.limits);
             parsed.diagnostics = diags;
         }
         Format::Handle => {

@@ -13,14 +13,16 @@ use crate::model::{Diagnostic, PoolHeader, PoolRow, PoolSnapshot, PoolType, Seve
 use crate::parse::timestamp::{stamp_line, StampClock};
 use crate::parse::FileContext;
 
-/// The columns that make a file a PowerShell pool CSV (with `Tag`).
-const KEY_COLUMNS: [&str; 4] = ["PagedAllocs", "PagedUsedBytes", "NonPagedAllocs", "NonPagedUsedBytes"];
+/// The columns of which one makes a file with a `Tag` column a PowerShell pool CSV: poolmon-powershell's
+/// `-values` may keep any subset (`-values DateTime,Tag,PagedUsedBytes,Binary,Description`), but a pool type's
+/// bytes are what the analysis needs.
+const KEY_COLUMNS: [&str; 2] = ["PagedUsedBytes", "NonPagedUsedBytes"];
 
 /// Whether the first non-`#TYPE` line is a PowerShell pool CSV header.
 pub fn looks_like(text: &str) -> bool {
     header_line(text).is_some_and(|(_, header, _)| {
         let names = split_header(header);
-        names.iter().any(|n| n == "Tag") && KEY_COLUMNS.iter().all(|k| names.iter().any(|n| n == k))
+        names.iter().any(|n| n == "Tag") && KEY_COLUMNS.iter().any(|k| names.iter().any(|n| n == k))
     })
 }
 
@@ -87,7 +89,11 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
     let mut snapshots: Vec<PoolSnapshot> = Vec::new();
     let mut current_key: Option<String> = None;
     for record in reader.records() {
-        let line = header_index as u64 + record.as_ref().ok().and_then(|r| r.position()).map_or(0, csv::Position::line);
+        let position = match &record {
+            Ok(r) => r.position(),
+            Err(e) => e.position(),
+        };
+        let line = header_index as u64 + position.map_or(0, csv::Position::line);
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -95,6 +101,21 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
                 continue;
             }
         };
+        // `-loop` with `-view csv` runs ConvertTo-Csv once per round: every round repeats the header.
+        if record.get(tag_col).is_some_and(|t| t.trim().eq_ignore_ascii_case("Tag")) {
+            continue;
+        }
+        // A row cut short (the last line of a file copied while the collector wrote it) would read its missing
+        // counters as 0: skipped, and said.
+        if record.len() < headers.len() {
+            diagnostics.push(Diagnostic::at_line(
+                &ctx.path,
+                line,
+                Severity::Warning,
+                format!("row has {} of the header's {} fields (truncated?); skipped", record.len(), headers.len()),
+            ));
+            continue;
+        }
         let field = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty());
         let Some(tag) = field(Some(tag_col)) else {
             diagnostics.push(Diagnostic::at_line(&ctx.path, line, Severity::Warning, "row without a tag; skipped"));
@@ -117,7 +138,7 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
             };
             let (taken_at, time_source) = match taken_at {
                 Some(t) => (Some(t), time_source),
-                None => fallback_time(ctx, &mut diagnostics),
+                None => ctx.fallback_time(&mut diagnostics),
             };
             snapshots.push(PoolSnapshot {
                 source: SourceRef::line(&ctx.path, line),
@@ -193,23 +214,6 @@ fn stamped(
             diagnostics.push(Diagnostic::at_line(path, line, Severity::Warning, format!("unreadable time {text:?}")));
             None
         }
-    }
-}
-
-/// The time of a snapshot whose rows carry none: the file name's, then the mtime.
-fn fallback_time(
-    ctx: &FileContext,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> (Option<chrono::DateTime<chrono::Utc>>, TimeSource) {
-    if let Some(t) = ctx.time.time_override {
-        return (Some(t), TimeSource::Override);
-    }
-    if let Some((t, source)) = ctx.name_time(diagnostics) {
-        return (Some(t), source);
-    }
-    match ctx.modified {
-        Some(t) => (Some(t), TimeSource::FileModified),
-        None => (None, TimeSource::Unknown),
     }
 }
 

@@ -171,6 +171,7 @@ fn synthetic(hours: i64, seed: u64) -> Synthetic {
             pool_snapshots: snaps,
             handle_snapshots: handle_snaps,
             events: vec![event(t0() - Duration::minutes(3), 6005, EventKind::Boot { start_time: None })],
+            ..HostData::default()
         },
     );
     Synthetic { dataset, rate, hang_at }
@@ -659,7 +660,7 @@ mod arbitrary {
             let mut dataset = Dataset::default();
             let mut pool_snapshots = snaps;
             pool_snapshots.sort_by_key(|s| s.taken_at);
-            dataset.hosts.insert("h".into(), HostData { pool_snapshots, handle_snapshots: handles, events });
+            dataset.hosts.insert("h".into(), HostData { pool_snapshots, handle_snapshots: handles, events, ..HostData::default() });
             let options = AnalyzeOptions { warmup_hours: warmup, ..AnalyzeOptions::default() };
             let a = analyze(&dataset, &options);
             let json = serde_json::to_string(&a).unwrap();

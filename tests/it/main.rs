@@ -3,6 +3,7 @@
 mod analysis;
 mod atomic;
 mod cli;
+mod debugger;
 mod diff;
 mod events;
 mod evtx_writer;
@@ -13,6 +14,7 @@ mod hostile;
 mod layouts;
 mod limits;
 mod markdown;
+mod pool_csv;
 mod poolmon;
 mod report;
 mod short;

@@ -264,6 +264,7 @@ fn dataset(names: &Names) -> Dataset {
         pool_snapshots: pool_snapshots(names),
         handle_snapshots: handle_snapshots(names),
         events: events(names),
+        ..HostData::default()
     };
     host.events.sort_by_key(|e| e.time);
     let mut dataset = Dataset::default();

@@ -12,7 +12,7 @@ use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::ingest::{self, IngestOptions};
-use crate::model::{Dataset, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType, TimeSettings};
+use crate::model::{Dataset, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType, TimeSettings};
 use crate::parse::Format;
 
 /// Version of the JSON layout printed by `parse --format json`.
@@ -81,6 +81,12 @@ pub enum InputFormat {
     EventCsv,
     /// Event text exports.
     EventText,
+    /// PowerShell pool CSVs (poolmon-powershell `-view csv`, PoolmonViz `.pool.csv`).
+    PoolCsv,
+    /// WinDbg `!poolused` text (with any `!vm` in the same file).
+    Poolused,
+    /// WinDbg `!vm` text.
+    Vm,
 }
 
 impl From<InputFormat> for Format {
@@ -92,6 +98,9 @@ impl From<InputFormat> for Format {
             InputFormat::EventXml => Format::EventXml,
             InputFormat::EventCsv => Format::EventCsv,
             InputFormat::EventText => Format::EventText,
+            InputFormat::PoolCsv => Format::PoolCsv,
+            InputFormat::Poolused => Format::Poolused,
+            InputFormat::Vm => Format::DebuggerVm,
         }
     }
 }
@@ -107,6 +116,8 @@ pub struct ParseOutput<'a> {
     pub handle_snapshots: Vec<&'a HandleSnapshot>,
     /// Every event, by host then time.
     pub events: Vec<&'a Event>,
+    /// Limits read from debugger `!vm` output, by host.
+    pub debugger_limits: Vec<&'a DebuggerLimits>,
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
 }
@@ -132,11 +143,12 @@ pub fn read_dataset(paths: &[PathBuf], options: IngestOptions, printer: &Printer
 /// shared by commands that read archives.
 pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
     let dataset = read_dataset(paths, ingest_options(time_settings(time)?, time, format), printer);
-    if dataset
-        .hosts
-        .values()
-        .all(|h| h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty())
-    {
+    if dataset.hosts.values().all(|h| {
+        h.pool_snapshots.is_empty()
+            && h.handle_snapshots.is_empty()
+            && h.events.is_empty()
+            && h.debugger_limits.is_empty()
+    }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
             "no usable records in {} (expected poolmon, handle.exe or event-log output)",
@@ -162,6 +174,7 @@ pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
                 pool_snapshots: dataset.hosts.values().flat_map(|h| &h.pool_snapshots).collect(),
                 handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
                 events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
+                debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
                 diagnostics: &dataset.diagnostics,
             };
             let mut text = serde_json::to_string_pretty(&doc)?;
