@@ -287,14 +287,19 @@ pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format
     match signature.is_none().then(|| Format::detect(head)).flatten() {
         Some(format) => Ok(format),
         None => {
-            let message = unread::known_unread(head, ctx.file_name()).map_or_else(
-                || "not a recognised format (expected poolmon, handle.exe or event-log output)".to_owned(),
-                str::to_owned,
+            // A known format is a warning naming the file (one per file: the name keeps it from being collapsed
+            // with its like); only an unknown one is an error.
+            let (severity, message) = unread::known_unread(head, ctx.file_name()).map_or_else(
+                || {
+                    (
+                        Severity::Error,
+                        "not a recognised format (expected poolmon, handle.exe, event-log, pool CSV or debugger output)"
+                            .to_owned(),
+                    )
+                },
+                |known| (Severity::Warning, format!("{} is {known}", ctx.file_name())),
             );
-            Err(Parsed {
-                diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, message)],
-                ..Parsed::default()
-            })
+            Err(Parsed { diagnostics: vec![Diagnostic::for_file(&ctx.path, severity, message)], ..Parsed::default() })
         }
     }
 }

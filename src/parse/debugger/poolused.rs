@@ -7,7 +7,7 @@
 //!                NonPaged                  Paged
 //!  Tag     Allocs         Used     Allocs         Used
 //!
-//!  Toke         0            0    1394724   2320820736	Token objects , Binary: nt!se
+//!  Toke         0            0    1394724   2320820736    Token objects , Binary: nt!se
 //!  1394         1          520          0            0UNKNOWN pooltag '1394', please update pooltag.txt
 //!  TOTAL   144013    296263728    1185123   2363437792
 //! ```
