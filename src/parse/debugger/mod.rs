@@ -151,7 +151,7 @@ mod tests {
     fn session_time_with_offset() {
         let t = session_time("Debug session time: Fri May 22 13:40:02.123 2020 (UTC + 2:00)").unwrap();
         assert_eq!(t.to_rfc3339(), "2020-05-22T11:40:02.123+00:00");
-        let t = session_time("Debug session time: Fri May  2 06:00:00 2020 (UTC - 7:00)").unwrap();
+        let t = session_time("Debug session time: Sat May  2 06:00:00 2020 (UTC - 7:00)").unwrap();
         assert_eq!(t.to_rfc3339(), "2020-05-02T13:00:00+00:00");
         assert_eq!(session_time("Debug session time: whenever (UTC + 2:00)"), None);
         assert_eq!(session_time("Debug session time: Fri May 22 13:40:02 2020 (UTC + 99:00)"), None);
