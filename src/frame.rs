@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::model::{Dataset, EventKind, HostData, ObjectIdentity};
+use crate::model::{Dataset, EventKind, HostData, ObjectIdentity, PoolSnapshot};
 
 /// Host name (`unknown` when no host could be told).
 pub const HOST: &str = "host";
@@ -106,7 +106,18 @@ pub type BootOf<'a> = &'a dyn Fn(&str, Option<DateTime<Utc>>) -> Option<u32>;
 
 /// The pool samples with a boot number from `boot_of(host, time)` (the analysis' boot split).
 pub fn pool_rows_frame_with_boots(dataset: &Dataset, boot_of: BootOf<'_>) -> Result<DataFrame> {
-    let n: usize = dataset.hosts.values().flat_map(|h| &h.pool_snapshots).map(|s| s.rows.len()).sum();
+    let snapshots: Vec<(&str, &PoolSnapshot)> = dataset
+        .hosts
+        .iter()
+        .flat_map(|(name, data)| data.pool_snapshots.iter().map(move |s| (name.as_str(), s)))
+        .collect();
+    pool_snapshots_frame(&snapshots, boot_of)
+}
+
+/// The pool-samples table of some snapshots, each with its host (the streaming Parquet export writes one such
+/// frame per row group).
+pub fn pool_snapshots_frame(snapshots: &[(&str, &PoolSnapshot)], boot_of: BootOf<'_>) -> Result<DataFrame> {
+    let n: usize = snapshots.iter().map(|(_, s)| s.rows.len()).sum();
     let mut host = Vec::with_capacity(n);
     let mut boot = Vec::with_capacity(n);
     let mut time = Vec::with_capacity(n);
@@ -120,25 +131,23 @@ pub fn pool_rows_frame_with_boots(dataset: &Dataset, boot_of: BootOf<'_>) -> Res
     let mut driver = Vec::with_capacity(n);
     let mut path = Vec::with_capacity(n);
     let mut line = Vec::with_capacity(n);
-    for (name, data) in &dataset.hosts {
-        for snap in &data.pool_snapshots {
-            let b = boot_of(name, snap.taken_at);
-            let t = millis(snap.taken_at);
-            for row in &snap.rows {
-                host.push(name.as_str());
-                boot.push(b);
-                time.push(t);
-                tag.push(row.tag.as_str());
-                pool.push(row.pool.as_str());
-                allocs.push(row.allocs);
-                frees.push(row.frees);
-                diff.push(row.diff);
-                bytes.push(row.bytes);
-                per_alloc.push(row.per_alloc);
-                driver.push(row.driver.as_deref());
-                path.push(snap.source.path.as_str());
-                line.push(snap.source.line);
-            }
+    for &(name, snap) in snapshots {
+        let b = boot_of(name, snap.taken_at);
+        let t = millis(snap.taken_at);
+        for row in &snap.rows {
+            host.push(name);
+            boot.push(b);
+            time.push(t);
+            tag.push(row.tag.as_str());
+            pool.push(row.pool.as_str());
+            allocs.push(row.allocs);
+            frees.push(row.frees);
+            diff.push(row.diff);
+            bytes.push(row.bytes);
+            per_alloc.push(row.per_alloc);
+            driver.push(row.driver.as_deref());
+            path.push(snap.source.path.as_str());
+            line.push(snap.source.line);
         }
     }
     DataFrame::new(

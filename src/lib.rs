@@ -4,11 +4,14 @@
 //! The pipeline: [`parse`] (detect, decode, one parser per format) → [`model`] (typed records with
 //! provenance and diagnostics) → [`ingest`] (walk inputs, group by host) → [`frame`] (polars tables)
 //! → [`analysis`] (growth, suspects, projection, correlation) → [`report`] (text, JSON, Markdown,
-//! HTML, charts). [`simulate`] writes realistic incident archives with their ground truth.
+//! HTML, charts) and [`export`] (a hive-partitioned Parquet dataset for fleets). [`simulate`] writes realistic
+//! incident archives with their ground truth.
 
 #[cfg(feature = "frames")]
 pub mod analysis;
 pub mod error;
+#[cfg(feature = "frames")]
+pub mod export;
 #[cfg(feature = "frames")]
 pub mod frame;
 pub mod ingest;
@@ -18,6 +21,8 @@ pub mod parse;
 #[cfg(feature = "frames")]
 pub mod report;
 pub mod simulate;
+#[cfg(feature = "frames")]
+pub mod stream_export;
 #[cfg(feature = "frames")]
 pub mod table;
 pub mod units;

@@ -376,10 +376,21 @@ impl Default for AnalyzeOptions {
 /// then rank, so it is the same on every run). The dataset's diagnostics come first in
 /// [`Analysis::diagnostics`], then the analysis' own.
 pub fn analyze(dataset: &crate::model::Dataset, options: &AnalyzeOptions) -> Analysis {
+    analyze_loading(dataset, options, &|_, data| std::borrow::Cow::Borrowed(data))
+}
+
+/// Loads the full data of one host from what the dataset holds of it (see [`analyze_loading`]).
+pub type LoadHost<'a> =
+    dyn for<'d> Fn(&str, &'d crate::model::HostData) -> std::borrow::Cow<'d, crate::model::HostData> + Sync + 'a;
+
+/// [`analyze`] over a dataset whose hosts are completed by `load` just before each is analysed and dropped
+/// right after (a [`crate::ingest::survey`] holds pool snapshots without rows; `load` reads them): peak memory
+/// is that of the hosts analysed at once (one per core), not of the fleet.
+pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions, load: &LoadHost<'_>) -> Analysis {
     use rayon::prelude::*;
     let hosts: Vec<(&String, &crate::model::HostData)> = dataset.hosts.iter().collect();
     let results: Vec<host::HostResult> =
-        hosts.par_iter().map(|(name, data)| host::analyse_host(name, data, options)).collect();
+        hosts.par_iter().map(|(name, data)| host::analyse_host(name, &load(name, data), options)).collect();
     let mut analysis = Analysis {
         schema_version: ANALYSIS_SCHEMA_VERSION,
         verdicts: Vec::new(),

@@ -67,6 +67,8 @@ pub enum Command {
     Analyze(commands::analyze::AnalyzeArgs),
     /// Write an HTML report, a Markdown summary, JSON, data tables and charts to a folder.
     Report(commands::report::ReportArgs),
+    /// Write the records and the analysis as a hive-partitioned Parquet dataset (for DuckDB or Spark).
+    Export(commands::export::ExportArgs),
     /// Write a realistic incident archive in every supported format, with its ground truth.
     Simulate(commands::simulate::SimulateArgs),
     /// Print or write the man pages (one per subcommand).

@@ -14,7 +14,8 @@
 //!
 //! Files are grouped by their folder (item 4); a group whose files name exactly one host by records or file
 //! names gives that host to its files that name none (the demo's `poolmon.log` beside the `System.evtx` of
-//! `SRV-APP01`). Names are compared case-insensitively on their first DNS label, so `WEB01`, `web01` and
+//! `SRV-APP01`). A host folder whose folder and file names carry one label (`SRV01/handle/SRV01_handle.log`)
+//! while its event log names another computer (`SRV-APP01`) is one machine under its computer name. Names are compared case-insensitively on their first DNS label, so `WEB01`, `web01` and
 //! `WEB01.contoso.com` are one host. Each host gets one diagnostic that says where its name came from.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -428,6 +429,8 @@ struct HostNotes {
     overridden_folders: BTreeSet<String>,
     /// Files in all (those that joined included).
     files: usize,
+    /// Other names the host's own folder and file names give it (see [`group_aliases`]).
+    aliases: BTreeSet<String>,
 }
 
 /// Decides the host of every file. `files[i]` is the clues of file `i` and its parsed records; the result is
@@ -472,17 +475,24 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
             set.insert(host_key(name));
         }
     }
+    let aliases = group_aliases(files, &claims);
     let mut hosts: Vec<Option<String>> = Vec::with_capacity(files.len());
     for ((clues, _), claim) in files.iter().zip(&claims) {
         let key = match claim {
             Some((name, source)) => {
-                let key = host_key(name);
+                let mut key = host_key(name);
+                let aliased = aliases.get(&(clues.group.as_str(), key.clone()));
+                if let Some(real) = aliased {
+                    key.clone_from(real);
+                }
                 let n = notes.entry(key.clone()).or_default();
-                n.spellings.entry(*source).or_default().insert(short_name(name).to_owned());
+                let spellings =
+                    if aliased.is_some() { &mut n.aliases } else { n.spellings.entry(*source).or_default() };
+                spellings.insert(short_name(name).to_owned());
                 if let Some(folder) = &clues.folder {
                     if host_key(folder) == key {
                         n.spellings.entry(Source::Folder).or_default().insert(short_name(folder).to_owned());
-                    } else if *source == Source::Records {
+                    } else if *source == Source::Records && !n.aliases.iter().any(|a| host_key(a) == host_key(folder)) {
                         n.overridden_folders.insert(folder.clone());
                     }
                 }
@@ -490,6 +500,10 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
             }
             None => {
                 let claimed = &group_claims[clues.group.as_str()];
+                let claimed: BTreeSet<String> = claimed
+                    .iter()
+                    .map(|k| aliases.get(&(clues.group.as_str(), k.clone())).unwrap_or(k).clone())
+                    .collect();
                 if claimed.len() == 1 {
                     let key = claimed.iter().next().cloned();
                     if let Some(k) = &key {
@@ -567,6 +581,42 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
     (out, diagnostics)
 }
 
+/// Names that are another name of the host the records give, per group: `(group, alias key) → records key`.
+///
+/// A host folder `SRV01/` whose files are named `SRV01_handle-*.log` and whose event log says the computer is
+/// `SRV-APP01` holds one machine under two names (the admin's label and the computer name). That is assumed only
+/// when the group's records name exactly one computer, its file names exactly one other name, and the folder
+/// (or the walked folder) carries that same name; a flat folder whose file names and records disagree stays two
+/// hosts, since nothing says they are one machine.
+fn group_aliases<'a>(
+    files: &'a [(PathClues, Parsed)],
+    claims: &[Option<(String, Source)>],
+) -> BTreeMap<(&'a str, String), String> {
+    let mut by_group: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for ((clues, _), claim) in files.iter().zip(claims) {
+        let (records, names, folders) = by_group.entry(clues.group.as_str()).or_default();
+        match claim {
+            Some((name, Source::Records)) => {
+                records.insert(host_key(name));
+            }
+            Some((name, _)) => {
+                names.insert(host_key(name));
+            }
+            None => {}
+        }
+        folders.extend(clues.folder.iter().chain(&clues.root).map(|f| host_key(f)));
+    }
+    let mut aliases = BTreeMap::new();
+    for (group, (records, names, folders)) in by_group {
+        if let ([real], [alias]) = (&records.iter().collect::<Vec<_>>()[..], &names.iter().collect::<Vec<_>>()[..]) {
+            if real != alias && folders.contains(*alias) {
+                aliases.insert((group, (*alias).clone()), (*real).clone());
+            }
+        }
+    }
+    aliases
+}
+
 /// The name a host is shown by: the first spelling from the strongest source.
 fn display_name(notes: &HostNotes, key: &str) -> String {
     notes.spellings.values().find_map(|s| s.iter().next().cloned()).unwrap_or_else(|| key.to_owned())
@@ -594,6 +644,13 @@ fn host_diagnostic(notes: &HostNotes, key: &str) -> Diagnostic {
         .collect();
     if notes.joined > 0 {
         parts.push(format!("{} that name no host joined it", files_word(notes.joined)));
+    }
+    if !notes.aliases.is_empty() {
+        let list: Vec<&str> = notes.aliases.iter().map(String::as_str).collect();
+        parts.push(format!(
+            "its folder and file names call it {} (one machine's files: its event records name it {name})",
+            list.join(", ")
+        ));
     }
     let mut message = format!("host {name}: {}; named by {}", files_word(notes.files), parts.join("; "));
     let severity = if notes.overridden_folders.is_empty() {

@@ -70,6 +70,43 @@ fn is_ignored(path: &Path) -> bool {
 /// Reads every input in parallel and groups the records by host. `progress` is called once per file
 /// parsed (from worker threads) so callers can draw a progress bar.
 pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Path) + Sync)) -> Dataset {
+    read_inputs(paths, options, progress, PoolRows::Keep).0
+}
+
+/// A file as the ingest read it, with what it takes to read it again the same way (its settled name time).
+#[derive(Debug, Clone)]
+pub struct ReadFile {
+    /// The file on disk.
+    pub path: PathBuf,
+    /// The context it was parsed with.
+    pub context: parse::FileContext,
+}
+
+/// Like [`ingest`], except that pool snapshots keep no rows (their hosts, times, sources and headers are all
+/// decided as [`ingest`] decides them); with every file read, to read the rows again one snapshot at a time.
+/// This is how the streaming exports hold one snapshot of a multi-gigabyte poolmon log instead of all of it.
+pub fn survey(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    progress: &(dyn Fn(&Path) + Sync),
+) -> (Dataset, Vec<ReadFile>) {
+    read_inputs(paths, options, progress, PoolRows::Drop)
+}
+
+/// Whether the ingest keeps the rows of pool snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PoolRows {
+    Keep,
+    Drop,
+}
+
+/// Reads the inputs (see [`ingest`] and [`survey`]).
+fn read_inputs(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    progress: &(dyn Fn(&Path) + Sync),
+    rows: PoolRows,
+) -> (Dataset, Vec<ReadFile>) {
     let mut dataset = Dataset::default();
     let mut files: Vec<(Option<PathBuf>, PathBuf)> = Vec::new();
     for path in paths {
@@ -80,21 +117,24 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
     }
     if let Some(refused) = over_run_limits(&files, &options.limits) {
         dataset.diagnostics.push(refused);
-        return dataset;
+        return (dataset, Vec::new());
     }
     let name_times = times::name_times(&files, &options.time, &mut dataset.diagnostics);
-    let parsed: Vec<(hosts::PathClues, Parsed)> = files
+    let (parsed, read): (Vec<(hosts::PathClues, Parsed)>, Vec<ReadFile>) = files
         .par_iter()
         .zip(name_times)
         .map(|((root, file), name_time)| {
             let mut ctx = parse::FileContext::for_path(file, options.time.clone(), options.host.clone());
             ctx.name_time = name_time;
             ctx.limits = options.limits;
-            let parsed = parse::parse_file_in(file, options.format, &ctx);
+            let parsed = match rows {
+                PoolRows::Keep => parse::parse_file_in(file, options.format, &ctx),
+                PoolRows::Drop => parse_without_pool_rows(file, options.format, &ctx),
+            };
             progress(file);
-            (hosts::path_clues(root.as_deref(), file), parsed)
+            ((hosts::path_clues(root.as_deref(), file), parsed), ReadFile { path: file.clone(), context: ctx })
         })
-        .collect();
+        .unzip();
     let (file_hosts, host_diagnostics) = hosts::decide(&parsed, options.host.as_deref());
     for ((_, parsed), file_host) in parsed.into_iter().zip(file_hosts) {
         add_parsed(&mut dataset, parsed, &file_host);
@@ -114,7 +154,47 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions, progress: &(dyn Fn(&Pa
         }
     }
     dataset.diagnostics.extend(duplicate_notes);
-    dataset
+    (dataset, read)
+}
+
+/// Gives the row-less pool snapshots of one host from [`survey`] their rows back, by reading the host's files
+/// again with the contexts the survey used (the `n`-th snapshot read from a file is the `n`-th the survey read
+/// from it). Diagnostics of the second read are not kept: the survey gave them already.
+pub fn fill_pool_rows(data: &mut crate::model::HostData, files: &[ReadFile], format: Option<Format>) {
+    let by_path: std::collections::HashMap<&str, &ReadFile> =
+        files.iter().map(|f| (f.context.path.as_str(), f)).collect();
+    let mut of_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, snapshot) in data.pool_snapshots.iter().enumerate() {
+        of_file.entry(snapshot.source.path.clone()).or_default().push(i);
+    }
+    for (path, mut indices) in of_file {
+        let Some(file) = by_path.get(path.as_str()) else { continue };
+        indices.sort_by(|&a, &b| data.pool_snapshots[a].source.cmp(&data.pool_snapshots[b].source));
+        let mut next = indices.into_iter();
+        let snapshots = &mut data.pool_snapshots;
+        let mut give = |s: crate::model::PoolSnapshot| {
+            if let Some(i) = next.next() {
+                snapshots[i].rows = s.rows;
+            }
+        };
+        let parsed = parse::stream_file(&file.path, format, &file.context, &mut give);
+        parsed.pool_snapshots.into_iter().for_each(give);
+    }
+}
+
+/// Parses a file keeping its pool snapshots without their rows (streamed, so a long poolmon log is never held).
+fn parse_without_pool_rows(file: &Path, format: Option<Format>, ctx: &parse::FileContext) -> Parsed {
+    let mut pool = Vec::new();
+    let mut parsed = parse::stream_file(file, format, ctx, &mut |mut s| {
+        s.rows = Vec::new();
+        pool.push(s);
+    });
+    for snapshot in &mut parsed.pool_snapshots {
+        snapshot.rows = Vec::new();
+    }
+    pool.append(&mut parsed.pool_snapshots);
+    parsed.pool_snapshots = pool;
+    parsed
 }
 
 /// The error when a run would read more files or bytes than `--max-files` / `--max-total-size` allow: nothing

@@ -23,6 +23,8 @@ const STREAM_BUFFER: usize = 256 * 1024;
 pub fn parse_file_in(path: &Path, format: Option<Format>, ctx: &FileContext) -> Parsed {
     let mut pool = Vec::new();
     let mut parsed = stream_file(path, format, ctx, &mut |s| pool.push(s));
+    // Streamed snapshots come first, as they were read; formats read whole return theirs in `parsed`.
+    pool.append(&mut parsed.pool_snapshots);
     parsed.pool_snapshots = pool;
     parsed
 }

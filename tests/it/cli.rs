@@ -10,7 +10,7 @@ fn poolscope() -> Command {
 fn help_lists_every_subcommand() {
     let out = poolscope().arg("--help").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    for cmd in ["parse", "diff", "handles", "events", "tags", "analyze", "report", "simulate"] {
+    for cmd in ["parse", "diff", "handles", "events", "tags", "analyze", "report", "export", "simulate"] {
         assert!(text.contains(cmd), "--help misses {cmd}:\n{text}");
     }
 }
@@ -96,7 +96,9 @@ fn man_writes_one_page_per_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("man1");
     poolscope().arg("man").arg("-o").arg(&out).assert().success();
-    for cmd in ["parse", "diff", "handles", "events", "tags", "analyze", "report", "simulate", "man", "completions"] {
+    for cmd in
+        ["parse", "diff", "handles", "events", "tags", "analyze", "report", "export", "simulate", "man", "completions"]
+    {
         let page = std::fs::read_to_string(out.join(format!("poolscope-{cmd}.1"))).unwrap();
         assert!(page.contains(&format!(".TH poolscope-{cmd} 1")), "{cmd}: {page}");
         assert!(page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"), "{cmd}");

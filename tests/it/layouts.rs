@@ -216,6 +216,41 @@ fn a_fleet_root_gives_one_host_per_folder_and_records_override_a_wrong_folder() 
     assert!(lines[0].contains("folder WEB99 holds event records of SRV-APP01"), "{lines:?}");
 }
 
+/// An admin's label for the machine on its folder and file names (`SRV01/handle/SRV01_handle-*.log`) while the
+/// event log inside names the computer `SRV-APP01`: one machine, analysed once under its computer name, with the
+/// event limit (2004) and the attribution together. The same two names in a flat folder with no folder that
+/// confirms the label stay two hosts.
+#[test]
+fn a_host_folder_with_its_own_label_is_one_machine_with_the_records_name() {
+    let dir = tempfile::tempdir().unwrap();
+    lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| {
+        let (folder, file) = match kind {
+            "handles" => ("handle", format!("SRV01_{name}")),
+            "events" => ("logs", "sys.evtx".to_owned()),
+            _ => ("poolmon", name.to_owned()),
+        };
+        Some(PathBuf::from("SRV01").join(folder).join(file))
+    });
+    for walked in [dir.path().to_path_buf(), dir.path().join("SRV01")] {
+        let a = analyze(&walked);
+        assert_eq!(hosts(&a), ["SRV-APP01"], "{:?}", host_lines(&a));
+        assert_seed_conclusion(&a, "SRV-APP01", true);
+        let lines = host_lines(&a);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("call it SRV01"), "{lines:?}");
+        let projection = a["projections"].as_array().unwrap().iter().find(|p| p["boot"] == 0).unwrap().to_string();
+        assert!(projection.contains("2004"), "the event limit is used: {projection}");
+    }
+
+    let flat = tempfile::tempdir().unwrap();
+    lay_out(flat.path(), Mtimes::Frozen, |name, kind| {
+        Some(PathBuf::from(if kind == "handles" { format!("WEB07_{name}") } else { name.to_owned() }))
+    });
+    let a = analyze(flat.path());
+    assert_eq!(hosts(&a), ["SRV-APP01", "WEB07", "unknown"], "{:?}", host_lines(&a));
+    assert!(host_lines(&a).iter().any(|l| l.contains("sit beside files of several hosts")), "{:?}", host_lines(&a));
+}
+
 #[test]
 fn an_fqdn_and_a_short_name_are_one_host() {
     // The folder says srv-app01.contoso.local, the events SRV-APP01.contoso.local: one host, shown short.

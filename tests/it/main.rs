@@ -7,6 +7,7 @@ mod debugger;
 mod diff;
 mod events;
 mod evtx_writer;
+mod export;
 mod fuzz_targets;
 mod handle;
 mod handle_cli;

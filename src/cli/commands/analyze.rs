@@ -3,6 +3,7 @@
 //! Text and Markdown put the verdict first, then the evidence tables (suspects, projections with the
 //! observed check, correlations, boots) and a count of diagnostics; JSON is the [`Analysis`] itself.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -15,7 +16,7 @@ use super::emit;
 use super::parse::read_inputs;
 use crate::analysis::suspects::SuspectRule;
 use crate::analysis::verdict::hours_text;
-use crate::analysis::{analyze, Analysis, AnalyzeOptions};
+use crate::analysis::{Analysis, AnalyzeOptions};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
@@ -83,6 +84,27 @@ impl AnalysisArgs {
     /// Loads tag descriptions, reads the inputs (which must hold poolmon, handle.exe or event records: `what`
     /// names the command in the error), runs the analysis and prints its diagnostics.
     pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
+        let descriptions = self.descriptions(printer)?;
+        let dataset = read_inputs(paths, &self.time, None, printer)?;
+        let analysis = self.analyze_dataset(&dataset, descriptions, what, printer, &|_, d| Cow::Borrowed(d))?;
+        Ok((dataset, analysis))
+    }
+
+    /// Reads and analyses one host at a time: the inputs are surveyed without their pool rows, and each host's
+    /// rows are read again just before it is analysed and dropped after, so memory is bounded by the hosts
+    /// analysed at once rather than the fleet. For commands that need only the analysis (`analyze`).
+    pub fn survey_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<Analysis> {
+        let descriptions = self.descriptions(printer)?;
+        let (survey, files) = super::parse::survey_inputs(paths, &self.time, None, printer)?;
+        self.analyze_dataset(&survey, descriptions, what, printer, &|_, data| {
+            let mut full = data.clone();
+            crate::ingest::fill_pool_rows(&mut full, &files, None);
+            Cow::Owned(full)
+        })
+    }
+
+    /// The tag descriptions: built in, with `--pooltag`'s file over them.
+    fn descriptions(&self, printer: &Printer) -> Result<TagDescriptions> {
         let mut descriptions = TagDescriptions::builtin();
         if let Some(path) = &self.pooltag {
             let (file, diagnostics) =
@@ -90,7 +112,18 @@ impl AnalysisArgs {
             printer.diagnostics(&diagnostics);
             descriptions = TagDescriptions::with_pooltag(file);
         }
-        let dataset = read_inputs(paths, &self.time, None, printer)?;
+        Ok(descriptions)
+    }
+
+    /// Analyses a dataset read with this command's options, its hosts completed by `load`.
+    fn analyze_dataset(
+        &self,
+        dataset: &Dataset,
+        descriptions: TagDescriptions,
+        what: &str,
+        printer: &Printer,
+        load: &crate::analysis::LoadHost<'_>,
+    ) -> Result<Analysis> {
         let empty = |h: &crate::model::HostData| {
             h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty()
         };
@@ -105,9 +138,9 @@ impl AnalysisArgs {
             tz: self.time.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
             descriptions,
         };
-        let analysis = analyze(&dataset, &options);
+        let analysis = crate::analysis::analyze_loading(dataset, &options, load);
         printer.diagnostics(&analysis.diagnostics[dataset.diagnostics.len().min(analysis.diagnostics.len())..]);
-        Ok((dataset, analysis))
+        Ok(analysis)
     }
 
     /// The exit status `--fail-on` asks for, given the analysis.
@@ -187,7 +220,7 @@ fn duration_arg(text: &str) -> std::result::Result<f64, String> {
 /// Runs `poolscope analyze`.
 pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
     super::check_output(&args.output, &args.paths)?;
-    let (_, analysis) = args.analysis.read_and_analyze(&args.paths, "analyze", printer)?;
+    let analysis = args.analysis.survey_and_analyze(&args.paths, "analyze", printer)?;
     let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {
         AnalyzeFormat::Json => {

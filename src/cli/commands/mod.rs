@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod diff;
 pub mod events;
+pub mod export;
 pub mod handles;
 pub mod man;
 pub mod parse;
@@ -29,6 +30,7 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
         Command::Tags(args) => tags::run(&args, printer),
         Command::Analyze(args) => analyze::run(&args, printer),
         Command::Report(args) => report::run(&args, printer),
+        Command::Export(args) => export::run(&args, printer),
         Command::Simulate(args) => simulate::run(&args, printer),
         Command::Man(args) => man::run_man(&args, printer),
         Command::Completions(args) => man::run_completions(&args),

@@ -143,6 +143,30 @@ pub fn read_dataset(paths: &[PathBuf], options: IngestOptions, printer: &Printer
 /// shared by commands that read archives.
 pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, printer: &Printer) -> Result<Dataset> {
     let dataset = read_dataset(paths, ingest_options(time_settings(time)?, time, format), printer);
+    require_records(&dataset, paths)?;
+    Ok(dataset)
+}
+
+/// Like [`read_inputs`], but pool snapshots come without rows ([`ingest::survey`]), with the files to stream
+/// them from again.
+pub fn survey_inputs(
+    paths: &[PathBuf],
+    time: &TimeArgs,
+    format: Option<Format>,
+    printer: &Printer,
+) -> Result<(Dataset, Vec<ingest::ReadFile>)> {
+    let options = ingest_options(time_settings(time)?, time, format);
+    let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
+    let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
+    let (dataset, files) = ingest::survey(paths, &options, &|_| bar.inc(1));
+    bar.finish_and_clear();
+    printer.diagnostics(&dataset.diagnostics);
+    require_records(&dataset, paths)?;
+    Ok((dataset, files))
+}
+
+/// The error when the inputs held no usable record.
+fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
     if dataset.hosts.values().all(|h| {
         h.pool_snapshots.is_empty()
             && h.handle_snapshots.is_empty()
@@ -155,35 +179,117 @@ pub fn read_inputs(paths: &[PathBuf], time: &TimeArgs, format: Option<Format>, p
             sanitize(&names.join(", "))
         );
     }
-    Ok(dataset)
+    Ok(())
 }
 
 /// Runs `poolscope parse`.
 pub fn run(args: &ParseArgs, printer: &Printer) -> Result<ExitStatus> {
     super::check_output(&args.output, &args.paths)?;
-    let dataset = read_inputs(&args.paths, &args.time, args.input_format.map(Into::into), printer)?;
+    if args.format == ParseFormat::Parquet && args.output.output.is_none() {
+        bail!("--format parquet needs -o FILE (Parquet is binary; it is not printed to a terminal)");
+    }
+    let format = args.input_format.map(Into::into);
     let output = args.output.output.as_deref();
+    let table = args.table.unwrap_or(RecordTable::Pool);
     match args.format {
-        ParseFormat::Table => match args.table {
-            None => emit(output, summary_table(&dataset).as_bytes())?,
-            Some(table) => emit(output, records_text(table, &dataset, printer.width)?.as_bytes())?,
-        },
-        ParseFormat::Json => {
-            let doc = ParseOutput {
-                schema_version: PARSE_SCHEMA_VERSION,
-                pool_snapshots: dataset.hosts.values().flat_map(|h| &h.pool_snapshots).collect(),
-                handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
-                events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
-                debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
-                diagnostics: &dataset.diagnostics,
-            };
-            let mut text = serde_json::to_string_pretty(&doc)?;
-            text.push('\n');
-            emit(output, text.as_bytes())?;
+        // The JSON document and the pool table stream their pool snapshots: bounded by a snapshot, not the archive.
+        ParseFormat::Json | ParseFormat::Csv | ParseFormat::Parquet
+            if args.format == ParseFormat::Json || table == RecordTable::Pool =>
+        {
+            let (survey, files) = survey_inputs(&args.paths, &args.time, format, printer)?;
+            stream_records(args, &survey, &files, format)?;
         }
-        ParseFormat::Csv | ParseFormat::Parquet => write_table(args, &dataset)?,
+        _ => {
+            let dataset = read_inputs(&args.paths, &args.time, format, printer)?;
+            match (args.format, args.table) {
+                (ParseFormat::Table, None) => emit(output, summary_table(&dataset).as_bytes())?,
+                (ParseFormat::Table, Some(table)) => {
+                    emit(output, records_text(table, &dataset, printer.width)?.as_bytes())?;
+                }
+                _ => write_table(args, &dataset)?,
+            }
+        }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Writes the pool table (CSV, Parquet) or the JSON document, streaming the pool snapshots from the surveyed
+/// files ([`crate::stream_export`]): to `-o` atomically (nothing is left at the path on an error), else stdout.
+fn stream_records(
+    args: &ParseArgs,
+    survey: &Dataset,
+    files: &[ingest::ReadFile],
+    format: Option<Format>,
+) -> Result<()> {
+    match args.output.output.as_deref() {
+        Some(path) => {
+            let mut file = crate::output::AtomicFile::create(path)?;
+            stream_records_to(args, survey, files, format, &mut file, &path.display().to_string())?;
+            file.commit()?;
+        }
+        None => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            stream_records_to(args, survey, files, format, &mut stdout, "stdout")?;
+            std::io::Write::flush(&mut stdout)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`stream_records`] into one writer.
+fn stream_records_to(
+    args: &ParseArgs,
+    survey: &Dataset,
+    files: &[ingest::ReadFile],
+    format: Option<Format>,
+    out: &mut dyn std::io::Write,
+    name: &str,
+) -> Result<()> {
+    use crate::stream_export::{for_each_pool_snapshot, push_pretty_json, PoolCsvWriter, PoolParquetWriter};
+    match args.format {
+        ParseFormat::Csv => {
+            let mut writer = PoolCsvWriter::new(out)?;
+            for_each_pool_snapshot(survey, files, format, |host, s| writer.write(host, &s))?;
+            writer.finish()?;
+        }
+        ParseFormat::Parquet => {
+            let mut writer = PoolParquetWriter::new(out, name);
+            for_each_pool_snapshot(survey, files, format, |host, s| writer.write(host, s))?;
+            writer.finish()?;
+        }
+        _ => {
+            // The layout of [`ParseOutput`] as serde_json's pretty printer writes it, pool snapshots streamed.
+            let mut buf =
+                format!("{{\n  \"schema_version\": {PARSE_SCHEMA_VERSION},\n  \"pool_snapshots\": [").into_bytes();
+            let mut any = false;
+            for_each_pool_snapshot(survey, files, format, |_, s| {
+                buf.extend_from_slice(if any { b",\n    " } else { b"\n    " });
+                any = true;
+                push_pretty_json(&mut buf, &s, 4)?;
+                out.write_all(&buf).map_err(|e| crate::Error::io(std::path::Path::new(name), e))?;
+                buf.clear();
+                Ok(())
+            })?;
+            buf.extend_from_slice(if any {
+                b"\n  ],\n  \"handle_snapshots\": "
+            } else {
+                b"],\n  \"handle_snapshots\": "
+            });
+            let handles: Vec<&HandleSnapshot> = survey.hosts.values().flat_map(|h| &h.handle_snapshots).collect();
+            push_pretty_json(&mut buf, &handles, 2)?;
+            buf.extend_from_slice(b",\n  \"events\": ");
+            let events: Vec<&Event> = survey.hosts.values().flat_map(|h| &h.events).collect();
+            push_pretty_json(&mut buf, &events, 2)?;
+            buf.extend_from_slice(b",\n  \"debugger_limits\": ");
+            let limits: Vec<&DebuggerLimits> = survey.hosts.values().flat_map(|h| &h.debugger_limits).collect();
+            push_pretty_json(&mut buf, &limits, 2)?;
+            buf.extend_from_slice(b",\n  \"diagnostics\": ");
+            push_pretty_json(&mut buf, &survey.diagnostics, 2)?;
+            buf.extend_from_slice(b"\n}\n");
+            out.write_all(&buf)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the chosen long table as CSV (stdout or `-o`) or Parquet (`-o` required).
@@ -328,4 +434,104 @@ fn summary_table(dataset: &Dataset) -> String {
     let errors = dataset.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
     let _ = writeln!(out, "diagnostics: {} ({} errors)", dataset.diagnostics.len(), errors);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+    use polars::prelude::SerReader as _;
+    use std::path::Path;
+
+    /// Runs `parse` with `args` into a file and returns its bytes.
+    fn run_to_file(paths: &[PathBuf], extra: &[&str]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut argv: Vec<String> = vec!["poolscope".into(), "parse".into(), "-q".into()];
+        argv.extend(paths.iter().map(|p| p.display().to_string()));
+        argv.extend(extra.iter().map(|s| (*s).to_owned()));
+        argv.extend(["-o".to_owned(), out.display().to_string()]);
+        let cli = crate::cli::args::Cli::try_parse_from(argv).unwrap();
+        let crate::cli::args::Command::Parse(args) = &cli.command else { panic!("not parse") };
+        let printer = Printer { quiet: true, verbose: false, color: false, progress: false, width: None };
+        run(args, &printer).unwrap();
+        std::fs::read(out).unwrap()
+    }
+
+    /// The archives compared: the demo incident (several files per kind, one host by its event log) and every
+    /// poolmon fixture (quirks, UTF-16, several snapshots per file, name stamps).
+    fn archives() -> Vec<Vec<PathBuf>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        vec![vec![root.join("incidents/lsass-token-leak")], vec![root.join("poolmon")]]
+    }
+
+    /// The first line where two texts differ, for a short assertion message.
+    fn first_difference(a: &str, b: &str) -> Option<(usize, String, String)> {
+        let (mut x, mut y) = (a.lines(), b.lines());
+        for i in 0.. {
+            match (x.next(), y.next()) {
+                (None, None) => return None,
+                (l, r) if l != r => return Some((i + 1, l.unwrap_or("").to_owned(), r.unwrap_or("").to_owned())),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The streamed CSV and JSON are byte for byte what the whole-dataset writers give when a host's files do not
+    /// overlap in time (the demo); with overlapping files (every poolmon fixture as one host) the same rows and
+    /// snapshots come file by file instead of interleaved.
+    #[test]
+    fn streamed_exports_equal_the_in_memory_ones() {
+        for (paths, exact) in archives().into_iter().zip([true, false]) {
+            let options = ingest_options(TimeSettings::default(), &TimeArgs::default(), None);
+            let dataset = ingest::ingest(&paths, &options, &|_| {});
+            let mut frame = crate::frame::pool_rows_frame(&dataset).unwrap();
+            let mut csv = Vec::new();
+            crate::frame::write_csv(&mut frame, &mut csv).unwrap();
+            let csv = String::from_utf8(csv).unwrap();
+            let streamed = String::from_utf8(run_to_file(&paths, &["--format", "csv"])).unwrap();
+            assert!(csv.len() > 1000, "{paths:?}");
+            if exact {
+                assert_eq!(first_difference(&streamed, &csv), None, "{paths:?}");
+            } else {
+                let sorted = |t: &str| {
+                    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+                    lines.sort();
+                    lines.join("\n")
+                };
+                assert_eq!(first_difference(&sorted(&streamed), &sorted(&csv)), None, "{paths:?}");
+            }
+
+            let doc = ParseOutput {
+                schema_version: PARSE_SCHEMA_VERSION,
+                pool_snapshots: dataset.hosts.values().flat_map(|h| &h.pool_snapshots).collect(),
+                handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
+                events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
+                debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
+                diagnostics: &dataset.diagnostics,
+            };
+            let json = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            let streamed = String::from_utf8(run_to_file(&paths, &["--format", "json"])).unwrap();
+            if exact {
+                assert_eq!(first_difference(&streamed, &json), None, "{paths:?}");
+            } else {
+                let mut a: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+                let mut b: serde_json::Value = serde_json::from_str(&json).unwrap();
+                for doc in [&mut a, &mut b] {
+                    let snaps = doc["pool_snapshots"].as_array_mut().unwrap();
+                    snaps.sort_by_key(|s| (s["source"]["path"].to_string(), s["source"]["line"].as_u64()));
+                }
+                assert_eq!(a, b, "{paths:?}");
+            }
+
+            let parquet = run_to_file(&paths, &["--format", "parquet"]);
+            let read = polars::prelude::ParquetReader::new(std::io::Cursor::new(parquet)).finish().unwrap();
+            assert_eq!(read.shape(), frame.shape(), "{paths:?}");
+            assert_eq!(read.schema(), frame.schema(), "{paths:?}");
+            if exact {
+                assert!(read.equals_missing(&frame), "{paths:?}");
+            }
+        }
+    }
 }
