@@ -201,7 +201,7 @@ fn csv_error(e: std::io::Error) -> Error {
     Error::Output { context: "csv".into(), message: e.to_string() }
 }
 
-/// Writes the pool-samples table as Parquet, one row group per [`PARQUET_ROW_GROUP_ROWS`] rows.
+/// Writes the pool-samples table as Parquet, one row group per 131,072 rows.
 pub struct PoolParquetWriter<W: Write> {
     out: Option<W>,
     writer: Option<polars::io::parquet::write::BatchedWriter<W>>,

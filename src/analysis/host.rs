@@ -390,9 +390,15 @@ const AT_LIMIT: f64 = 0.95;
 /// Analyses one host.
 pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
     let mut out = HostResult::default();
+    // No timed poolmon snapshot: perfmon's pool and commit counters stand in (header-only snapshots).
+    let from_perfmon = if data.pool_snapshots.iter().all(|s| s.taken_at.is_none()) {
+        super::perfmon::pool_snapshots(&data.perf_series)
+    } else {
+        Vec::new()
+    };
     let timed: Vec<(&PoolSnapshot, DateTime<Utc>)> =
-        data.pool_snapshots.iter().filter_map(|s| s.taken_at.map(|t| (s, t))).collect();
-    let untimed = data.pool_snapshots.len() - timed.len();
+        data.pool_snapshots.iter().chain(&from_perfmon).filter_map(|s| s.taken_at.map(|t| (s, t))).collect();
+    let untimed = data.pool_snapshots.iter().filter(|s| s.taken_at.is_none()).count();
     if untimed > 0 {
         out.diagnostics.push(Diagnostic::for_file(
             "",
@@ -408,7 +414,8 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     let snaps: Vec<&PoolSnapshot> = timed.iter().map(|(s, _)| *s).collect();
     let times: Vec<DateTime<Utc>> = timed.iter().map(|(_, t)| *t).collect();
     let spans = split_boots(host, &snaps, &times, &data.events, options.warmup_hours, &mut out.diagnostics);
-    let limits = limits::host_limits(&data.events, &snaps, &data.debugger_limits);
+    let mut limits = limits::host_limits(&data.events, &snaps, &data.debugger_limits);
+    super::perfmon::fill_limits(&mut limits, &data.perf_series);
     if limits.release.is_none() && !spans.is_empty() {
         out.diagnostics.push(Diagnostic::for_file(
             "",

@@ -14,6 +14,7 @@ pub mod growth;
 pub mod handle_growth;
 pub mod host;
 pub mod limits;
+pub mod perfmon;
 pub mod projection;
 pub mod stats;
 pub mod suspects;

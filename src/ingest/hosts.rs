@@ -448,6 +448,7 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
             .events
             .iter()
             .filter_map(|e| e.computer.as_deref())
+            .chain(parsed.perf_series.iter().filter_map(|s| s.host.as_deref()))
             .map(str::trim)
             .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("localhost") && *c != "-")
             .map(str::to_owned)
@@ -533,7 +534,9 @@ pub fn decide(files: &[(PathClues, Parsed)], forced: Option<&str>) -> (Vec<FileH
     let mut diagnostics = Vec::new();
     // Files no clue placed: with exactly one host in the run they belong to it (poolmon files given beside that
     // host's event log); else they are `unknown`, said once.
-    let unplaced = hosts.iter().filter(|h| h.is_none()).count();
+    // A file whose records each name their own host (a forwarded-events log, a perfmon log of several machines)
+    // is placed by them.
+    let unplaced = hosts.iter().zip(&per_event).filter(|(h, p)| h.is_none() && p.is_empty()).count();
     let named: Vec<String> = notes.keys().cloned().collect();
     let fallback = if named.len() == 1 { Some(named[0].clone()) } else { None };
     if unplaced > 0 {

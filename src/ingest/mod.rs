@@ -310,5 +310,11 @@ fn add_parsed(dataset: &mut Dataset, parsed: Parsed, file_host: &hosts::FileHost
         let host = file_host.event_host(event.computer.as_deref()).to_owned();
         dataset.hosts.entry(host).or_default().events.push(event);
     }
+    for mut series in parsed.perf_series {
+        // A counter path names its machine like an event's Computer; a file may hold several.
+        let host = file_host.event_host(series.host.as_deref()).to_owned();
+        series.host = Some(host.clone());
+        dataset.hosts.entry(host).or_default().perf_series.push(series);
+    }
     dataset.diagnostics.extend(parsed.diagnostics);
 }

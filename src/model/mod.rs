@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod event;
 pub mod handles;
 pub mod limits;
+pub mod perf;
 pub mod pool;
 pub mod time;
 
@@ -17,6 +18,7 @@ pub use dataset::{Dataset, HostData};
 pub use event::{Event, EventKind};
 pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, ProcessHandles};
 pub use limits::DebuggerLimits;
+pub use perf::{PerfSample, PerfSeries, ProcessCounters};
 pub use pool::{PoolHeader, PoolRow, PoolSnapshot, PoolType};
 pub use time::{DateOrder, TimeSettings, TimeSource};
 

@@ -52,7 +52,7 @@ pub fn stream_file(
     };
     let format = match format.map_or_else(|| detect_or_explain(&head, ctx), Ok) {
         Ok(f) => f,
-        Err(parsed) => return parsed,
+        Err(parsed) => return *parsed,
     };
     match format {
         Format::Poolmon => {

@@ -8,6 +8,7 @@ pub mod events;
 mod file;
 pub mod handle;
 pub mod limits;
+pub mod perfmon;
 pub mod pool_csv;
 pub mod poolmon;
 pub mod pooltag;
@@ -24,7 +25,7 @@ pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{
-    DebuggerLimits, Diagnostic, Event, HandleSnapshot, PoolSnapshot, Severity, TimeSettings, TimeSource,
+    DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity, TimeSettings, TimeSource,
 };
 
 /// An input format poolscope can read.
@@ -50,6 +51,8 @@ pub enum Format {
     DebuggerVm,
     /// A pooltag.txt tag description file.
     Pooltag,
+    /// perfmon counters as `relog -f csv|tsv` or Performance Monitor's "Save as CSV" write them.
+    Perfmon,
 }
 
 impl Format {
@@ -65,6 +68,7 @@ impl Format {
             Format::PoolCsv => "a PowerShell pool CSV",
             Format::Poolused => "WinDbg !poolused output",
             Format::DebuggerVm => "WinDbg !vm output",
+            Format::Perfmon => "perfmon CSV/TSV (relog output)",
             Format::Pooltag => "a pooltag.txt file",
         }
     }
@@ -86,6 +90,10 @@ impl Format {
 
     /// Guesses the format of decoded text.
     pub fn detect_text(text: &str) -> Option<Format> {
+        // The PDH header is the first cell: nothing else starts that way, and counter names could quote anything.
+        if perfmon::looks_like(text) {
+            return Some(Format::Perfmon);
+        }
         if let Some(format) = Self::detect_event_export_header(text) {
             return Some(format);
         }
@@ -257,6 +265,8 @@ pub struct Parsed {
     pub events: Vec<Event>,
     /// Limits read from debugger output (`!vm`).
     pub limits: Vec<DebuggerLimits>,
+    /// perfmon counter series, one per host named in the file.
+    pub perf_series: Vec<PerfSeries>,
     /// Problems and assumptions.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -268,6 +278,7 @@ impl Parsed {
             && self.handle_snapshots.is_empty()
             && self.events.is_empty()
             && self.limits.is_empty()
+            && self.perf_series.is_empty()
     }
 }
 
@@ -276,13 +287,13 @@ impl Parsed {
 pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> Parsed {
     match format.map_or_else(|| detect_or_explain(bytes, ctx), Ok) {
         Ok(format) => parse_detected(bytes, format, ctx),
-        Err(parsed) => parsed,
+        Err(parsed) => *parsed,
     }
 }
 
 /// The format of a file from its first bytes, or the error saying why it is not read (a known format poolscope
 /// does not read is named).
-pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format, Parsed> {
+pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format, Box<Parsed>> {
     let signature = unread::by_signature(head);
     match signature.is_none().then(|| Format::detect(head)).flatten() {
         Some(format) => Ok(format),
@@ -293,13 +304,17 @@ pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format
                 || {
                     (
                         Severity::Error,
-                        "not a recognised format (expected poolmon, handle.exe, event-log, pool CSV or debugger output)"
+                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV or debugger \
+                         output)"
                             .to_owned(),
                     )
                 },
                 |known| (Severity::Warning, format!("{} is {known}", ctx.file_name())),
             );
-            Err(Parsed { diagnostics: vec![Diagnostic::for_file(&ctx.path, severity, message)], ..Parsed::default() })
+            Err(Box::new(Parsed {
+                diagnostics: vec![Diagnostic::for_file(&ctx.path, severity, message)],
+                ..Parsed::default()
+            }))
         }
     }
 }
@@ -339,6 +354,12 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             parsed.diagnostics = diags;
         }
         Format::Pooltag => return pooltag_note(ctx),
+        Format::Perfmon => {
+            let text = text::decode(bytes);
+            let (series, diags) = perfmon::parse(&text.text, ctx);
+            parsed.perf_series = series;
+            parsed.diagnostics = diags;
+        }
     }
     parsed.note_if_empty(format, &ctx.path, 0);
     parsed

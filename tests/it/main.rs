@@ -15,6 +15,7 @@ mod hostile;
 mod layouts;
 mod limits;
 mod markdown;
+mod perfmon;
 mod pool_csv;
 mod poolmon;
 mod report;

@@ -125,7 +125,10 @@ impl AnalysisArgs {
         load: &crate::analysis::LoadHost<'_>,
     ) -> Result<Analysis> {
         let empty = |h: &crate::model::HostData| {
-            h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty()
+            h.pool_snapshots.is_empty()
+                && h.handle_snapshots.is_empty()
+                && h.events.is_empty()
+                && h.perf_series.is_empty()
         };
         if dataset.hosts.values().all(empty) {
             bail!("nothing to analyse in the inputs: {what} needs poolmon, handle.exe or event-log output");

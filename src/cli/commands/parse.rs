@@ -87,6 +87,8 @@ pub enum InputFormat {
     Poolused,
     /// WinDbg `!vm` text.
     Vm,
+    /// perfmon CSV/TSV (relog output).
+    Perfmon,
 }
 
 impl From<InputFormat> for Format {
@@ -101,6 +103,7 @@ impl From<InputFormat> for Format {
             InputFormat::PoolCsv => Format::PoolCsv,
             InputFormat::Poolused => Format::Poolused,
             InputFormat::Vm => Format::DebuggerVm,
+            InputFormat::Perfmon => Format::Perfmon,
         }
     }
 }
@@ -172,10 +175,11 @@ fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
             && h.handle_snapshots.is_empty()
             && h.events.is_empty()
             && h.debugger_limits.is_empty()
+            && h.perf_series.is_empty()
     }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
-            "no usable records in {} (expected poolmon, handle.exe or event-log output)",
+            "no usable records in {} (expected poolmon, handle.exe, event-log or perfmon output)",
             sanitize(&names.join(", "))
         );
     }
@@ -430,10 +434,38 @@ fn summary_table(dataset: &Dataset) -> String {
             let typed = data.events.iter().filter(|e| !matches!(e.kind, crate::model::EventKind::Other)).count();
             let _ = writeln!(out, "  events: {} ({} typed) from {first} to {last}", data.events.len(), typed);
         }
+        perf_summary(&mut out, &data.perf_series);
     }
     let errors = dataset.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
     let _ = writeln!(out, "diagnostics: {} ({} errors)", dataset.diagnostics.len(), errors);
     out
+}
+
+/// The `parse` summary lines of a host's perfmon series: one per file, with its time span and last totals.
+fn perf_summary(out: &mut String, series: &[crate::model::PerfSeries]) {
+    use std::fmt::Write as _;
+    for s in series {
+        let (Some(first), Some(last)) = (s.samples.first(), s.samples.last()) else { continue };
+        let last_of = |f: fn(&crate::model::PerfSample) -> Option<u64>| {
+            s.samples.iter().rev().find_map(f).map_or_else(|| "-".to_owned(), |v| human_bytes(v as f64))
+        };
+        let processes: std::collections::BTreeSet<(&str, Option<u32>)> =
+            s.samples.iter().flat_map(|x| &x.processes).map(|p| (p.name.as_str(), p.pid)).collect();
+        let _ = writeln!(
+            out,
+            "  perfmon samples: {} from {} to {}  paged {}  nonpaged {}  commit {} of {}  processes {}  {}:{}",
+            s.samples.len(),
+            first.time.format("%Y-%m-%d %H:%M:%S"),
+            last.time.format("%Y-%m-%d %H:%M:%S"),
+            last_of(|x| x.pool_paged_bytes),
+            last_of(|x| x.pool_nonpaged_bytes),
+            last_of(|x| x.committed_bytes),
+            last_of(|x| x.commit_limit),
+            processes.len(),
+            sanitize(&s.source.path),
+            s.source.line.unwrap_or(0)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,8 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
         | Format::PoolCsv
         | Format::Poolused
         | Format::DebuggerVm
-        | Format::Pooltag => {
+        | Format::Pooltag
+        | Format::Perfmon => {
             return (
                 Vec::new(),
                 vec![Diagnostic::for_file(path, Severity::Error, format!("{format:?} is not an event-log format"))],
