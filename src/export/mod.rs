@@ -85,11 +85,24 @@ pub struct ExportSummary {
 /// Exports every host of `dataset` with its part of `analysis` into the dataset at `root` (created when
 /// missing). Hosts are converted and written one at a time, so only one host's tables are in memory.
 pub fn export(dataset: Dataset, analysis: &Analysis, root: &Path) -> Result<ExportSummary> {
+    export_loading(dataset, analysis, root, &mut |_, data| data)
+}
+
+/// [`export`] over a dataset whose hosts `load` completes one at a time just before each is written (a
+/// [`crate::ingest::survey`] without pool rows, whose rows `load` reads again): only one host's records and
+/// tables are in memory at once.
+pub fn export_loading(
+    dataset: Dataset,
+    analysis: &Analysis,
+    root: &Path,
+    load: &mut dyn FnMut(&str, HostData) -> HostData,
+) -> Result<ExportSummary> {
     check_host_names(dataset.hosts.keys())?;
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     crate::output::write_atomic(&root.join("SCHEMA.md"), SCHEMA_DOC.as_bytes())?;
     let mut summary = ExportSummary::default();
     for (host, data) in dataset.hosts {
+        let data = load(&host, data);
         summary.partitions.extend(export_host(root, &host, data, analysis)?);
         summary.hosts.push(host);
     }

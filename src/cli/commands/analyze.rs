@@ -93,14 +93,22 @@ impl AnalysisArgs {
     /// Reads and analyses one host at a time: the inputs are surveyed without their pool rows, and each host's
     /// rows are read again just before it is analysed and dropped after, so memory is bounded by the hosts
     /// analysed at once rather than the fleet. For commands that need only the analysis (`analyze`).
-    pub fn survey_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<Analysis> {
+    /// Returns the survey (pool snapshots without rows) and its files with the analysis, so a caller can read
+    /// each host's rows again ([`crate::ingest::fill_pool_rows`]).
+    pub fn survey_and_analyze(
+        &self,
+        paths: &[PathBuf],
+        what: &str,
+        printer: &Printer,
+    ) -> Result<(Dataset, Vec<crate::ingest::ReadFile>, Analysis)> {
         let descriptions = self.descriptions(printer)?;
         let (survey, files) = super::parse::survey_inputs(paths, &self.time, None, printer)?;
-        self.analyze_dataset(&survey, descriptions, what, printer, &|_, data| {
+        let analysis = self.analyze_dataset(&survey, descriptions, what, printer, &|_, data| {
             let mut full = data.clone();
             crate::ingest::fill_pool_rows(&mut full, &files, None);
             Cow::Owned(full)
-        })
+        })?;
+        Ok((survey, files, analysis))
     }
 
     /// The tag descriptions: built in, with `--pooltag`'s file over them.
@@ -223,7 +231,7 @@ fn duration_arg(text: &str) -> std::result::Result<f64, String> {
 /// Runs `poolscope analyze`.
 pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
     super::check_output(&args.output, &args.paths)?;
-    let analysis = args.analysis.survey_and_analyze(&args.paths, "analyze", printer)?;
+    let (_, _, analysis) = args.analysis.survey_and_analyze(&args.paths, "analyze", printer)?;
     let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {
         AnalyzeFormat::Json => {

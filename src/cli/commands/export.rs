@@ -41,9 +41,14 @@ pub struct ExportArgs {
 pub fn run(args: &ExportArgs, printer: &Printer) -> Result<ExitStatus> {
     // Refuse a bad output folder before the (long) read of the inputs.
     crate::output::check_not_input(&args.output, &args.paths, "the dataset")?;
-    let (dataset, analysis) = args.analysis.read_and_analyze(&args.paths, "export", printer)?;
+    // One host at a time: its pool rows are read for its analysis, then again for its partitions.
+    let (survey, files, analysis) = args.analysis.survey_and_analyze(&args.paths, "export", printer)?;
     let status = args.analysis.exit_status(&analysis);
-    let summary = crate::export::export(dataset, &analysis, &args.output)
+    let mut load = |_: &str, mut data: crate::model::HostData| {
+        crate::ingest::fill_pool_rows(&mut data, &files, None);
+        data
+    };
+    let summary = crate::export::export_loading(survey, &analysis, &args.output, &mut load)
         .with_context(|| format!("exporting to {}", sanitize(&args.output.display().to_string())))?;
     if !printer.quiet {
         let rows: usize = summary.partitions.iter().map(|p| p.rows).sum();
