@@ -27,6 +27,6 @@ fn main() -> std::io::Result<()> {
         snapshots += 1;
     }
     file.flush()?;
-    println!("{path}: {:.1} MiB, {snapshots} snapshots of {} rows", written as f64 / 1048576.0, poolmon_gen::TAGS);
+    println!("{path}: {:.1} MiB, {snapshots} snapshots of {} rows", written as f64 / 1_048_576.0, poolmon_gen::TAGS);
     Ok(())
 }

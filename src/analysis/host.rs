@@ -414,7 +414,7 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     let snaps: Vec<&PoolSnapshot> = timed.iter().map(|(s, _)| *s).collect();
     let times: Vec<DateTime<Utc>> = timed.iter().map(|(_, t)| *t).collect();
     let spans = split_boots(host, &snaps, &times, &data.events, options.warmup_hours, &mut out.diagnostics);
-    let mut limits = limits::host_limits(&data.events, &snaps);
+    let mut limits = limits::host_limits(&data.events, &snaps, &data.debugger_limits);
     super::perfmon::fill_limits(&mut limits, &data.perf_series);
     if limits.release.is_none() && !spans.is_empty() {
         out.diagnostics.push(Diagnostic::for_file(

@@ -1,11 +1,12 @@
 //! Where a pool or commit limit comes from (ANALYSIS.md §4; peers.md §6).
 //!
-//! In order: the user's flag; a Resource-Exhaustion-Detector 2004 event's figures; the poolmon
+//! In order: the user's flag; a debugger's `!vm` over a dump of the host (its real `PagedPool Maximum`,
+//! `NonPagedPool Max` and `Commit limit`); a Resource-Exhaustion-Detector 2004 event's figures; the poolmon
 //! header's `Limit:` (the commit limit, KiB: paged pool is charged to commit, so paged pool can grow
 //! at most by the commit headroom); the documented maxima for the OS release and RAM. The release is
 //! read from the event log (6009's `6.01.` or Kernel-General 12's Major/MinorVersion) when present.
 
-use crate::model::{Event, EventKind, PoolSnapshot};
+use crate::model::{DebuggerLimits, Event, EventKind, PoolSnapshot};
 
 /// A Windows release family with its own pool maxima (x64; peers.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,17 +124,33 @@ pub struct HostLimits {
     pub paged_at_2004: Option<u64>,
     /// The release, from the event log.
     pub release: Option<Release>,
+    /// `!vm`'s paged pool maximum, bytes.
+    pub paged_max: Option<u64>,
+    /// `!vm`'s nonpaged pool maximum, bytes.
+    pub nonpaged_max: Option<u64>,
 }
 
-/// Reads the host's limits from its 2004 events and poolmon headers (the last value wins).
-pub fn host_limits(events: &[Event], snaps: &[&PoolSnapshot]) -> HostLimits {
+/// Reads the host's limits from its debugger `!vm` output, 2004 events and poolmon headers (`!vm` first; within
+/// a source the last value wins).
+pub fn host_limits(events: &[Event], snaps: &[&PoolSnapshot], debugger: &[DebuggerLimits]) -> HostLimits {
     let mut out = HostLimits { release: release_from_events(events), ..HostLimits::default() };
+    for vm in debugger {
+        out.paged_max = vm.paged_pool_max.or(out.paged_max);
+        out.nonpaged_max = vm.nonpaged_pool_max.or(out.nonpaged_max);
+        if let Some(limit) = vm.commit_limit {
+            out.commit = Some((limit, "!vm Commit limit".to_owned()));
+        }
+        if let Some(ram) = vm.physical_memory {
+            out.ram = Some((ram, "!vm Physical Memory".to_owned()));
+        }
+    }
+    let from_vm = (out.commit.is_some(), out.ram.is_some());
     for e in events {
         if let EventKind::ResourceExhaustion(r) = &e.kind {
-            if let Some(limit) = r.commit_limit {
+            if let Some(limit) = r.commit_limit.filter(|_| !from_vm.0) {
                 out.commit = Some((limit, "event 2004 SystemCommitLimit".to_owned()));
             }
-            if let Some(ram) = r.physical_memory_size {
+            if let Some(ram) = r.physical_memory_size.filter(|_| !from_vm.1) {
                 out.ram = Some((ram, "event 2004 PhysicalMemorySize".to_owned()));
             }
             // Paged pool at a 2004 is a paged limit only when commit really ran out then.
@@ -174,6 +191,17 @@ pub fn paged_limit(flag: Option<u64>, host: &HostLimits, now: u64, headroom: Opt
     if let Some(bytes) = flag {
         return Some(Limit { bytes, source: "--limit-paged".to_owned() });
     }
+    // The host's own maximum; paged pool is charged to commit, so the commit headroom binds when it is less.
+    if let Some(max) = host.paged_max {
+        let by_commit = headroom.map(|room| now.saturating_add(room)).filter(|&b| b < max);
+        return Some(match by_commit {
+            Some(bytes) => {
+                let from = host.commit.as_ref().map_or("commit limit", |c| c.1.as_str());
+                Limit { bytes, source: format!("commit headroom ({from}; below !vm PagedPoolMaximum)") }
+            }
+            None => Limit { bytes: max, source: "!vm PagedPoolMaximum".to_owned() },
+        });
+    }
     if let Some(bytes) = host.paged_at_2004 {
         return Some(Limit { bytes, source: "event 2004 PagedPoolUsage (paged pool when commit ran out)".to_owned() });
     }
@@ -193,10 +221,14 @@ pub fn paged_limit(flag: Option<u64>, host: &HostLimits, now: u64, headroom: Opt
     }
 }
 
-/// The nonpaged pool limit: the flag, else the table's share of RAM (nonpaged pool lives in RAM).
+/// The nonpaged pool limit: the flag, else `!vm`'s maximum, else the table's share of RAM (nonpaged pool lives
+/// in RAM).
 pub fn nonpaged_limit(flag: Option<u64>, host: &HostLimits) -> Option<Limit> {
     if let Some(bytes) = flag {
         return Some(Limit { bytes, source: "--limit-nonpaged".to_owned() });
+    }
+    if let Some(bytes) = host.nonpaged_max {
+        return Some(Limit { bytes, source: "!vm NonPagedPoolMaximum".to_owned() });
     }
     let (ram, ram_from) = host.ram.clone()?;
     let table = host.release.unwrap_or(Release::Win81OrLater).maxima();
@@ -288,6 +320,25 @@ mod tests {
         assert_eq!(paged_limit(None, &host, 1 << 30, Some(1 << 30)).unwrap().bytes, 3 << 30);
         let table = paged_limit(None, &HostLimits::default(), 0, None).unwrap();
         assert_eq!(table.bytes, 15 * TIB + TIB / 2);
+    }
+
+    #[test]
+    fn vm_limits_come_first() {
+        let vm = DebuggerLimits {
+            paged_pool_max: Some(3 << 30),
+            nonpaged_pool_max: Some(2 << 30),
+            commit_limit: Some(8 << 30),
+            ..DebuggerLimits::default()
+        };
+        let host = host_limits(&[], &[], &[vm]);
+        assert_eq!(commit_limit(&host).unwrap().source, "!vm Commit limit");
+        let paged = paged_limit(None, &host, 1 << 30, Some(4 << 30)).unwrap();
+        assert_eq!((paged.bytes, paged.source.as_str()), (3 << 30, "!vm PagedPoolMaximum"));
+        let tight = paged_limit(None, &host, 1 << 30, Some(1 << 30)).unwrap();
+        assert_eq!(tight.bytes, 2 << 30);
+        assert!(tight.source.contains("!vm Commit limit"), "{}", tight.source);
+        assert_eq!(nonpaged_limit(None, &host).unwrap().source, "!vm NonPagedPoolMaximum");
+        assert_eq!(paged_limit(Some(5), &host, 0, None).unwrap().source, "--limit-paged");
     }
 
     #[test]

@@ -345,6 +345,10 @@ fn add_parsed(dataset: &mut Dataset, parsed: Parsed, file_host: &hosts::FileHost
         snap.host = Some(file_host.host.clone());
         dataset.hosts.entry(file_host.host.clone()).or_default().handle_snapshots.push(snap);
     }
+    for mut limits in parsed.limits {
+        limits.host = Some(file_host.host.clone());
+        dataset.hosts.entry(file_host.host.clone()).or_default().debugger_limits.push(limits);
+    }
     for event in parsed.events {
         // A forwarded-events log names several computers: each event goes to its own.
         let host = file_host.event_host(event.computer.as_deref()).to_owned();

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
+use super::{DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
 
 /// All records read from the inputs, grouped by host, with every diagnostic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,9 @@ pub struct HostData {
     pub handle_snapshots: Vec<HandleSnapshot>,
     /// Event-log records.
     pub events: Vec<Event>,
+    /// Limits read from debugger output (`!vm`), in input order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub debugger_limits: Vec<DebuggerLimits>,
     /// Performance-counter series (perfmon CSV/TSV), one per file.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub perf_series: Vec<PerfSeries>,

@@ -7,6 +7,7 @@
 pub mod dataset;
 pub mod event;
 pub mod handles;
+pub mod limits;
 pub mod perf;
 pub mod pool;
 pub mod time;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use dataset::{Dataset, HostData};
 pub use event::{Event, EventKind};
 pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, ProcessHandles};
+pub use limits::DebuggerLimits;
 pub use perf::{PerfSample, PerfSeries, ProcessCounters};
 pub use pool::{PoolHeader, PoolRow, PoolSnapshot, PoolType};
 pub use time::{DateOrder, TimeSettings, TimeSource};

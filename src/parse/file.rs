@@ -52,7 +52,7 @@ pub fn stream_file(
     };
     let format = match format.map_or_else(|| detect_or_explain(&head, ctx), Ok) {
         Ok(f) => f,
-        Err(parsed) => return parsed,
+        Err(parsed) => return *parsed,
     };
     match format {
         Format::Poolmon => {
@@ -80,7 +80,12 @@ pub fn stream_file(
             if let Err(e) = file.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
                 return cannot(e);
             }
-            parse_detected(&bytes, format, ctx)
+            // Pool snapshots of formats read whole (pool CSVs, debugger text) go the same way as streamed ones.
+            let mut parsed = parse_detected(&bytes, format, ctx);
+            for snapshot in std::mem::take(&mut parsed.pool_snapshots) {
+                on_pool(snapshot);
+            }
+            parsed
         }
     }
 }

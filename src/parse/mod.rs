@@ -3,11 +3,13 @@
 //! [`Format::detect`] sniffs content (not extensions); [`text::decode`] turns bytes into text;
 //! [`parse_file`] runs the right parser and returns records plus diagnostics.
 
+pub mod debugger;
 pub mod events;
 mod file;
 pub mod handle;
 pub mod limits;
 pub mod perfmon;
+pub mod pool_csv;
 pub mod poolmon;
 pub mod pooltag;
 pub mod text;
@@ -22,7 +24,9 @@ use chrono::{DateTime, Utc};
 pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
-use crate::model::{Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity, TimeSettings};
+use crate::model::{
+    DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity, TimeSettings, TimeSource,
+};
 
 /// An input format poolscope can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +43,12 @@ pub enum Format {
     EventCsv,
     /// `wevtutil qe /f:text` or Event Viewer "Save as Text" (tab-delimited).
     EventText,
+    /// A PowerShell pool CSV: poolmon-powershell `-view csv` or PoolmonViz `<date>.pool.csv`.
+    PoolCsv,
+    /// WinDbg/kd `!poolused` output saved as text (one pool snapshot; `!vm` limits in the same file are read too).
+    Poolused,
+    /// WinDbg/kd `!vm` output saved as text: the host's pool maxima and commit limit.
+    DebuggerVm,
     /// A pooltag.txt tag description file.
     Pooltag,
     /// perfmon counters as `relog -f csv|tsv` or Performance Monitor's "Save as CSV" write them.
@@ -46,6 +56,28 @@ pub enum Format {
 }
 
 impl Format {
+    /// What the format is, in words, for messages (`this is a PowerShell pool CSV`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Poolmon => "poolmon output",
+            Format::Handle => "handle.exe output",
+            Format::Evtx => "a binary .evtx event log",
+            Format::EventXml => "an event XML export",
+            Format::EventCsv => "an event CSV export",
+            Format::EventText => "an event text export",
+            Format::PoolCsv => "a PowerShell pool CSV",
+            Format::Poolused => "WinDbg !poolused output",
+            Format::DebuggerVm => "WinDbg !vm output",
+            Format::Perfmon => "perfmon CSV/TSV (relog output)",
+            Format::Pooltag => "a pooltag.txt file",
+        }
+    }
+
+    /// Whether the format gives pool snapshots (what `diff` compares).
+    pub fn has_pool_snapshots(self) -> bool {
+        matches!(self, Format::Poolmon | Format::PoolCsv | Format::Poolused)
+    }
+
     /// Guesses the format from the first bytes of a file (up to 64 KiB is enough).
     /// `None` means the content matches no known format.
     pub fn detect(head: &[u8]) -> Option<Format> {
@@ -65,12 +97,23 @@ impl Format {
         if let Some(format) = Self::detect_event_export_header(text) {
             return Some(format);
         }
+        // Before the content sniffing below: a Description cell may quote anything.
+        if pool_csv::looks_like(text) {
+            return Some(Format::PoolCsv);
+        }
         let has = |needle: &str| text.contains(needle);
         if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
             return Some(Format::EventXml);
         }
         if has("Event[0]:") || (has("Log Name:") && has("Event ID:")) {
             return Some(Format::EventText);
+        }
+        // Before handle.exe and poolmon: a debugger session log may list processes or quote anything.
+        if debugger::looks_like_poolused(text) {
+            return Some(Format::Poolused);
+        }
+        if debugger::vm::looks_like(text) {
+            return Some(Format::DebuggerVm);
         }
         if has("Handle type summary:")
             || has("Sysinternals - www.sysinternals.com")
@@ -191,6 +234,20 @@ impl FileContext {
         }
     }
 
+    /// The time of a snapshot that carries none: `--time`, then the file (or folder) name's, then the mtime.
+    pub fn fallback_time(&self, diagnostics: &mut Vec<Diagnostic>) -> (Option<DateTime<Utc>>, TimeSource) {
+        if let Some(t) = self.time.time_override {
+            return (Some(t), TimeSource::Override);
+        }
+        if let Some((t, source)) = self.name_time(diagnostics) {
+            return (Some(t), source);
+        }
+        match self.modified {
+            Some(t) => (Some(t), TimeSource::FileModified),
+            None => (None, TimeSource::Unknown),
+        }
+    }
+
     /// The file name part of the path (where a timestamp or host name may be).
     pub fn file_name(&self) -> &str {
         self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path)
@@ -206,6 +263,8 @@ pub struct Parsed {
     pub handle_snapshots: Vec<HandleSnapshot>,
     /// Event-log records.
     pub events: Vec<Event>,
+    /// Limits read from debugger output (`!vm`).
+    pub limits: Vec<DebuggerLimits>,
     /// perfmon counter series, one per host named in the file.
     pub perf_series: Vec<PerfSeries>,
     /// Problems and assumptions.
@@ -218,6 +277,7 @@ impl Parsed {
         self.pool_snapshots.is_empty()
             && self.handle_snapshots.is_empty()
             && self.events.is_empty()
+            && self.limits.is_empty()
             && self.perf_series.is_empty()
     }
 }
@@ -227,25 +287,34 @@ impl Parsed {
 pub fn parse_bytes(bytes: &[u8], format: Option<Format>, ctx: &FileContext) -> Parsed {
     match format.map_or_else(|| detect_or_explain(bytes, ctx), Ok) {
         Ok(format) => parse_detected(bytes, format, ctx),
-        Err(parsed) => parsed,
+        Err(parsed) => *parsed,
     }
 }
 
 /// The format of a file from its first bytes, or the error saying why it is not read (a known format poolscope
 /// does not read is named).
-pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format, Parsed> {
+pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format, Box<Parsed>> {
     let signature = unread::by_signature(head);
     match signature.is_none().then(|| Format::detect(head)).flatten() {
         Some(format) => Ok(format),
         None => {
-            let message = unread::known_unread(head, ctx.file_name()).map_or_else(
-                || "not a recognised format (expected poolmon, handle.exe, event-log or perfmon output)".to_owned(),
-                str::to_owned,
+            // A known format is a warning naming the file (one per file: the name keeps it from being collapsed
+            // with its like); only an unknown one is an error.
+            let (severity, message) = unread::known_unread(head, ctx.file_name()).map_or_else(
+                || {
+                    (
+                        Severity::Error,
+                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV or debugger \
+                         output)"
+                            .to_owned(),
+                    )
+                },
+                |known| (Severity::Warning, format!("{} is {known}", ctx.file_name())),
             );
-            Err(Parsed {
-                diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, message)],
+            Err(Box::new(Parsed {
+                diagnostics: vec![Diagnostic::for_file(&ctx.path, severity, message)],
                 ..Parsed::default()
-            })
+            }))
         }
     }
 }
@@ -258,6 +327,19 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             let text = text::decode(bytes);
             let (snaps, diags) = poolmon::parse(&text.text, ctx);
             parsed.pool_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::PoolCsv => {
+            let text = text::decode(bytes);
+            let (snaps, diags) = pool_csv::parse(&text.text, ctx);
+            parsed.pool_snapshots = snaps;
+            parsed.diagnostics = diags;
+        }
+        Format::Poolused | Format::DebuggerVm => {
+            let text = text::decode(bytes);
+            let (read, diags) = debugger::parse(&text.text, ctx);
+            parsed.pool_snapshots.extend(read.snapshot);
+            parsed.limits.extend(read.limits);
             parsed.diagnostics = diags;
         }
         Format::Handle => {

@@ -29,7 +29,7 @@ fn named(head: &[u8], file_name: &str) -> Option<&'static str> {
     if head.starts_with(b"PAGEDU64") || head.starts_with(b"PAGEDUMP") || head.starts_with(b"MDMP") || ext == "dmp" {
         return Some(
             "a memory dump, not read by poolscope: open it in WinDbg, run `!poolused 2` (and `!poolused 4`) and \
-             `!vm`, save the output as text and pass that",
+             `!vm`, save the output as text and pass that (poolscope reads !poolused and !vm text)",
         );
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || ext == "zip" {
@@ -41,8 +41,8 @@ fn named(head: &[u8], file_name: &str) -> Option<&'static str> {
              `relog file.blg -f csv -o file.csv`",
         ),
         "etl" => Some(
-            "an ETW trace (.etl), not read by poolscope: open it in WPA, and export the Pool Usage table \
-             (wpaexporter or Export to CSV)",
+            "an ETW trace (.etl), not read by poolscope: open it in WPA and export the pool tables \
+             (Pool Usage, with wpaexporter or Export to CSV)",
         ),
         "cab" | "7z" | "rar" | "gz" | "tgz" => {
             Some("a compressed archive, not read in place: extract it and pass the folder")

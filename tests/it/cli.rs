@@ -35,9 +35,12 @@ fn known_unread_formats_are_named_with_their_conversion() {
     let mut evt = vec![0x30, 0, 0, 0];
     evt.extend_from_slice(b"LfLe");
     evt.resize(0x30, 0);
-    let files: [(&str, &[u8], &str); 5] = [
+    let files: [(&str, &[u8], &str); 8] = [
         ("SysEvent.Evt", &evt, "wevtutil epl"),
+        ("old_log.bin", &evt, "XP/2003"),
         ("MEMORY.DMP", b"PAGEDU64\x0f\x00\x00\x00", "!poolused"),
+        ("x86_kernel.bin", b"PAGEDUMP\x0f\x00\x00\x00", "!vm"),
+        ("mini.bin", b"MDMP\x93\xa7\x00\x00", "!poolused 2"),
         ("case.zip", b"PK\x03\x04\x14\x00 poolmon Tag  Type", "extract it"),
         ("DataCollector01.blg", b"\x00\x10\x20\x30", "relog"),
         ("pool.etl", b"\x00\x10\x20\x30", "WPA"),
@@ -56,6 +59,9 @@ fn known_unread_formats_are_named_with_their_conversion() {
             .unwrap_or_else(|| panic!("no diagnostic for {name}"));
         let message = d["message"].as_str().unwrap();
         assert!(message.contains(words) && !message.contains("not a recognised"), "{name}: {message}");
+        assert!(message.starts_with(name), "one warning per file, naming it: {message}");
+        assert_eq!(d["severity"], "warning", "{name}");
+        assert_eq!(diagnostics.iter().filter(|d| d["path"].as_str().is_some_and(|p| p.ends_with(name))).count(), 1);
     }
 }
 

@@ -155,7 +155,7 @@ fn other_kinds_of_file_are_named() {
     let out = poolscope().args(["diff", "fixtures/pooltag/quirks.txt", SINGLE_B]).assert().code(2).get_output().clone();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("quirks.txt: this is a pooltag.txt file (give it with --pooltag), not a poolmon snapshot"),
+        stderr.contains("quirks.txt: this is a pooltag.txt file (give it with --pooltag), not a pool snapshot"),
         "{stderr}"
     );
 }

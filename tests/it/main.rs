@@ -3,6 +3,7 @@
 mod analysis;
 mod atomic;
 mod cli;
+mod debugger;
 mod diff;
 mod events;
 mod evtx_writer;
@@ -15,6 +16,7 @@ mod layouts;
 mod limits;
 mod markdown;
 mod perfmon;
+mod pool_csv;
 mod poolmon;
 mod report;
 mod short;

@@ -248,20 +248,22 @@ fn read_snapshots(
         .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
     // still given to the poolmon parser: a pasted screen may have lost its header line.
-    let other = match Format::detect(&head) {
-        Some(Format::Poolmon) | None => None,
-        Some(Format::Handle) => Some("handle.exe output".to_owned()),
+    let detected = Format::detect(&head);
+    let other = match detected {
+        Some(format) if format.has_pool_snapshots() => None,
+        None => None,
         Some(Format::Pooltag) => Some("a pooltag.txt file (give it with --pooltag)".to_owned()),
         Some(Format::Evtx | Format::EventXml | Format::EventCsv | Format::EventText) => Some("an event log".to_owned()),
-        #[allow(unreachable_patterns)] // formats added later (perfmon, WPA) get their debug name
-        Some(other) => Some(format!("{other:?} input")),
+        Some(other) => Some(other.describe().to_owned()),
     };
     if let Some(kind) = other {
-        anyhow::bail!("{}: this is {kind}, not a poolmon snapshot", path.display());
+        anyhow::bail!("{}: this is {kind}, not a pool snapshot", path.display());
     }
+    // A pool CSV or a !poolused table is read with its own parser; the rest as poolmon.
+    let format = detected.filter(|f| f.has_pool_snapshots()).unwrap_or(Format::Poolmon);
     let mut ctx = FileContext::for_path(path, time.clone(), host.map(str::to_owned));
     ctx.limits = limits;
-    let parsed = crate::parse::parse_file_in(path, Some(Format::Poolmon), &ctx);
+    let parsed = crate::parse::parse_file_in(path, Some(format), &ctx);
     printer.diagnostics(&parsed.diagnostics);
     if parsed.pool_snapshots.is_empty() {
         anyhow::bail!(

@@ -12,7 +12,7 @@ use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::ingest::{self, IngestOptions};
-use crate::model::{Dataset, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType, TimeSettings};
+use crate::model::{Dataset, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PoolSnapshot, PoolType, TimeSettings};
 use crate::parse::Format;
 
 /// Version of the JSON layout printed by `parse --format json`.
@@ -81,6 +81,12 @@ pub enum InputFormat {
     EventCsv,
     /// Event text exports.
     EventText,
+    /// PowerShell pool CSVs (poolmon-powershell `-view csv`, PoolmonViz `.pool.csv`).
+    PoolCsv,
+    /// WinDbg `!poolused` text (with any `!vm` in the same file).
+    Poolused,
+    /// WinDbg `!vm` text.
+    Vm,
     /// perfmon CSV/TSV (relog output).
     Perfmon,
 }
@@ -94,6 +100,9 @@ impl From<InputFormat> for Format {
             InputFormat::EventXml => Format::EventXml,
             InputFormat::EventCsv => Format::EventCsv,
             InputFormat::EventText => Format::EventText,
+            InputFormat::PoolCsv => Format::PoolCsv,
+            InputFormat::Poolused => Format::Poolused,
+            InputFormat::Vm => Format::DebuggerVm,
             InputFormat::Perfmon => Format::Perfmon,
         }
     }
@@ -110,6 +119,8 @@ pub struct ParseOutput<'a> {
     pub handle_snapshots: Vec<&'a HandleSnapshot>,
     /// Every event, by host then time.
     pub events: Vec<&'a Event>,
+    /// Limits read from debugger `!vm` output, by host.
+    pub debugger_limits: Vec<&'a DebuggerLimits>,
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
 }
@@ -165,7 +176,11 @@ pub fn survey_inputs(
 /// The error when the inputs held no usable record.
 fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
     if dataset.hosts.values().all(|h| {
-        h.pool_snapshots.is_empty() && h.handle_snapshots.is_empty() && h.events.is_empty() && h.perf_series.is_empty()
+        h.pool_snapshots.is_empty()
+            && h.handle_snapshots.is_empty()
+            && h.events.is_empty()
+            && h.debugger_limits.is_empty()
+            && h.perf_series.is_empty()
     }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
@@ -274,6 +289,9 @@ fn stream_records_to(
             buf.extend_from_slice(b",\n  \"events\": ");
             let events: Vec<&Event> = survey.hosts.values().flat_map(|h| &h.events).collect();
             push_pretty_json(&mut buf, &events, 2)?;
+            buf.extend_from_slice(b",\n  \"debugger_limits\": ");
+            let limits: Vec<&DebuggerLimits> = survey.hosts.values().flat_map(|h| &h.debugger_limits).collect();
+            push_pretty_json(&mut buf, &limits, 2)?;
             buf.extend_from_slice(b",\n  \"diagnostics\": ");
             push_pretty_json(&mut buf, &survey.diagnostics, 2)?;
             buf.extend_from_slice(b"\n}\n");
@@ -527,6 +545,7 @@ mod tests {
                 pool_snapshots: dataset.hosts.values().flat_map(|h| &h.pool_snapshots).collect(),
                 handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
                 events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
+                debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
                 diagnostics: &dataset.diagnostics,
             };
             let json = serde_json::to_string_pretty(&doc).unwrap() + "\n";

@@ -38,7 +38,13 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
                 TextLayout::Delimited => csv::parse(text, path, &mut clock),
             }
         }
-        Format::Poolmon | Format::Handle | Format::Pooltag | Format::Perfmon => {
+        Format::Poolmon
+        | Format::Handle
+        | Format::PoolCsv
+        | Format::Poolused
+        | Format::DebuggerVm
+        | Format::Pooltag
+        | Format::Perfmon => {
             return (
                 Vec::new(),
                 vec![Diagnostic::for_file(path, Severity::Error, format!("{format:?} is not an event-log format"))],
