@@ -189,14 +189,13 @@ fn read_inputs(
             ctx.limits = options.limits;
             let mut deferred_host = None;
             let parsed = match rows {
-                PoolRows::Keep => parse::parse_file_in(file, options.format, &ctx),
                 PoolRows::Drop => parse_without_pool_rows(file, options.format, &ctx),
                 PoolRows::Defer if deferrable(file, options.format) => {
                     // Marked now, named once the hosts are decided.
                     deferred_host = Some(String::new());
                     Parsed::default()
                 }
-                PoolRows::Defer => parse::parse_file_in(file, options.format, &ctx),
+                PoolRows::Keep | PoolRows::Defer => parse::parse_file_in(file, options.format, &ctx),
             };
             progress(file);
             let read = ReadFile { path: file.clone(), context: ctx, deferred_host };
