@@ -395,16 +395,16 @@ pub type LoadHost<'a> = dyn for<'d> Fn(
 pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions, load: &LoadHost<'_>) -> Analysis {
     use rayon::prelude::*;
     let hosts: Vec<(&String, &crate::model::HostData)> = dataset.hosts.iter().collect();
-    let results: Vec<host::HostResult> = hosts
+    let (read, results): (Vec<Vec<crate::model::Diagnostic>>, Vec<host::HostResult>) = hosts
         .par_iter()
         .map(|(name, data)| {
             let (data, read) = load(name, data);
-            let mut result = host::analyse_host(name, &data, options);
-            // What reading the host said comes before what its analysis says.
-            result.diagnostics.splice(0..0, read);
-            result
+            (read, host::analyse_host(name, &data, options))
         })
-        .collect();
+        .unzip();
+    // What reading the hosts said comes before what their analysis says; a warning every host's files give
+    // (a missing zone) is said once.
+    let read = crate::ingest::collapse_repeats(read.into_iter().flatten().collect());
     let mut analysis = Analysis {
         schema_version: ANALYSIS_SCHEMA_VERSION,
         verdicts: Vec::new(),
@@ -423,7 +423,7 @@ pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions
             fdr: options.rule.fdr,
             tz: options.tz.clone(),
         },
-        diagnostics: dataset.diagnostics.clone(),
+        diagnostics: dataset.diagnostics.iter().cloned().chain(read).collect(),
     };
     for r in results {
         analysis.verdicts.extend(r.verdict);

@@ -132,7 +132,8 @@ pub fn load_host(
     }
     times::clear_copied_mtimes_of_host(host, &mut data, &mut diagnostics);
     sort_host(&mut data);
-    (data, collapse_repeats(diagnostics))
+    // Not collapsed here: a warning every host's files give is said once over the run ([`collapse_repeats`]).
+    (data, diagnostics)
 }
 
 /// Sorts a host's snapshots and events by time (then source), the order the analysis reads them in.
@@ -307,7 +308,7 @@ const REPEATS_TO_COLLAPSE: usize = 2;
 
 /// Says a warning or note that many files gave alike (the same message without a line, such as "timestamps
 /// carry no zone") once, at its first file, with how many other files gave it. Errors stay one per file.
-fn collapse_repeats(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+pub fn collapse_repeats(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut count: std::collections::HashMap<(Severity, String), usize> = std::collections::HashMap::new();
     let collapsible = |d: &Diagnostic| d.severity != Severity::Error && d.line.is_none() && d.offset.is_none();
     for d in diagnostics.iter().filter(|d| collapsible(d)) {
