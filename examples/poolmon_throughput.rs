@@ -5,7 +5,7 @@
 //! cargo run --release --example poolmon_throughput -- [MB]      # default 128
 //! ```
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::time::Instant;
 
 use poolscope::parse::{poolmon, text, FileContext};
@@ -40,15 +40,7 @@ fn main() -> std::io::Result<()> {
     let path = std::env::temp_dir().join(format!("poolscope-throughput-{}.log", std::process::id()));
     // Write the log snapshot by snapshot, so generating it never holds it in memory.
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let (mut written, mut snapshots, mut chunk) = (0usize, 0usize, String::new());
-    while written < mb * 1024 * 1024 {
-        chunk.clear();
-        poolmon_gen::write_snapshot(&mut chunk, snapshots);
-        file.write_all(chunk.as_bytes())?;
-        written += chunk.len();
-        snapshots += 1;
-    }
-    file.flush()?;
+    let (written, snapshots) = poolmon_gen::write_log(&mut file, mb * 1024 * 1024)?;
     drop(file);
     let size_mb = written as f64 / (1024.0 * 1024.0);
     println!("input: {} ({size_mb:.1} MiB, {snapshots} snapshots of {} rows)", path.display(), poolmon_gen::TAGS);

@@ -5,8 +5,6 @@
 //! cargo run --release --example write_poolmon_log -- PATH [MB]      # default 188
 //! ```
 
-use std::io::Write;
-
 #[path = "../benches/support/poolmon_gen.rs"]
 mod poolmon_gen;
 
@@ -18,15 +16,7 @@ fn main() -> std::io::Result<()> {
     };
     let mb: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(188);
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let (mut written, mut snapshots, mut chunk) = (0usize, 0usize, String::new());
-    while written < mb * 1024 * 1024 {
-        chunk.clear();
-        poolmon_gen::write_snapshot(&mut chunk, snapshots);
-        file.write_all(chunk.as_bytes())?;
-        written += chunk.len();
-        snapshots += 1;
-    }
-    file.flush()?;
+    let (written, snapshots) = poolmon_gen::write_log(&mut file, mb * 1024 * 1024)?;
     println!("{path}: {:.1} MiB, {snapshots} snapshots of {} rows", written as f64 / 1_048_576.0, poolmon_gen::TAGS);
     Ok(())
 }

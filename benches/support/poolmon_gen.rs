@@ -67,3 +67,18 @@ pub fn log_of_size(bytes: usize) -> (String, usize) {
     }
     (out, n)
 }
+
+/// Writes a log of at least `bytes` bytes to `out` snapshot by snapshot (one snapshot held at a time); returns
+/// the bytes written and the snapshots.
+pub fn write_log(out: &mut impl std::io::Write, bytes: usize) -> std::io::Result<(usize, usize)> {
+    let (mut written, mut snapshots, mut chunk) = (0usize, 0usize, String::new());
+    while written < bytes {
+        chunk.clear();
+        write_snapshot(&mut chunk, snapshots);
+        out.write_all(chunk.as_bytes())?;
+        written += chunk.len();
+        snapshots += 1;
+    }
+    out.flush()?;
+    Ok((written, snapshots))
+}

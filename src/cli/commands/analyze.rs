@@ -83,12 +83,23 @@ impl AnalysisArgs {
     /// Loads tag descriptions, reads the inputs (which must hold poolmon, handle.exe or event records: `what`
     /// names the command in the error), runs the analysis and prints its diagnostics.
     pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
-        // The same analysis as `analyze` (one host at a time, same diagnostics in the same order); then every
-        // host's records are read again for the caller (a report draws them).
-        let (mut dataset, files, analysis) = self.survey_and_analyze(paths, what, printer)?;
-        for (host, data) in &mut dataset.hosts {
-            *data = crate::ingest::load_host(host, data, &files, None).0;
-        }
+        // The same read and analysis as `analyze` (same diagnostics in the same place), but every host is kept
+        // once read: the caller (a report) draws them.
+        use rayon::prelude::*;
+        let descriptions = self.descriptions(printer)?;
+        let (mut dataset, files) = super::parse::survey_inputs(paths, &self.time, None, printer, true)?;
+        let read: std::collections::BTreeMap<String, Vec<crate::model::Diagnostic>> = dataset
+            .hosts
+            .par_iter_mut()
+            .map(|(host, data)| {
+                let (full, diagnostics) = crate::ingest::load_host(host, data, &files, None);
+                *data = full;
+                (host.clone(), diagnostics)
+            })
+            .collect();
+        let analysis = self.analyze_dataset(&dataset, descriptions, what, printer, &|host, data| {
+            (Cow::Borrowed(data), read.get(host).cloned().unwrap_or_default())
+        })?;
         Ok((dataset, analysis))
     }
 

@@ -134,12 +134,22 @@ pub fn ingest_options(time: TimeSettings, args: &TimeArgs, format: Option<Format
 /// Walks and parses the inputs into a [`Dataset`] with a progress bar, and prints their diagnostics.
 /// Does not judge whether anything usable was read: each command says what it expected.
 pub fn read_dataset(paths: &[PathBuf], options: IngestOptions, printer: &Printer) -> Dataset {
+    with_reading_bar(paths, printer, |progress| (ingest::ingest(paths, &options, progress), ())).0
+}
+
+/// Runs one of the ingest's reads with a progress bar over the input files, and prints the diagnostics of the
+/// dataset it returns.
+fn with_reading_bar<T>(
+    paths: &[PathBuf],
+    printer: &Printer,
+    read: impl FnOnce(&(dyn Fn(&std::path::Path) + Sync)) -> (Dataset, T),
+) -> (Dataset, T) {
     let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
     let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
-    let dataset = ingest::ingest(paths, &options, &|_| bar.inc(1));
+    let read = read(&|_| bar.inc(1));
     bar.finish_and_clear();
-    printer.diagnostics(&dataset.diagnostics);
-    dataset
+    printer.diagnostics(&read.0.diagnostics);
+    read
 }
 
 /// Reads the inputs into a [`Dataset`] with the command's options, failing when nothing usable was read;
@@ -161,12 +171,8 @@ pub fn survey_inputs(
     deferred: bool,
 ) -> Result<(Dataset, Vec<ingest::ReadFile>)> {
     let options = ingest_options(time_settings(time)?, time, format);
-    let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
-    let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
     let survey = if deferred { ingest::survey_deferred } else { ingest::survey };
-    let (dataset, files) = survey(paths, &options, &|_| bar.inc(1));
-    bar.finish_and_clear();
-    printer.diagnostics(&dataset.diagnostics);
+    let (dataset, files) = with_reading_bar(paths, printer, |progress| survey(paths, &options, progress));
     if !files.iter().any(|f| f.deferred_host.is_some()) {
         require_records(&dataset, paths)?;
     }
