@@ -311,11 +311,14 @@ pub fn events_frame(dataset: &Dataset) -> Result<DataFrame> {
     .map_err(|e| frame_err(&e))
 }
 
+/// How CSV tables write times: RFC 3339 in UTC with milliseconds.
+pub const CSV_DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
 /// Writes a frame as CSV with a header row; times as RFC 3339 UTC (`2020-05-22T22:35:55.000Z`).
 pub fn write_csv(df: &mut DataFrame, writer: &mut impl Write) -> Result<()> {
     CsvWriter::new(writer)
         .include_header(true)
-        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.3fZ".into()))
+        .with_datetime_format(Some(CSV_DATETIME_FORMAT.into()))
         .finish(df)
         .map_err(|e| Error::Output { context: "csv".into(), message: e.to_string() })
 }

@@ -50,6 +50,11 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        // A run killed while writing this same file left its temporary file here: it goes now (only ours,
+        // for this name, whose process is gone), so a killed `-o` leaves nothing behind after the next run.
+        if let Some(name) = path.file_name() {
+            remove_stale_temps_named(parent, Some(&name.to_string_lossy()));
+        }
         let temp = temp_path(parent, path);
         let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
         Ok(Self { target: path.to_owned(), temp, out: Some(BufWriter::with_capacity(1 << 20, file)) })
@@ -116,25 +121,33 @@ fn temp_path(parent: &Path, path: &Path) -> PathBuf {
 /// Removes the temporary files a killed run of ours left in `dir` (named `.NAME.tmp-PID-N`, PID no longer
 /// running). Best effort: what cannot be read or removed stays.
 pub fn remove_stale_temps(dir: &Path) {
+    remove_stale_temps_named(dir, None);
+}
+
+/// [`remove_stale_temps`] limited to the temporary files of the target `only` when given.
+fn remove_stale_temps_named(dir: &Path, only: Option<&str>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = temp_owner(&name) else { continue };
+        let Some((target, pid)) = temp_parts(&name) else { continue };
+        if only.is_some_and(|only| only != target) {
+            continue;
+        }
         if pid != std::process::id() && !process_running(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
 }
 
-/// The PID in a temporary name of this module, if `name` is one.
-fn temp_owner(name: &str) -> Option<u32> {
+/// The target's file name and the PID in a temporary name of this module, if `name` is one.
+fn temp_parts(name: &str) -> Option<(&str, u32)> {
     let rest = name.strip_prefix('.')?;
-    let (_, tail) = rest.rsplit_once(TEMP_MARK)?;
+    let (target, tail) = rest.rsplit_once(TEMP_MARK)?;
     let (pid, n) = tail.split_once('-')?;
     if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    pid.parse().ok()
+    Some((target, pid.parse().ok()?))
 }
 
 /// Whether a process with this id runs (Linux: `/proc/PID`); elsewhere assumed so, and nothing is removed.
@@ -242,10 +255,10 @@ mod tests {
 
     #[test]
     fn temporary_names_are_recognised_and_stale_ones_removed() {
-        assert_eq!(temp_owner(".index.html.tmp-123-0"), Some(123));
-        assert_eq!(temp_owner(".a.tmp-b.csv.tmp-77-12"), Some(77));
-        assert_eq!(temp_owner("index.html"), None);
-        assert_eq!(temp_owner(".x.tmp-1-"), None);
+        assert_eq!(temp_parts(".index.html.tmp-123-0"), Some(("index.html", 123)));
+        assert_eq!(temp_parts(".a.tmp-b.csv.tmp-77-12"), Some(("a.tmp-b.csv", 77)));
+        assert_eq!(temp_parts("index.html"), None);
+        assert_eq!(temp_parts(".x.tmp-1-"), None);
         let dir = tempfile::tempdir().unwrap();
         // PID 0 is never a user process; our own PID is running.
         std::fs::write(dir.path().join(".index.html.tmp-0-3"), "half").unwrap();
@@ -254,6 +267,16 @@ mod tests {
         remove_stale_temps(dir.path());
         let left = names(dir.path());
         assert!(left.contains(&"index.html".to_owned()) && left.len() == 2, "{left:?}");
+    }
+
+    #[test]
+    fn writing_a_file_removes_what_a_killed_write_of_the_same_file_left_only() {
+        let dir = tempfile::tempdir().unwrap();
+        // A `parse -o rows.csv` killed mid-write (PID 0: gone), and another file's leftover.
+        std::fs::write(dir.path().join(".rows.csv.tmp-0-0"), "half").unwrap();
+        std::fs::write(dir.path().join(".other.csv.tmp-0-0"), "half").unwrap();
+        write_atomic(&dir.path().join("rows.csv"), b"a\n").unwrap();
+        assert_eq!(names(dir.path()), [".other.csv.tmp-0-0", "rows.csv"]);
     }
 
     #[test]

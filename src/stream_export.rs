@@ -267,7 +267,7 @@ impl<W: Write> PoolParquetWriter<W> {
 /// Appends `value` as pretty JSON whose lines after the first are indented by `indent` spaces (how serde_json's
 /// pretty printer nests it at that depth; JSON strings hold no raw line breaks, so every `\n` is structure).
 pub fn push_pretty_json(out: &mut Vec<u8>, value: &impl serde::Serialize, indent: usize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
+    let text = crate::untrusted::to_json_pretty_string(value)
         .map_err(|e| Error::Output { context: "json".into(), message: e.to_string() })?;
     let pad = format!("\n{}", " ".repeat(indent));
     out.extend_from_slice(text.replace('\n', &pad).as_bytes());

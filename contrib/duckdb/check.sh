@@ -19,32 +19,10 @@ if [ -z "$bin" ]; then
 fi
 [ -x "$bin" ] || { echo "check.sh: no poolscope binary at $bin" >&2; exit 2; }
 
-command -v python3 >/dev/null || { echo "check.sh: python3 is missing (apt-get install python3 python3-venv)" >&2; exit 2; }
+# shellcheck source=../venv.sh
+source "$here/../venv.sh"
 venv="${POOLSCOPE_VENV:-$HOME/.cache/poolscope-venv}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" || {
-    echo "check.sh: cannot create a venv at $venv (Debian: apt-get install python3-venv)" >&2
-    exit 2
-  }
-fi
-if ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
-  log="$(mktemp)"
-  if ! "$venv/bin/python" -m pip install --quiet --retries 1 --timeout 20 duckdb >"$log" 2>&1; then
-    cat "$log" >&2
-    if grep -qiE 'NewConnectionError|Name or service not known|Temporary failure in name resolution|Network is unreachable|ConnectTimeout|ProxyError|Could not fetch URL|No route to host' "$log"; then
-      echo "" >&2
-      echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-      echo "check.sh: SKIPPED the DuckDB check: no network to install duckdb from PyPI" >&2
-      echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-      rm -f "$log"
-      exit 0
-    fi
-    echo "check.sh: pip install duckdb failed (see above)" >&2
-    rm -f "$log"
-    exit 2
-  fi
-  rm -f "$log"
-fi
+ensure_venv_package "$venv" duckdb duckdb "the DuckDB check"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/poolscope-duckdb-XXXXXX")"
 trap 'rm -rf "$work"' EXIT

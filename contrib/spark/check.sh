@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs both Spark jobs of fleet_postmortem.py with local[2] on a simulated fleet and checks them against the
 # simulator's truth.json: the analyze job's table must find exactly the leaking hosts, and the Spark SQL
-# over `poolscope export` of the same fleet the same hosts and tags. Not part of .ci/run (yet).
+# over `poolscope export` of the same fleet the same hosts and tags. Run by .ci/run.
 #
 # Usage: contrib/spark/check.sh [POOLSCOPE_BINARY]
 #   Needs Java 17+ (Debian: openjdk-17-jre-headless) and python3 with venv; pyspark comes from PyPI into
@@ -15,10 +15,12 @@ if [ -z "$bin" ]; then
   (cd "$repo" && cargo build --quiet --bin poolscope)
   bin="${CARGO_TARGET_DIR:-$repo/target}/debug/poolscope"
 fi
+[ -x "$bin" ] || { echo "check.sh: no poolscope binary at $bin" >&2; exit 2; }
 command -v java >/dev/null || { echo "check.sh: java is missing (apt-get install openjdk-17-jre-headless)" >&2; exit 2; }
+# shellcheck source=../venv.sh
+source "$here/../venv.sh"
 venv="${POOLSCOPE_SPARK_VENV:-$HOME/.cache/poolscope-spark-venv}"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import pyspark' 2>/dev/null || "$venv/bin/python" -m pip install --quiet pyspark
+ensure_venv_package "$venv" pyspark pyspark "the Spark check"
 py="$venv/bin/python"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/poolscope-spark-XXXXXX")"

@@ -2,7 +2,8 @@
 //! one row per host with its worst suspect, rate and projected exhaustion, and a bar chart of those
 //! rates — that links a page per host under `hosts/`, each the single-host report of that host.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use image::ImageEncoder;
@@ -13,7 +14,7 @@ use super::chart::axis::{value_label, Scale};
 use super::chart::build::main_boot;
 use super::chart::glyphs::GlyphFix;
 use super::chart::{Quantity, CRITICAL, GREY, INK, PALETTE};
-use super::{format, html as page, Report, ReportOptions};
+use super::{data, format, html as page, inputs, json, markdown, Report, ReportFiles, ReportOptions};
 use crate::analysis::{Analysis, Resource};
 use crate::error::{Error, Result};
 use crate::model::{Dataset, PoolType};
@@ -38,6 +39,35 @@ pub struct FleetRow {
     pub exhaustion: Option<(DateTime<Utc>, Resource)>,
     /// Link to the host's page, relative to `index.html`.
     pub page: String,
+    /// What was read for the host: files, and their error and warning diagnostics (one summary per host; the
+    /// host's page lists them).
+    pub inputs: HostInputs,
+}
+
+/// One host's input files in a line of the fleet table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostInputs {
+    /// Files whose records were filed under the host.
+    pub files: usize,
+    /// Error diagnostics about those files.
+    pub errors: usize,
+    /// Warning diagnostics about those files.
+    pub warnings: usize,
+}
+
+impl HostInputs {
+    /// `12 files, 1 error, 3 warnings`.
+    pub fn words(&self) -> String {
+        let n = |k: usize, one: &str, many: &str| {
+            format!("{} {}", format::count(k as i64), if k == 1 { one } else { many })
+        };
+        format!(
+            "{}, {}, {}",
+            n(self.files, "file", "files"),
+            n(self.errors, "error", "errors"),
+            n(self.warnings, "warning", "warnings")
+        )
+    }
 }
 
 /// The fleet table: every host, worst suspect rate first (hosts without a suspect last, by name).
@@ -60,13 +90,20 @@ pub fn rows(report: &Report<'_>) -> Vec<FleetRow> {
                 .filter(|p| p.host == host && p.boot == boot)
                 .filter_map(|p| p.exhaustion_at.map(|at| (at, p.pool)))
                 .min_by_key(|(at, _)| *at);
+            let mut inputs = HostInputs::default();
+            for file in report.inputs.iter().filter(|f| f.hosts.contains(host)) {
+                inputs.files += 1;
+                inputs.errors += file.errors;
+                inputs.warnings += file.warnings;
+            }
             FleetRow {
+                inputs,
                 host: host.to_owned(),
                 boot,
                 leak_found: a.verdicts.iter().any(|v| v.host == host && v.leak_found),
                 worst,
                 exhaustion,
-                page: format!("{HOSTS_DIR}/{}.html", format::file_stem(host)),
+                page: page_path(host),
             }
         })
         .collect();
@@ -113,30 +150,79 @@ pub fn host_dataset(d: &Dataset, host: &str) -> Dataset {
     }
 }
 
-/// Writes `hosts/<host>.html` for every host and the fleet `index.html` (replacing the single-host
-/// one); returns the host pages. Charts are the ones `report` already drew, not drawn again.
-pub fn write(report: &Report<'_>, options: &ReportOptions, dir: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
-    let rows = rows(report);
-    let mut pages = Vec::new();
-    for row in &rows {
-        let analysis = host_analysis(report.analysis, &row.host);
-        let dataset = host_dataset(report.dataset, &row.host);
-        let mut one = Report::without_charts(&analysis, &dataset, options);
-        one.charts = report.charts.iter().filter(|c| c.role.host() == row.host).cloned().collect();
-        let html = page::render(&one).into_string();
-        // One focused addition to the host page: the way back to the fleet.
-        let back = "<main><p class=\"note\"><a href=\"../index.html\">← Fleet overview</a></p>";
-        let html = html.replacen("<main>", back, 1);
-        let path = dir.join(&row.page);
-        crate::output::write_atomic(&path, html.as_bytes())?;
-        pages.push(path);
+/// One host's records for a fleet report: the same read its analysis made ([`crate::ingest::load_host`] of the
+/// host, or a copy out of a dataset held in memory).
+pub type LoadHostDataset<'a> = dyn Fn(&str) -> Dataset + Sync + 'a;
+
+/// Writes a fleet report host by host: each host's records are loaded (`load`), its rows appended to `data/`,
+/// its charts drawn and its page `hosts/<host>.html` written, and all of it dropped before the next host, so
+/// memory is bounded by the largest host, not the fleet. Then `analysis.json` (every host), `summary.md` (every
+/// verdict, each host's section as its page has it) and the fleet `index.html` ranking the hosts.
+///
+/// `survey` is the fleet as surveyed: hosts (their records may be missing; `load` supplies them), events and
+/// the diagnostics of the survey.
+pub fn write_host_by_host(
+    analysis: &Analysis,
+    survey: &Dataset,
+    load: &LoadHostDataset<'_>,
+    options: &ReportOptions,
+    dir: &Path,
+) -> Result<ReportFiles> {
+    super::prepare_output_dir(dir, &options.inputs)?;
+    crate::output::remove_stale_temps(&dir.join(HOSTS_DIR));
+    let charts_dir = dir.join("charts");
+    let mut report = Report::without_charts(analysis, survey, options);
+    let mut tables = data::TableWriters::create(&dir.join("data"), options.parquet)?;
+    let mut records = BTreeMap::new();
+    let mut files = ReportFiles::default();
+    let mut sections = Vec::new();
+    let hosts: Vec<String> = report.hosts().into_iter().map(str::to_owned).collect();
+    for host in &hosts {
+        let loaded = load(host);
+        tables.append(analysis, &loaded)?;
+        inputs::add_records(&mut records, &loaded);
+        let mut dataset = host_dataset(survey, host);
+        dataset.hosts = loaded.hosts;
+        let host_analysis = host_analysis(analysis, host);
+        let page = Report::build(&host_analysis, &dataset, options)?;
+        for chart in &page.charts {
+            let path = charts_dir.join(&chart.file_name);
+            crate::output::write_atomic(&path, &chart.bytes)?;
+            files.charts.push(path);
+        }
+        sections.push(markdown::host_section(&page, host));
+        let path = dir.join(page_path(host));
+        crate::output::write_atomic(&path, host_page(&page).as_bytes())?;
+        files.host_pages.push(path);
     }
+    files.data = tables.finish()?;
+    report.inputs = inputs::finish(records, &report.diagnostics);
+    files.analysis_json = dir.join(json::FILE_NAME);
+    crate::output::write_atomic(&files.analysis_json, &json::analysis_json(analysis)?)?;
+    files.summary_md = dir.join(markdown::FILE_NAME);
+    crate::output::write_atomic(&files.summary_md, markdown::render_with_sections(&report, &sections).as_bytes())?;
+    let rows = rows(&report);
     let png = chart(&rows)?;
-    let chart_path = dir.join("charts").join(CHART_FILE);
+    let chart_path = charts_dir.join(CHART_FILE);
     crate::output::write_atomic(&chart_path, &png)?;
-    let index = dir.join(page::FILE_NAME);
-    crate::output::write_atomic(&index, render(report, &rows, &png).into_string().as_bytes())?;
-    Ok((chart_path, pages))
+    files.charts.push(chart_path);
+    super::remove_stale_charts(&charts_dir, &files.charts);
+    files.index_html = dir.join(page::FILE_NAME);
+    crate::output::write_atomic(&files.index_html, render(&report, &rows, &png).into_string().as_bytes())?;
+    Ok(files)
+}
+
+/// A host's page of a fleet report: its single-host report with the way back to the fleet.
+fn host_page(page: &Report<'_>) -> String {
+    let html = page::render(page).into_string();
+    // One focused addition to the host page: the way back to the fleet.
+    let back = "<main><p class=\"note\"><a href=\"../index.html\">← Fleet overview</a></p>";
+    html.replacen("<main>", back, 1)
+}
+
+/// Where a host's page goes, relative to the report folder (and to `index.html`).
+fn page_path(host: &str) -> String {
+    format!("{HOSTS_DIR}/{}.html", format::file_stem(host))
 }
 
 /// The fleet `index.html`.
@@ -170,6 +256,18 @@ pub fn render(report: &Report<'_>, rows: &[FleetRow], png: &[u8]) -> Markup {
                             p { "One row per host, worst suspect first. Each host links to its own report page." }
                         }
                         (table(rows, report))
+                        @let unread: Vec<&inputs::InputFile> = report.inputs.iter().filter(|f| f.hosts.is_empty()).collect();
+                        @if !unread.is_empty() {
+                            p.note {
+                                (unread.len()) " input file(s) gave no records for any host ("
+                                (unread.iter().map(|f| f.errors).sum::<usize>()) " error(s)); analysis.json lists their diagnostics: "
+                                @for (i, f) in unread.iter().take(5).enumerate() {
+                                    @if i > 0 { ", " }
+                                    code { (format::clean(&f.path)) }
+                                }
+                                @if unread.len() > 5 { ", …" }
+                            }
+                        }
                     }
                     section #fleet-chart {
                         h2 { "Worst suspect per host" }
@@ -191,7 +289,7 @@ pub fn render(report: &Report<'_>, rows: &[FleetRow], png: &[u8]) -> Markup {
 fn table(rows: &[FleetRow], report: &Report<'_>) -> Markup {
     html! {
         table {
-            thead { tr { th { "Host" } th { "Boot" } th { "Verdict" } th { "Worst suspect" } th.num { "Rate" } th { "Projected exhaustion" } } }
+            thead { tr { th { "Host" } th { "Boot" } th { "Verdict" } th { "Worst suspect" } th.num { "Rate" } th { "Projected exhaustion" } th { "Inputs" } } }
             tbody {
                 @for r in rows {
                     tr {
@@ -211,6 +309,7 @@ fn table(rows: &[FleetRow], report: &Report<'_>) -> Markup {
                                 None => { "none projected" }
                             }
                         }
+                        td { (r.inputs.words()) }
                     }
                 }
             }

@@ -87,27 +87,39 @@ fn entry<'m>(files: &'m mut BTreeMap<String, InputFile>, path: &str, host: &str)
 /// Every input file with what it held, sorted by path; files known only from diagnostics (they yielded
 /// nothing) are listed too.
 pub fn summarise(dataset: &Dataset, diagnostics: &[Diagnostic]) -> Vec<InputFile> {
-    let mut files: BTreeMap<String, InputFile> = BTreeMap::new();
+    let mut files = BTreeMap::new();
+    add_records(&mut files, dataset);
+    finish(files, diagnostics)
+}
+
+/// Adds what `dataset`'s records say of their files to `files` (by path): a fleet report adds each host's
+/// records as it reads them, then calls [`finish`] once.
+pub fn add_records(files: &mut BTreeMap<String, InputFile>, dataset: &Dataset) {
     for (host, data) in &dataset.hosts {
         for s in &data.pool_snapshots {
-            let f = entry(&mut files, &s.source.path, host);
+            let f = entry(files, &s.source.path, host);
             f.pool_snapshots += 1;
             f.time_sources.insert(s.time_source);
             f.saw(s.taken_at);
         }
         for s in &data.handle_snapshots {
-            let f = entry(&mut files, &s.source.path, host);
+            let f = entry(files, &s.source.path, host);
             f.handle_snapshots += 1;
             f.time_sources.insert(s.time_source);
             f.saw(s.taken_at);
         }
         for e in &data.events {
-            let f = entry(&mut files, &e.source.path, host);
+            let f = entry(files, &e.source.path, host);
             f.events += 1;
             f.time_sources.insert(TimeSource::Record);
             f.saw(Some(e.time));
         }
     }
+}
+
+/// The files of [`add_records`] with their error and warning counts from `diagnostics` (each diagnostic
+/// counted once), sorted by path.
+pub fn finish(mut files: BTreeMap<String, InputFile>, diagnostics: &[Diagnostic]) -> Vec<InputFile> {
     for d in diagnostics.iter().filter(|d| !d.path.is_empty()) {
         let f = entry(&mut files, &d.path, "");
         match d.severity {

@@ -10,7 +10,7 @@ pub const FILE_NAME: &str = "analysis.json";
 
 /// The JSON bytes of an analysis: `serde_json` pretty form and a trailing newline.
 pub fn analysis_json(analysis: &Analysis) -> Result<Vec<u8>> {
-    let mut bytes = serde_json::to_vec_pretty(analysis)
+    let mut bytes = crate::untrusted::to_json_pretty(analysis)
         .map_err(|e| Error::Output { context: FILE_NAME.into(), message: e.to_string() })?;
     bytes.push(b'\n');
     Ok(bytes)

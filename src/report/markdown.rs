@@ -61,6 +61,13 @@ impl Exporter for MarkdownExporter {
 
 /// The Markdown text.
 pub fn render(report: &Report<'_>) -> String {
+    let sections: Vec<String> = report.hosts().into_iter().map(|host| host_section(report, host)).collect();
+    render_with_sections(report, &sections)
+}
+
+/// The Markdown text around host sections rendered elsewhere ([`host_section`] of each host's own report, as
+/// a fleet report written host by host does): title, every verdict, the sections in order, the inputs line.
+pub fn render_with_sections(report: &Report<'_>, sections: &[String]) -> String {
     let mut out = String::new();
     let hosts = report.hosts();
     let names = hosts.iter().map(|h| escape(h)).collect::<Vec<_>>().join(", ");
@@ -87,62 +94,8 @@ pub fn render(report: &Report<'_>) -> String {
         }
         let _ = writeln!(out, "\n{}\n", escape(&v.text));
     }
-    for host in hosts {
-        let evidence = tables::evidence(report, host);
-        let projections = tables::projections(report, host);
-        let correlations = tables::correlations(report, host);
-        let who = tables::attributions(report, host);
-        if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() {
-            continue;
-        }
-        let boot = super::chart::build::main_boot(report.analysis, host);
-        let _ = writeln!(out, "## {} (boot {boot})\n", escape(host));
-        if evidence.is_empty() {
-            let _ = writeln!(out, "No pool tag grew significantly in this boot.\n");
-        } else {
-            let _ = writeln!(out, "### Evidence\n");
-            out.push_str(&table_keeping(
-                &evidence,
-                &[("Projection", 1), ("Outstanding", 3), ("Outstanding/hour", 4), ("Alloc:free", 5)],
-            ));
-            let total = tables::main_suspects(report, host).len();
-            if total > tables::EVIDENCE_ROWS {
-                let _ =
-                    writeln!(out, "\n{} more growing tags are listed in analysis.json.", total - tables::EVIDENCE_ROWS);
-            }
-            out.push('\n');
-        }
-        let undecided = tables::undecided(report, host);
-        if !undecided.is_empty() {
-            let _ = writeln!(out, "### Undecided (growth that still looks like a cache warming up)\n");
-            out.push_str(&table(&undecided));
-            out.push('\n');
-        }
-        if !projections.is_empty() {
-            let _ = writeln!(out, "### Projection\n");
-            out.push_str(&table_keeping(&projections, &[("Now", 2), ("Naive fit", 3), ("60% / 80% crossed", 4)]));
-            out.push('\n');
-        }
-        if !who.is_empty() || !correlations.is_empty() {
-            let _ = writeln!(out, "### Attribution\n");
-            if !who.is_empty() {
-                out.push_str(&table(&who));
-                out.push('\n');
-            }
-            if !correlations.is_empty() {
-                let _ = writeln!(out, "Correlations on increments (supporting evidence):\n");
-                out.push_str(&table_keeping(
-                    &correlations,
-                    &[("Kernel object of the tag", 1), ("Handles/hour", 2), ("Account", 3), ("Lag (samples)", 4)],
-                ));
-                out.push('\n');
-            }
-            for (process, boot, accounts) in tables::accounts(report, host) {
-                let _ = writeln!(out, "Token handles held by {} in boot {boot}, by account:\n", escape(&process));
-                out.push_str(&table(&accounts));
-                out.push('\n');
-            }
-        }
+    for section in sections {
+        out.push_str(section);
     }
     let errors = report.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
     let warnings = report.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Warning).count();
@@ -151,6 +104,67 @@ pub fn render(report: &Report<'_>) -> String {
         "Inputs: {} file(s), {errors} error and {warnings} warning diagnostic(s); details in index.html and analysis.json.",
         report.inputs.len()
     );
+    out
+}
+
+/// One host's section (evidence, undecided growth, projection, attribution), or nothing when the host has
+/// none of them.
+pub fn host_section(report: &Report<'_>, host: &str) -> String {
+    let mut out = String::new();
+    let evidence = tables::evidence(report, host);
+    let projections = tables::projections(report, host);
+    let correlations = tables::correlations(report, host);
+    let who = tables::attributions(report, host);
+    if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() {
+        return out;
+    }
+    let boot = super::chart::build::main_boot(report.analysis, host);
+    let _ = writeln!(out, "## {} (boot {boot})\n", escape(host));
+    if evidence.is_empty() {
+        let _ = writeln!(out, "No pool tag grew significantly in this boot.\n");
+    } else {
+        let _ = writeln!(out, "### Evidence\n");
+        out.push_str(&table_keeping(
+            &evidence,
+            &[("Projection", 1), ("Outstanding", 3), ("Outstanding/hour", 4), ("Alloc:free", 5)],
+        ));
+        let total = tables::main_suspects(report, host).len();
+        if total > tables::EVIDENCE_ROWS {
+            let _ = writeln!(out, "\n{} more growing tags are listed in analysis.json.", total - tables::EVIDENCE_ROWS);
+        }
+        out.push('\n');
+    }
+    let undecided = tables::undecided(report, host);
+    if !undecided.is_empty() {
+        let _ = writeln!(out, "### Undecided (growth that still looks like a cache warming up)\n");
+        out.push_str(&table(&undecided));
+        out.push('\n');
+    }
+    if !projections.is_empty() {
+        let _ = writeln!(out, "### Projection\n");
+        out.push_str(&table_keeping(&projections, &[("Now", 2), ("Naive fit", 3), ("60% / 80% crossed", 4)]));
+        out.push('\n');
+    }
+    if !who.is_empty() || !correlations.is_empty() {
+        let _ = writeln!(out, "### Attribution\n");
+        if !who.is_empty() {
+            out.push_str(&table(&who));
+            out.push('\n');
+        }
+        if !correlations.is_empty() {
+            let _ = writeln!(out, "Correlations on increments (supporting evidence):\n");
+            out.push_str(&table_keeping(
+                &correlations,
+                &[("Kernel object of the tag", 1), ("Handles/hour", 2), ("Account", 3), ("Lag (samples)", 4)],
+            ));
+            out.push('\n');
+        }
+        for (process, boot, accounts) in tables::accounts(report, host) {
+            let _ = writeln!(out, "Token handles held by {} in boot {boot}, by account:\n", escape(&process));
+            out.push_str(&table(&accounts));
+            out.push('\n');
+        }
+    }
     out
 }
 

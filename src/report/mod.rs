@@ -171,14 +171,19 @@ impl<'a> Report<'a> {
     }
 
     /// Hosts in the report, sorted.
-    pub fn hosts(&self) -> Vec<&str> {
-        let mut hosts: Vec<&str> = self.dataset.hosts.keys().map(String::as_str).collect();
-        hosts.extend(self.analysis.verdicts.iter().map(|v| v.host.as_str()));
-        hosts.extend(self.analysis.suspects.iter().map(|s| s.host.as_str()));
-        hosts.sort_unstable();
-        hosts.dedup();
-        hosts
+    pub fn hosts(&self) -> Vec<&'a str> {
+        hosts_of(self.analysis, self.dataset)
     }
+}
+
+/// The hosts of a dataset and its analysis, sorted.
+fn hosts_of<'a>(analysis: &'a Analysis, dataset: &'a Dataset) -> Vec<&'a str> {
+    let mut hosts: Vec<&str> = dataset.hosts.keys().map(String::as_str).collect();
+    hosts.extend(analysis.verdicts.iter().map(|v| v.host.as_str()));
+    hosts.extend(analysis.suspects.iter().map(|s| s.host.as_str()));
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts
 }
 
 /// One output format.
@@ -195,20 +200,19 @@ pub fn check_output_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
     crate::output::check_not_input(dir, inputs, "the report")
 }
 
-/// Writes `index.html`, `summary.md`, `analysis.json`, `data/` and `charts/` into `dir`.
+/// Writes `index.html`, `summary.md`, `analysis.json`, `data/` and `charts/` into `dir`; with several hosts,
+/// a fleet report ([`fleet::write_host_by_host`], each host's records copied out of `dataset` in turn).
 pub fn write_report(
     analysis: &Analysis,
     dataset: &Dataset,
     options: &ReportOptions,
     dir: &Path,
 ) -> Result<ReportFiles> {
-    check_output_dir(dir, &options.inputs)?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    // Temporary files of a report that was killed mid-write (the files under their final names are the
-    // previous report's, whole).
-    for sub in [dir.to_path_buf(), dir.join("data"), dir.join("charts")] {
-        crate::output::remove_stale_temps(&sub);
+    if hosts_of(analysis, dataset).len() > 1 {
+        let load = |host: &str| fleet::host_dataset(dataset, host);
+        return fleet::write_host_by_host(analysis, dataset, &load, options, dir);
     }
+    prepare_output_dir(dir, &options.inputs)?;
     // The data tables (mostly CSV formatting and IO) are written while the charts are drawn.
     let (data, files) = rayon::join(
         || data::write(analysis, dataset, &dir.join("data"), options.parquet),
@@ -219,7 +223,18 @@ pub fn write_report(
     Ok(files)
 }
 
-/// Writes the charts, `analysis.json`, `summary.md` and `index.html`.
+/// Checks and creates the report folder, and removes the temporary files of a report that was killed
+/// mid-write (the files under their final names are the previous report's, whole).
+fn prepare_output_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
+    check_output_dir(dir, inputs)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for sub in [dir.to_path_buf(), dir.join("data"), dir.join("charts")] {
+        crate::output::remove_stale_temps(&sub);
+    }
+    Ok(())
+}
+
+/// Writes the charts, `analysis.json`, `summary.md` and `index.html` of a single-host report.
 fn write_documents(analysis: &Analysis, dataset: &Dataset, options: &ReportOptions, dir: &Path) -> Result<ReportFiles> {
     let report = Report::build(analysis, dataset, options)?;
     let charts_dir = dir.join("charts");
@@ -239,11 +254,6 @@ fn write_documents(analysis: &Analysis, dataset: &Dataset, options: &ReportOptio
             markdown::FILE_NAME => files.summary_md = path,
             _ => files.index_html = path,
         }
-    }
-    if report.hosts().len() > 1 {
-        let (chart, pages) = fleet::write(&report, options, dir)?;
-        files.charts.push(chart);
-        files.host_pages = pages;
     }
     Ok(files)
 }

@@ -728,3 +728,53 @@ fn a_fleet_analysed_host_by_host_gives_the_whole_read_findings_and_one_zone_warn
     assert_eq!(json["projections"], whole_json["projections"]);
     assert_eq!(json["attributions"], whole_json["attributions"]);
 }
+
+/// `report` over a fleet reads and writes one host at a time: its tables equal those of the whole fleet held in
+/// memory (the library's `write_report`), each host has its page with its own attribution, `summary.md` has each
+/// leaking host's section with the account table (drawn from that host's handle dumps, read for its page), and
+/// the overview says per host what was read.
+#[test]
+fn a_fleet_report_written_host_by_host_equals_the_whole_fleet_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet");
+    Command::cargo_bin("poolscope")
+        .unwrap()
+        .args(["simulate", "fleet", "--hosts", "3", "--hours", "24", "--tags", "40", "--force", "-q", "-o"])
+        .arg(&fleet)
+        .assert()
+        .success();
+    let out = dir.path().join("report");
+    Command::cargo_bin("poolscope").unwrap().arg("report").arg(&fleet).arg("-o").arg(&out).arg("-q").assert().success();
+
+    let whole = ingest(std::slice::from_ref(&fleet), &IngestOptions::default(), &|_| {});
+    assert_eq!(whole.hosts.len(), 3);
+    let analysis = analyze(&whole, &AnalyzeOptions::default());
+    let memory = dir.path().join("memory");
+    let options = poolscope::report::ReportOptions { inputs: vec![fleet.clone()], ..Default::default() };
+    poolscope::report::write_report(&analysis, &whole, &options, &memory).unwrap();
+    for table in ["pool_samples.csv", "handle_samples.csv", "events.csv"] {
+        let a = std::fs::read(out.join("data").join(table)).unwrap();
+        let b = std::fs::read(memory.join("data").join(table)).unwrap();
+        assert!(a == b, "data/{table} differs between the host-by-host and the in-memory report");
+        let text = String::from_utf8(a).unwrap();
+        assert_eq!(text.lines().filter(|l| l.starts_with("host,")).count(), 1, "{table}: one header");
+    }
+    let pool = std::fs::read_to_string(out.join("data/pool_samples.csv")).unwrap();
+    for host in whole.hosts.keys() {
+        assert!(pool.lines().any(|l| l.starts_with(&format!("{host},"))), "no pool rows of {host}");
+        let page = out.join("hosts").join(format!("{host}.html"));
+        assert!(page.is_file(), "no page for {host}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let leaking: Vec<&str> = analysis.verdicts.iter().filter(|v| v.leak_found).map(|v| v.host.as_str()).collect();
+    assert!(!leaking.is_empty());
+    for host in &leaking {
+        let section =
+            summary.split(&format!("## {host} (boot ")).nth(1).unwrap_or_else(|| panic!("no section of {host}"));
+        let section = section.split("\n## ").next().unwrap();
+        assert!(section.contains("by account"), "{host}: no account table in its section:\n{section}");
+    }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("fleet of 3 hosts") && index.contains("<th>Inputs</th>"), "{index}");
+    assert!(index.contains(" files, 0 errors"), "per-host input summary missing");
+}

@@ -105,3 +105,44 @@ fn hostile_names_of_the_html_test_and_escapes_are_escaped_in_the_report_files_to
     let json = std::fs::read_to_string(out.join("analysis.json")).unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
 }
+
+/// JSON is data for scripts, but it is also paged and `cat`-ed: every command's JSON carries hostile log
+/// text as `\uXXXX` escapes (serde_json leaves C1 and bidi controls raw), and decodes to the same text.
+#[test]
+fn hostile_log_text_is_escaped_in_every_json_output_and_decodes_unchanged() {
+    let dir = hostile_dir();
+    let poolmon = dir.join("poolmon-20200522T100000Z.log");
+    let handle = dir.join("handle-a-20200522T110000Z.txt");
+    let events = dir.join("System-hostile.xml");
+    let mut decoded = String::new();
+    for (args, inputs) in [
+        (vec!["parse", "--format", "json"], vec![dir.as_path()]),
+        (vec!["analyze", "--format", "json"], vec![dir.as_path()]),
+        (vec!["handles", "--format", "json"], vec![handle.as_path()]),
+        (vec!["events", "--format", "json"], vec![events.as_path()]),
+        (vec!["diff", "--format", "json"], vec![poolmon.as_path(), poolmon.as_path()]),
+        (vec!["tags", "--format", "json", "Toke", "Ev\u{7}l"], vec![]),
+    ] {
+        let (stdout, _) = run_clean(&args, &inputs);
+        let value: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}\n{stdout}"));
+        push_strings(&value, &mut decoded);
+    }
+    // The hostile characters are still in the data, for the scripts that read it.
+    for raw in ["\u{202e}", "\u{1b}[2J"] {
+        assert!(decoded.contains(raw), "{raw:?} is not in the decoded JSON");
+    }
+}
+
+/// Every string of a JSON value (keys and values), decoded.
+fn push_strings(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::String(s) => out.push_str(s),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| push_strings(v, out)),
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push_str(k);
+            push_strings(v, out);
+        }),
+        _ => {}
+    }
+}

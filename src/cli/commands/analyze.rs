@@ -79,15 +79,34 @@ pub struct AnalysisArgs {
     pub time: TimeArgs,
 }
 
+/// The inputs as [`AnalysisArgs::survey`] found them, with the tag descriptions the analysis will use.
+pub struct Surveyed {
+    /// Built-in descriptions, with `--pooltag`'s file over them.
+    pub descriptions: TagDescriptions,
+    /// Every host, with its events; poolmon and handle.exe records are read by [`crate::ingest::load_host`].
+    pub dataset: Dataset,
+    /// The files found, with what [`crate::ingest::load_host`] needs to read each.
+    pub files: Vec<crate::ingest::ReadFile>,
+}
+
 impl AnalysisArgs {
     /// Loads tag descriptions, reads the inputs (which must hold poolmon, handle.exe or event records: `what`
     /// names the command in the error), runs the analysis and prints its diagnostics.
     pub fn read_and_analyze(&self, paths: &[PathBuf], what: &str, printer: &Printer) -> Result<(Dataset, Analysis)> {
-        // The same read and analysis as `analyze` (same diagnostics in the same place), but every host is kept
-        // once read: the caller (a report) draws them.
+        let surveyed = self.survey(paths, printer)?;
+        self.read_all_and_analyze(surveyed, what, printer)
+    }
+
+    /// The same read and analysis as `analyze` (same diagnostics in the same place), but every host is kept
+    /// once read: the caller (a single-host report) draws them.
+    pub fn read_all_and_analyze(
+        &self,
+        surveyed: Surveyed,
+        what: &str,
+        printer: &Printer,
+    ) -> Result<(Dataset, Analysis)> {
         use rayon::prelude::*;
-        let descriptions = self.descriptions(printer)?;
-        let (mut dataset, files) = super::parse::survey_inputs(paths, &self.time, None, printer, true)?;
+        let Surveyed { descriptions, mut dataset, files } = surveyed;
         let read: std::collections::BTreeMap<String, Vec<crate::model::Diagnostic>> = dataset
             .hosts
             .par_iter_mut()
@@ -113,13 +132,32 @@ impl AnalysisArgs {
         what: &str,
         printer: &Printer,
     ) -> Result<(Dataset, Vec<crate::ingest::ReadFile>, Analysis)> {
+        let Surveyed { descriptions, dataset, files } = self.survey(paths, printer)?;
+        let analysis = self.analyze_survey(&dataset, &files, descriptions, what, printer)?;
+        Ok((dataset, files, analysis))
+    }
+
+    /// Loads the tag descriptions (first: a bad `--pooltag` fails before the long read) and surveys the
+    /// inputs: hosts decided, events read, poolmon and handle.exe files found but not read yet.
+    pub fn survey(&self, paths: &[PathBuf], printer: &Printer) -> Result<Surveyed> {
         let descriptions = self.descriptions(printer)?;
-        let (survey, files) = super::parse::survey_inputs(paths, &self.time, None, printer, true)?;
-        let analysis = self.analyze_dataset(&survey, descriptions, what, printer, &|host, data| {
-            let (full, diagnostics) = crate::ingest::load_host(host, data, &files, None);
+        let (dataset, files) = super::parse::survey_inputs(paths, &self.time, None, printer, true)?;
+        Ok(Surveyed { descriptions, dataset, files })
+    }
+
+    /// Analyses a survey one host at a time (see [`AnalysisArgs::survey_and_analyze`]).
+    pub fn analyze_survey(
+        &self,
+        survey: &Dataset,
+        files: &[crate::ingest::ReadFile],
+        descriptions: TagDescriptions,
+        what: &str,
+        printer: &Printer,
+    ) -> Result<Analysis> {
+        self.analyze_dataset(survey, descriptions, what, printer, &|host, data| {
+            let (full, diagnostics) = crate::ingest::load_host(host, data, files, None);
             (Cow::Owned(full), diagnostics)
-        })?;
-        Ok((survey, files, analysis))
+        })
     }
 
     /// The tag descriptions: built in, with `--pooltag`'s file over them.
@@ -243,7 +281,7 @@ pub fn run(args: &AnalyzeArgs, printer: &Printer) -> Result<ExitStatus> {
     let tz: Tz = analysis.parameters.tz.parse().unwrap_or(chrono_tz::UTC);
     let bytes = match args.format {
         AnalyzeFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(&analysis)?;
+            let mut v = crate::untrusted::to_json_pretty(&analysis)?;
             v.push(b'\n');
             v
         }

@@ -364,9 +364,9 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> Result<ExitStatus> {
 
     let bytes = match args.format {
         DiffFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&result)?;
-            s.push('\n');
-            s.into_bytes()
+            let mut s = crate::untrusted::to_json_pretty(&result)?;
+            s.push(b'\n');
+            s
         }
         DiffFormat::Csv => render_csv(&result)?,
         DiffFormat::Text => render_text(&result, args.top.is_none(), printer.width).into_bytes(),

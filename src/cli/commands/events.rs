@@ -197,7 +197,7 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
                 events: all,
                 diagnostics: &dataset.diagnostics,
             };
-            let mut text = serde_json::to_string_pretty(&doc)?;
+            let mut text = crate::untrusted::to_json_pretty_string(&doc)?;
             text.push('\n');
             text
         }

@@ -313,9 +313,9 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     let bytes = match args.format {
         HandlesFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&report)?;
-            text.push('\n');
-            text.into_bytes()
+            let mut text = crate::untrusted::to_json_pretty(&report)?;
+            text.push(b'\n');
+            text
         }
         HandlesFormat::Csv => render_csv(&report)?,
         HandlesFormat::Text => render_text(&report, false).into_bytes(),

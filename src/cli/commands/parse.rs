@@ -554,7 +554,7 @@ mod tests {
                 debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
                 diagnostics: &dataset.diagnostics,
             };
-            let json = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            let json = crate::untrusted::to_json_pretty_string(&doc).unwrap() + "\n";
             let streamed = String::from_utf8(run_to_file(&paths, &["--format", "json"])).unwrap();
             if exact {
                 assert_eq!(first_difference(&streamed, &json), None, "{paths:?}");

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::analyze::AnalysisArgs;
+use super::analyze::{AnalysisArgs, Surveyed};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
+use crate::model::Dataset;
+use crate::report::fleet::write_host_by_host;
 use crate::report::{write_report, ChartFormat, ReportOptions};
 
 /// Arguments of `poolscope report`.
@@ -58,7 +60,7 @@ pub enum ChartsArg {
 pub fn run(args: &ReportArgs, printer: &Printer) -> Result<ExitStatus> {
     // Refuse a bad output folder before the (long) read of the inputs.
     crate::report::check_output_dir(&args.output, &args.paths)?;
-    let (dataset, analysis) = args.analysis.read_and_analyze(&args.paths, "a report", printer)?;
+    let surveyed = args.analysis.survey(&args.paths, printer)?;
     let report_options = ReportOptions {
         charts: match args.charts {
             ChartsArg::Png => ChartFormat::Png,
@@ -70,8 +72,29 @@ pub fn run(args: &ReportArgs, printer: &Printer) -> Result<ExitStatus> {
         generated_at: None,
         ..ReportOptions::default()
     };
-    let files = write_report(&analysis, &dataset, &report_options, &args.output)
-        .with_context(|| format!("writing the report to {}", sanitize(&args.output.display().to_string())))?;
+    let (analysis, files) = if surveyed.dataset.hosts.len() > 1 {
+        // A fleet: analysed one host at a time, then each host read again for its page and dropped after, so
+        // memory is bounded by the largest host (each host's files are read twice).
+        let Surveyed { descriptions, dataset: survey, files } = surveyed;
+        let analysis = args.analysis.analyze_survey(&survey, &files, descriptions, "a report", printer)?;
+        let load = |host: &str| {
+            let mut one = Dataset::default();
+            if let Some(data) = survey.hosts.get(host) {
+                // The read diagnostics are the analysis's already (said once over the fleet).
+                let (full, _) = crate::ingest::load_host(host, data, &files, None);
+                one.hosts.insert(host.to_owned(), full);
+            }
+            one
+        };
+        let written = write_host_by_host(&analysis, &survey, &load, &report_options, &args.output);
+        (analysis, written)
+    } else {
+        let (dataset, analysis) = args.analysis.read_all_and_analyze(surveyed, "a report", printer)?;
+        let written = write_report(&analysis, &dataset, &report_options, &args.output);
+        (analysis, written)
+    };
+    let files =
+        files.with_context(|| format!("writing the report to {}", sanitize(&args.output.display().to_string())))?;
     if !printer.quiet {
         for v in &analysis.verdicts {
             let flag = if v.leak_found { "leak found" } else { "no significant leak" };

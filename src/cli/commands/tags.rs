@@ -151,7 +151,7 @@ pub fn run(args: &TagsArgs, printer: &Printer) -> Result<ExitStatus> {
                 pooltag: descriptions.pooltag().map(|f| PooltagJson { path: &f.path, entries: f.entries.len() }),
                 tags: &reports,
             };
-            let mut s = serde_json::to_string_pretty(&json)?;
+            let mut s = crate::untrusted::to_json_pretty_string(&json)?;
             s.push('\n');
             s
         }
