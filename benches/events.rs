@@ -150,6 +150,19 @@ fn evtx_dump_equivalent(bytes: &[u8]) -> u64 {
     written
 }
 
+/// What `evtx_dump -o json` does: every record rendered as indented JSON (on all threads) and written out.
+fn evtx_dump_json(bytes: &[u8]) -> u64 {
+    let settings = ParserSettings::default().num_threads(0).indent(true);
+    let mut parser = EvtxParser::from_read_seek(Cursor::new(bytes)).unwrap().with_configuration(settings);
+    let mut sink = std::io::sink();
+    let mut written = 0u64;
+    for record in parser.records_json().flatten() {
+        sink.write_all(record.data.as_bytes()).unwrap();
+        written += record.data.len() as u64;
+    }
+    written
+}
+
 fn typed(bytes: &[u8], format: Format) -> usize {
     let ctx = FileContext { path: "bench".into(), ..FileContext::default() };
     let (events, _) = poolscope::parse::events::parse(bytes, format, &ctx);
@@ -171,6 +184,7 @@ fn evtx_benches(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.sample_size(10);
         group.bench_function("evtx_dump_equivalent", |b| b.iter(|| evtx_dump_equivalent(bytes)));
+        group.bench_function("evtx_dump_json", |b| b.iter(|| evtx_dump_json(bytes)));
         group.bench_function("poolscope_typed_events", |b| b.iter(|| typed(bytes, Format::Evtx)));
         group.finish();
     }
