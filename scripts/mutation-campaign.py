@@ -112,6 +112,9 @@ def run_measured(cmd, timeout, rss_limit):
         return "crash", f"exit {code}: {tail}", rss_kib
     if b"panicked" in err:
         return "crash", f"panic: {tail}", rss_kib
+    if b"Usage:" in err:
+        # The campaign's own command line is wrong: every run would "pass" with exit 2.
+        sys.exit(f"mutation-campaign: usage error from {' '.join(cmd)}: {tail}")
     if rss_kib > rss_limit * 1024:
         return "memory", f"peak {rss_kib // 1024} MiB", rss_kib
     return None, f"{time.monotonic() - start:.2f} s", rss_kib
