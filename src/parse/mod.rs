@@ -8,6 +8,7 @@ pub mod events;
 mod file;
 pub mod handle;
 pub mod limits;
+pub mod lines;
 pub mod perfmon;
 pub mod pool_csv;
 pub mod poolmon;
