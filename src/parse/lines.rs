@@ -107,12 +107,12 @@ impl<R: BufRead> DecodeReader<R> {
             return Ok(());
         }
         let len = chunk.len();
-        let nul = chunk.contains(&0).then(|| chunk.iter().position(|&b| b == 0)).flatten();
+        let nul = memchr::memchr(0, chunk);
         let region = &chunk[..nul.unwrap_or(len)];
-        if let Some(last) = region.iter().rposition(|&b| b == b'\n') {
+        if let Some(last) = memchr::memrchr(b'\n', region) {
             let mut start = 0;
             if !self.pending.is_empty() {
-                let first = region.iter().position(|&b| b == b'\n').unwrap_or(last);
+                let first = memchr::memchr(b'\n', region).unwrap_or(last);
                 self.pending.extend_from_slice(&region[..=first]);
                 push_single_byte_line(&mut self.out, &self.pending);
                 self.pending.clear();
@@ -121,7 +121,13 @@ impl<R: BufRead> DecodeReader<R> {
             let block = &region[start..=last];
             match std::str::from_utf8(block) {
                 Ok(text) => self.out.push_str(text),
-                Err(_) => block.split_inclusive(|&b| b == b'\n').for_each(|l| push_single_byte_line(&mut self.out, l)),
+                Err(_) => {
+                    let mut from = 0;
+                    for end in memchr::memchr_iter(b'\n', block) {
+                        push_single_byte_line(&mut self.out, &block[from..=end]);
+                        from = end + 1;
+                    }
+                }
             }
             self.pending.extend_from_slice(&chunk[last + 1..]);
         } else {
@@ -172,7 +178,7 @@ impl<R: BufRead> DecodeReader<R> {
                 None => {
                     let judged = rest.len() >= JUDGE
                         || self.eof
-                        || rest.iter().position(|&b| b == b'\n').is_some_and(|i| i + 2 <= rest.len());
+                        || memchr::memchr(b'\n', rest).is_some_and(|i| i + 2 <= rest.len());
                     if !judged {
                         break;
                     }
@@ -183,7 +189,7 @@ impl<R: BufRead> DecodeReader<R> {
             let end = if utf16 {
                 utf16_line_end(rest, start)
             } else {
-                rest.iter().position(|&b| b == b'\n').map(|i| i + 1)
+                memchr::memchr(b'\n', rest).map(|i| i + 1)
             };
             match end {
                 Some(end) => {
@@ -311,7 +317,7 @@ impl<R: BufRead> LineReader<R> {
         loop {
             let (newline, len) = {
                 let buf = fill(&mut self.inner)?;
-                (buf.iter().position(|&b| b == b'\n'), buf.len())
+                (memchr::memchr(b'\n', buf), buf.len())
             };
             if len == 0 {
                 if self.carry.is_empty() && cut == 0 {
@@ -413,8 +419,9 @@ pub struct LineTracker<R> {
     inner: R,
     /// Bytes passed through.
     offset: u64,
-    /// Start of the run of `\r`/`\n` bytes the stream ends in, if it does.
-    run_start: Option<u64>,
+    /// Start of the run of `\r`/`\n` bytes the last one passed belongs to, and where that last one was.
+    run_start: u64,
+    last_line_end: Option<u64>,
     /// For each `\n` passed and not counted yet: the start of its run of `\r`/`\n` bytes.
     pending: VecDeque<u64>,
     line: u64,
@@ -423,7 +430,7 @@ pub struct LineTracker<R> {
 impl<R> LineTracker<R> {
     /// A tracker whose first byte is on line `first_line`.
     pub fn new(inner: R, first_line: u64) -> Self {
-        Self { inner, offset: 0, run_start: None, pending: VecDeque::new(), line: first_line }
+        Self { inner, offset: 0, run_start: 0, last_line_end: None, pending: VecDeque::new(), line: first_line }
     }
 
     /// The line of byte `offset` (counted from this reader's first byte), skipping line-end bytes at it.
@@ -439,15 +446,14 @@ impl<R> LineTracker<R> {
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
+        for i in memchr::memchr2_iter(b'\r', b'\n', &buf[..n]) {
             let at = self.offset + i as u64;
-            if matches!(b, b'\r' | b'\n') {
-                let start = *self.run_start.get_or_insert(at);
-                if b == b'\n' {
-                    self.pending.push_back(start);
-                }
-            } else {
-                self.run_start = None;
+            if self.last_line_end.is_none_or(|last| last + 1 != at) {
+                self.run_start = at;
+            }
+            self.last_line_end = Some(at);
+            if buf[i] == b'\n' {
+                self.pending.push_back(self.run_start);
             }
         }
         self.offset += n as u64;
