@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use poolscope::model::{Diagnostic, Severity};
 use poolscope::parse::{events, handle, text, FileContext, Format};
-use poolscope::simulate::{simulate, ScenarioName, SimOptions};
+use poolscope::simulate::{simulate, Newline, ScenarioName, SimOptions, TextEncoding};
 
 /// Buffer capacities the streams are read through: odd small ones (every boundary case), and a large one.
 const CAPACITIES: [usize; 4] = [3, 61, 4096, 1 << 18];
@@ -88,16 +88,26 @@ fn every_handle_and_event_fixture_streams_as_it_parses_whole() {
 
 #[test]
 fn a_simulated_archive_streams_as_it_parses_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SimOptions::new(ScenarioName::LsassTokenLeak, 14);
-    opts.tags = Some(25);
-    opts.interval_secs = 15 * 60;
-    opts.dump_interval_secs = 6 * 3600;
-    simulate(&opts, dir.path()).unwrap();
-    let inputs = text_inputs(&files_under(dir.path()));
-    assert!(inputs.iter().any(|(_, f, _)| *f == Format::Handle), "no handle.exe output simulated");
-    for (path, format, bytes) in &inputs {
-        same_as_whole(path, *format, bytes, &[61, 1 << 18]);
+    // As written (ANSI, CRLF), and as a PowerShell wrapper writes it (UTF-16LE with BOM, LF, truncated end).
+    for utf16 in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = SimOptions::new(ScenarioName::LsassTokenLeak, 14);
+        opts.hours = Some(36.0);
+        opts.tags = Some(25);
+        opts.interval_secs = 15 * 60;
+        opts.dump_interval_secs = 6 * 3600;
+        if utf16 {
+            opts.encoding = TextEncoding::Utf16;
+            opts.newline = Newline::Lf;
+            opts.truncate_last = true;
+        }
+        simulate(&opts, dir.path()).unwrap();
+        let inputs = text_inputs(&files_under(dir.path()));
+        let handle_files = inputs.iter().filter(|(_, f, _)| *f == Format::Handle).count();
+        assert!(handle_files >= 2, "utf16 {utf16}: {handle_files} handle.exe files simulated");
+        for (path, format, bytes) in &inputs {
+            same_as_whole(path, *format, bytes, &[61, 1 << 18]);
+        }
     }
 }
 
