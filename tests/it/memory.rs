@@ -32,13 +32,16 @@ struct Cost {
     wall: Duration,
 }
 
-/// Runs `poolscope parse FILE --format csv [--table T] -o OUT` under GNU time.
-fn parse_cost(dir: &Path, input: &Path, table: Option<&str>) -> Cost {
+/// Runs `poolscope parse FILE --format csv [--table T] -o OUT` under GNU time (`out` is a folder other than the
+/// input's: poolscope refuses to write into the evidence).
+fn parse_cost(out: &Path, input: &Path, table: Option<&str>) -> Cost {
     assert!(Path::new(TIME).exists(), "{TIME} (GNU time) is needed: apt-get install time");
-    let report = dir.join("time.txt");
+    let report = out.join("time.txt");
     let mut cmd = Command::new(TIME);
-    cmd.arg("-f").arg("%M").arg("-o").arg(&report).arg(env!("CARGO_BIN_EXE_poolscope"));
-    cmd.arg("parse").arg(input).args(["--format", "csv", "--color", "never", "-q", "-o"]).arg(dir.join("out.csv"));
+    // POOLSCOPE_BIN measures another build (an older one, for a before/after figure) with the same inputs.
+    let bin = std::env::var_os("POOLSCOPE_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_poolscope").into());
+    cmd.arg("-f").arg("%M").arg("-o").arg(&report).arg(bin);
+    cmd.arg("parse").arg(input).args(["--format", "csv", "--color", "never", "-q", "-o"]).arg(out.join("out.csv"));
     if let Some(table) = table {
         cmd.args(["--table", table]);
     }
@@ -123,13 +126,14 @@ fn event_xml(bytes: u64) -> String {
 #[ignore = "writes ~500 MB and runs the binary six times (.ci/run runs it)"]
 fn memory_of_parse_is_independent_of_the_file_size() {
     let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
 
     let small = poolmon_log(dir.path(), "small.log", 64 * MIB);
-    let small_cost = parse_cost(dir.path(), &small, None);
+    let small_cost = parse_cost(out.path(), &small, None);
     say("poolmon 1/4", &small, small_cost);
     std::fs::remove_file(&small).unwrap();
     let big = poolmon_log(dir.path(), "big.log", 256 * MIB);
-    let big_cost = parse_cost(dir.path(), &big, None);
+    let big_cost = parse_cost(out.path(), &big, None);
     say("poolmon", &big, big_cost);
     std::fs::remove_file(&big).unwrap();
     assert!(big_cost.peak <= 128 * MIB, "poolmon: peak {} MiB for a 256 MiB log", big_cost.peak / MIB);
@@ -143,12 +147,12 @@ fn memory_of_parse_is_independent_of_the_file_size() {
     for (what, table, text) in [("handle.exe dump", "handles", handle_dump(25 * MIB)), ("event XML", "events", event_xml(25 * MIB))] {
         let small = dir.path().join("small.txt");
         std::fs::write(&small, &text).unwrap();
-        let small_cost = parse_cost(dir.path(), &small, Some(table));
+        let small_cost = parse_cost(out.path(), &small, Some(table));
         say(what, &small, small_cost);
         let big = dir.path().join("big.txt");
         std::fs::write(&big, padded(&text, 100 * MIB)).unwrap();
         drop(text);
-        let big_cost = parse_cost(dir.path(), &big, Some(table));
+        let big_cost = parse_cost(out.path(), &big, Some(table));
         say(&format!("{what}, padded to 4x"), &big, big_cost);
         // Holding the text would add the 75 MiB of padding; a line buffer and a decoded piece add next to nothing.
         let added = big_cost.peak.saturating_sub(small_cost.peak);
