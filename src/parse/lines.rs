@@ -148,10 +148,10 @@ impl<R: BufRead> DecodeReader<R> {
         if segments {
             self.pending.retain(|&b| b != 0);
         }
+        // An incomplete character at the end waits for the next part; anything else goes now.
         let take = match std::str::from_utf8(&self.pending) {
-            Ok(_) => self.pending.len(),
             Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(_) => self.pending.len(),
+            _ => self.pending.len(),
         };
         let part: Vec<u8> = self.pending.drain(..take).collect();
         push_single_byte_line(&mut self.out, &part);
@@ -186,11 +186,7 @@ impl<R: BufRead> DecodeReader<R> {
                 }
             };
             let start = if self.within.is_none() && utf16 && rest.starts_with(UTF16LE_BOM) { 2 } else { 0 };
-            let end = if utf16 {
-                utf16_line_end(rest, start)
-            } else {
-                memchr::memchr(b'\n', rest).map(|i| i + 1)
-            };
+            let end = if utf16 { utf16_line_end(rest, start) } else { memchr::memchr(b'\n', rest).map(|i| i + 1) };
             match end {
                 Some(end) => {
                     push_segment(&mut self.out, self.within.is_some(), utf16, &rest[start..end]);
@@ -391,13 +387,33 @@ fn cut_at(line: &[u8], max_line: usize) -> (&str, u64) {
     (text, (line.len() - text.len()) as u64)
 }
 
+/// Hands every line of `lines` to `on_line`, with the `--max-line-length` warning when the line was cut;
+/// returns the read error that ended the input early, if one did (what was read before it is kept).
+pub fn each_line<R: BufRead>(
+    mut lines: LineReader<R>,
+    path: &str,
+    mut on_line: impl FnMut(Line<'_>, Option<Diagnostic>),
+) -> Option<Diagnostic> {
+    let max_line = lines.max_line;
+    loop {
+        match lines.next_line() {
+            Ok(Some(line)) => {
+                let cut = (line.cut > 0).then(|| long_line(path, line.no, max_line, line.cut));
+                on_line(line, cut);
+            }
+            Ok(None) => return None,
+            Err(e) => return Some(read_error(path, lines.line_no() + 1, &e)),
+        }
+    }
+}
+
 /// Numbered lines of a file's bytes, decoded as [`DecodeReader`] does.
 pub fn decoded_lines<R: BufRead>(reader: R, max_line: usize) -> LineReader<DecodeReader<R>> {
     LineReader::new(DecodeReader::new(reader), max_line)
 }
 
 /// The diagnostic for a line longer than `--max-line-length`.
-pub fn long_line(path: &str, line: u64, max: usize, skipped: u64) -> Diagnostic {
+fn long_line(path: &str, line: u64, max: usize, skipped: u64) -> Diagnostic {
     Diagnostic::at_line(
         path,
         line,
@@ -407,7 +423,7 @@ pub fn long_line(path: &str, line: u64, max: usize, skipped: u64) -> Diagnostic 
 }
 
 /// The diagnostic for a read error: what was read before it is kept.
-pub fn read_error(path: &str, line: u64, e: &io::Error) -> Diagnostic {
+pub(crate) fn read_error(path: &str, line: u64, e: &io::Error) -> Diagnostic {
     Diagnostic::at_line(path, line, Severity::Error, format!("read error, rest of the file skipped: {e}"))
 }
 

@@ -99,8 +99,11 @@ fn event_xml(bytes: u64) -> String {
     let mut out = String::with_capacity(bytes as usize + 4096);
     let mut id = 0u64;
     while (out.len() as u64) < bytes {
-        let (event_id, provider) =
-            if id % 50 == 0 { (2004, "Microsoft-Windows-Resource-Exhaustion-Detector") } else { (7036, "Service Control Manager") };
+        let (event_id, provider) = if id % 50 == 0 {
+            (2004, "Microsoft-Windows-Resource-Exhaustion-Detector")
+        } else {
+            (7036, "Service Control Manager")
+        };
         let (day, second) = (1 + id / 86_400 % 28, id % 86_400);
         let _ = write!(
             out,
@@ -144,7 +147,9 @@ fn memory_of_parse_is_independent_of_the_file_size() {
         small_cost.peak / MIB
     );
 
-    for (what, table, text) in [("handle.exe dump", "handles", handle_dump(25 * MIB)), ("event XML", "events", event_xml(25 * MIB))] {
+    for (what, table, text) in
+        [("handle.exe dump", "handles", handle_dump(25 * MIB)), ("event XML", "events", event_xml(25 * MIB))]
+    {
         let small = dir.path().join("small.txt");
         std::fs::write(&small, &text).unwrap();
         let small_cost = parse_cost(out.path(), &small, Some(table));

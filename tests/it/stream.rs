@@ -122,7 +122,8 @@ fn utf16(text: &str, bom: bool) -> Vec<u8> {
 fn utf16_handle_and_event_files_stream_as_they_parse_whole() {
     let summary = "Nthandle v5.0 - Handle viewer\r\n\r\nHandle type summary:\r\n  File            : 10\r\n  \
                    Key             : 3\r\nTotal handles: 13\r\n";
-    let csv = "\u{feff}Level,Date and Time,Source,Event ID,Task Category\r\nError,5/22/2020 10:35:55 PM,Srv,2019,None,\"The \
+    let csv =
+        "\u{feff}Level,Date and Time,Source,Event ID,Task Category\r\nError,5/22/2020 10:35:55 PM,Srv,2019,None,\"The \
                server\r\nwas unable\"\r\n";
     for (name, format, text) in [("h.txt", Format::Handle, summary), ("e.csv", Format::EventCsv, csv)] {
         for bom in [true, false] {

@@ -174,8 +174,7 @@ pub fn parse_delimited_reader<R: BufRead>(
     });
     // Lines are counted from byte offsets (multi-line quoted messages span several).
     let body = LineTracker::new(Cursor::new(head).chain(input), 1 + skipped_lines);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body);
     let mut columns: Option<Vec<Column>> = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();

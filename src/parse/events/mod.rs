@@ -93,11 +93,9 @@ pub fn parse_reader_in<R: BufRead>(
             };
             let layout = layout(&head);
             let text = Cursor::new(head.into_bytes()).chain(decoded);
-            let max_line = ctx.limits.max_line_bytes.max(1);
+            let max_line = ctx.limits.max_line_bytes;
             match layout {
-                TextLayout::Labelled => {
-                    text::labelled_reader(LineReader::new(text, max_line), max_line, path, &mut clock)
-                }
+                TextLayout::Labelled => text::labelled_reader(LineReader::new(text, max_line), path, &mut clock),
                 TextLayout::Tabs => csv::parse_delimited_reader(text, Some(b'\t'), path, &mut clock),
                 TextLayout::Xml => xml::parse_reader(text, path, segment),
                 TextLayout::Delimited => csv::parse_delimited_reader(text, None, path, &mut clock),

@@ -92,29 +92,18 @@ pub fn labelled_blocks(text: &str, path: &str, clock: &mut LocalClock<'_>) -> (V
 /// [`labelled_blocks`] over numbered lines read from a stream ([`crate::parse::lines`]); lines cut at the
 /// line-length limit are said so.
 pub fn labelled_reader<R: BufRead>(
-    mut lines: LineReader<R>,
-    max_line: usize,
+    lines: LineReader<R>,
     path: &str,
     clock: &mut LocalClock<'_>,
 ) -> (Vec<Event>, Vec<Diagnostic>) {
     let mut blocks = LabelledBlocks::new(path);
-    loop {
-        match lines.next_line() {
-            Ok(Some(line)) => {
-                if line.cut > 0 {
-                    blocks.diags.push(crate::parse::lines::long_line(path, line.no, max_line, line.cut));
-                }
-                // As `str::lines`: a `\r` goes with the `\n` after it.
-                let text = if line.complete { line.text.strip_suffix('\r').unwrap_or(line.text) } else { line.text };
-                blocks.line(line.no, text);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                blocks.diags.push(crate::parse::lines::read_error(path, lines.line_no() + 1, &e));
-                break;
-            }
-        }
-    }
+    let failed = crate::parse::lines::each_line(lines, path, |line, cut| {
+        blocks.diags.extend(cut);
+        // As `str::lines`: a `\r` goes with the `\n` after it.
+        let text = if line.complete { line.text.strip_suffix('\r').unwrap_or(line.text) } else { line.text };
+        blocks.line(line.no, text);
+    });
+    blocks.diags.extend(failed);
     blocks.finish(clock)
 }
 
@@ -146,7 +135,12 @@ impl<'p> LabelledBlocks<'p> {
         }
         let Some(block) = self.blocks.last_mut() else {
             if !line.trim().is_empty() {
-                self.diags.push(Diagnostic::at_line(path, number, Severity::Warning, "text before the first event ignored"));
+                self.diags.push(Diagnostic::at_line(
+                    path,
+                    number,
+                    Severity::Warning,
+                    "text before the first event ignored",
+                ));
             }
             return;
         };

@@ -58,27 +58,16 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnos
 /// decoded text, with memory bounded by the snapshots read, not by the file.
 pub fn parse_reader<R: BufRead>(reader: R, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
     let mut state = Reader::new(ctx);
-    let max_line = ctx.limits.max_line_bytes.max(1);
-    let mut lines = lines::decoded_lines(reader, max_line);
     let mut unterminated = None;
-    loop {
-        match lines.next_line() {
-            Ok(Some(line)) => {
-                if line.cut > 0 {
-                    state.diagnostics.push(lines::long_line(&ctx.path, line.no, max_line, line.cut));
-                }
-                state.line(line.no, line.text.strip_suffix('\r').unwrap_or(line.text));
-                if !line.complete {
-                    unterminated = Some(line.no);
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                state.diagnostics.push(lines::read_error(&ctx.path, lines.line_no() + 1, &e));
-                break;
-            }
+    let lines = lines::decoded_lines(reader, ctx.limits.max_line_bytes);
+    let failed = lines::each_line(lines, &ctx.path, |line, cut| {
+        state.diagnostics.extend(cut);
+        state.line(line.no, line.text.strip_suffix('\r').unwrap_or(line.text));
+        if !line.complete {
+            unterminated = Some(line.no);
         }
-    }
+    });
+    state.diagnostics.extend(failed);
     if let Some(last) = unterminated {
         state.unterminated(last);
     }

@@ -69,23 +69,12 @@ pub fn parse_reader_detailed<R: BufRead>(
     let mut assembler = Assembler::new(&ctx.path, ctx.host.clone());
     let mut pipe =
         Pipeline { held: None, emitted: 0, times: TimeAssigner::streaming(ctx), diagnostics: Vec::new(), on_table };
-    let max_line = ctx.limits.max_line_bytes.max(1);
-    let mut lines = lines::decoded_lines(reader, max_line);
-    loop {
-        match lines.next_line() {
-            Ok(Some(line)) => {
-                if line.cut > 0 {
-                    pipe.diagnostics.push(lines::long_line(&ctx.path, line.no, max_line, line.cut));
-                }
-                assembler.line(line.no, line.text, line.complete, &mut |t| pipe.push(t));
-            }
-            Ok(None) => break,
-            Err(e) => {
-                pipe.diagnostics.push(lines::read_error(&ctx.path, lines.line_no() + 1, &e));
-                break;
-            }
-        }
-    }
+    let lines = lines::decoded_lines(reader, ctx.limits.max_line_bytes);
+    let failed = lines::each_line(lines, &ctx.path, |line, cut| {
+        pipe.diagnostics.extend(cut);
+        assembler.line(line.no, line.text, line.complete, &mut |t| pipe.push(t));
+    });
+    pipe.diagnostics.extend(failed);
     assembler.finish(&mut |t| pipe.push(t));
     let mut diagnostics = std::mem::take(&mut assembler.diagnostics);
     diagnostics.extend(pipe.finish());
