@@ -387,6 +387,56 @@ fn cut_at(line: &[u8], max_line: usize) -> (&str, u64) {
     (text, (line.len() - text.len()) as u64)
 }
 
+/// The text of a [`LineReader`] again, each line cut at the limit (and said so in `diagnostics`), for readers
+/// that take a byte stream and find their own records in it (the csv reader: a quoted message spans lines). Line
+/// ends are kept, so byte positions count the same lines as in the file.
+pub struct CutLines<'d, R> {
+    lines: LineReader<R>,
+    path: &'d str,
+    diagnostics: &'d mut Vec<Diagnostic>,
+    /// The current line as passed on, and how much of it was.
+    line: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<'d, R: BufRead> CutLines<'d, R> {
+    /// The lines of `lines`, warnings about cut ones (with `path`) into `diagnostics`.
+    pub fn new(lines: LineReader<R>, path: &'d str, diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+        Self { lines, path, diagnostics, line: Vec::new(), at: 0, done: false }
+    }
+}
+
+impl<R: BufRead> Read for CutLines<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let max_line = self.lines.max_line;
+        while self.at >= self.line.len() && !self.done {
+            self.line.clear();
+            self.at = 0;
+            match self.lines.next_line() {
+                Ok(Some(line)) => {
+                    if line.cut > 0 {
+                        self.diagnostics.push(long_line(self.path, line.no, max_line, line.cut));
+                    }
+                    self.line.extend_from_slice(line.text.as_bytes());
+                    if line.complete {
+                        self.line.push(b'\n');
+                    }
+                }
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+        let n = (self.line.len() - self.at).min(buf.len());
+        buf[..n].copy_from_slice(&self.line[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Hands every line of `lines` to `on_line`, with the `--max-line-length` warning when the line was cut;
 /// returns the read error that ended the input early, if one did (what was read before it is kept).
 pub fn each_line<R: BufRead>(

@@ -163,3 +163,23 @@ fn an_xml_export_on_one_line_is_not_cut_at_the_line_limit() {
     assert_eq!(streamed.len(), 500, "{diags:?}");
     assert!(diags.iter().all(|d| d.severity != Severity::Error), "{diags:?}");
 }
+
+#[test]
+fn long_lines_of_a_streamed_csv_export_are_cut_with_a_warning() {
+    let long = "x".repeat(5000);
+    let text = format!(
+        "Level,Date and Time,Source,Event ID,Task Category\r\nError,5/22/2020 10:35:55 PM,Srv,2019,None,{long}\r\n\
+         Error,5/22/2020 10:36:55 PM,Srv,2020,None,short\r\n"
+    );
+    let mut ctx = FileContext { path: "long.csv".into(), ..FileContext::default() };
+    ctx.limits.max_line_bytes = 100;
+    let reader = BufReader::with_capacity(64, text.as_bytes());
+    let (read, diags) = events::parse_reader(reader, Format::EventCsv, &ctx);
+    assert_eq!(read.len(), 2, "{diags:?}");
+    let cut: Vec<&Diagnostic> = diags.iter().filter(|d| d.message.contains("--max-line-length")).collect();
+    assert_eq!(cut.len(), 1, "{diags:?}");
+    assert_eq!(cut[0].line, Some(2));
+    let message = read.iter().find(|e| e.event_id == 2019).and_then(|e| e.message.as_deref()).unwrap();
+    assert!(message.len() < 100 && message.starts_with("xxx"), "{message}");
+    assert_eq!(read.iter().find(|e| e.event_id == 2020).unwrap().source.line, Some(3));
+}

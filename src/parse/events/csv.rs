@@ -150,8 +150,8 @@ pub fn parse_delimited(
 }
 
 /// Reads a delimited export of decoded text from `reader`, a record at a time (quoted multi-line messages
-/// included); the rows are held, small, until the file's day/month order is settled. Fields are not cut at
-/// `--max-line-length`: the csv reader holds one record, however long.
+/// included); the rows are held, small, until the file's day/month order is settled. Streamed files come here
+/// with their lines cut at `--max-line-length` ([`crate::parse::lines::CutLines`]).
 pub fn parse_delimited_reader<R: BufRead>(
     mut input: R,
     delimiter: Option<u8>,

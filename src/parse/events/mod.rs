@@ -17,10 +17,10 @@ pub mod text;
 pub mod typed;
 pub mod xml;
 
-use std::io::{BufRead, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read};
 
 use crate::model::{Diagnostic, Event, EventKind, Severity};
-use crate::parse::lines::{DecodeReader, LineReader, PART};
+use crate::parse::lines::{CutLines, DecodeReader, LineReader, PART};
 use crate::parse::{FileContext, Format};
 
 use localtime::LocalClock;
@@ -96,9 +96,15 @@ pub fn parse_reader_in<R: BufRead>(
             let max_line = ctx.limits.max_line_bytes;
             match layout {
                 TextLayout::Labelled => text::labelled_reader(LineReader::new(text, max_line), path, &mut clock),
-                TextLayout::Tabs => csv::parse_delimited_reader(text, Some(b'\t'), path, &mut clock),
                 TextLayout::Xml => xml::parse_reader(text, path, segment),
-                TextLayout::Delimited => csv::parse_delimited_reader(text, None, path, &mut clock),
+                TextLayout::Tabs | TextLayout::Delimited => {
+                    let delimiter = (layout == TextLayout::Tabs).then_some(b'\t');
+                    let mut cut = Vec::new();
+                    let lines = BufReader::new(CutLines::new(LineReader::new(text, max_line), path, &mut cut));
+                    let (events, mut diags) = csv::parse_delimited_reader(lines, delimiter, path, &mut clock);
+                    diags.extend(cut);
+                    (events, diags)
+                }
             }
         }
         _ => return not_an_export(format, path),
