@@ -6,7 +6,7 @@
 #
 # Needs a nightly toolchain (cargo-fuzz builds with -Zsanitizer and coverage instrumentation); without one it
 # says so and exits 0. Installs cargo-fuzz when missing. Budgets (seconds), all overridable:
-#   FUZZ_SECONDS        run time per target (default 15; 17 targets, about 4.8 minutes in all with start-up)
+#   FUZZ_SECONDS        run time per target (default 15; 18 targets, about 5.1 minutes in all with start-up)
 #   FUZZ_BUILD_TIMEOUT  cap on the (cold) build of the targets (default 1200; measured 205 s cold on 2 cores)
 #   FUZZ_TARGETS        space-separated subset of targets (default: all of `cargo fuzz list`)
 # The corpora live in fuzz/corpus/<target>/ (not checked in) and grow across local runs; the fixtures are
@@ -53,6 +53,8 @@ seeds() {
     poolmon_text | poolmon_stream) echo fixtures/poolmon/* fixtures/diff/* fixtures/incidents/*/poolmon*.log ;;
     handle | handle_*) echo fixtures/handle/* fixtures/incidents/lsass-token-leak/handle-lsass-20200520T021922Z.txt \
       fixtures/incidents/lsass-token-leak/handle-s-20200521T072039Z.txt ;;
+    lines) echo fixtures/handle/* fixtures/events/*.txt fixtures/events/*.csv fixtures/perfmon/utf16_bom_relog.csv \
+      fixtures/poolmon/x64_n_r.log ;;
     event_xml) echo fixtures/events/*.xml fixtures/hostile/*.xml ;;
     event_csv) echo fixtures/events/*.csv ;;
     event_text) echo fixtures/events/*.txt ;;

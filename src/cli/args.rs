@@ -102,8 +102,8 @@ pub struct TimeArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Input limits")]
 pub struct LimitArgs {
-    /// Largest file read whole (handle.exe output, event exports; poolmon and .evtx stream and are not bound by
-    /// it), e.g. 4G [default: 1GiB].
+    /// Largest file read whole (pool CSVs, debugger text, perfmon; poolmon, handle.exe output and event logs
+    /// stream and are not bound by it), e.g. 4G [default: 1GiB].
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     pub max_file_size: Option<u64>,
     /// Longest line kept; the rest of a longer line is skipped with a warning [default: 1MiB].

@@ -1,9 +1,18 @@
 //! Reading a file on disk for its parser, without holding more of it than the format needs.
 //!
-//! The first 64 KiB tell the format. poolmon logs (the inputs that reach gigabytes: weeks of one-minute
-//! snapshots) stream snapshot by snapshot, and binary .evtx logs chunk by chunk; both are bounded whatever the
-//! file's size. The other formats (handle.exe output, event exports) are read whole, up to
-//! [`ReadLimits::max_file_bytes`], beyond which the file is refused with an error naming `--max-file-size`.
+//! The first 64 KiB tell the format. Then (issue 14: memory independent of file size):
+//!
+//! * poolmon logs (the inputs that reach gigabytes: weeks of one-minute snapshots) stream snapshot by snapshot;
+//! * handle.exe output streams a line at a time, each run becoming its snapshot when it ends
+//!   ([`super::handle::parse_reader`]);
+//! * event exports (XML, CSV, wevtutil and Event Viewer text) stream in pieces cut at records
+//!   ([`super::events::parse_reader`]), and binary .evtx logs chunk by chunk.
+//!
+//! Text is decoded as it is read ([`super::lines`]), lines longer than `--max-line-length` are cut with a
+//! `path:line` warning, and none of these is bounded by [`ReadLimits::max_file_bytes`]: memory is that of the
+//! records read (and one table, line or piece), not of the file. The remaining formats are small by nature and
+//! read whole, up to `--max-file-size` (beyond which the file is refused with an error naming the flag): pool
+//! CSVs (one snapshot per file), debugger `!poolused`/`!vm` text, perfmon CSV/TSV and pooltag.txt.
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
@@ -72,6 +81,20 @@ pub fn stream_file(
             parsed.note_if_empty(format, &ctx.path, 0);
             parsed
         }
+        Format::Handle => {
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let (handle_snapshots, diagnostics) = super::handle::parse_reader(reader, ctx);
+            let mut parsed = Parsed { handle_snapshots, diagnostics, ..Parsed::default() };
+            parsed.note_if_empty(format, &ctx.path, 0);
+            parsed
+        }
+        Format::EventXml | Format::EventCsv | Format::EventText => {
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let (events, diagnostics) = super::events::parse_reader(reader, format, ctx);
+            let mut parsed = Parsed { events, diagnostics, ..Parsed::default() };
+            parsed.note_if_empty(format, &ctx.path, 0);
+            parsed
+        }
         _ => {
             if let Some(refused) = too_large(size, &ctx.limits, &ctx.path) {
                 return refused;
@@ -80,7 +103,7 @@ pub fn stream_file(
             if let Err(e) = file.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
                 return cannot(e);
             }
-            // Pool snapshots of formats read whole (pool CSVs, debugger text) go the same way as streamed ones.
+            // Small formats read whole. Their pool snapshots (pool CSVs, debugger text) go the way streamed ones do.
             let mut parsed = parse_detected(&bytes, format, ctx);
             for snapshot in std::mem::take(&mut parsed.pool_snapshots) {
                 on_pool(snapshot);
@@ -142,8 +165,9 @@ mod tests {
     #[test]
     fn a_file_read_whole_beyond_the_limit_is_refused_naming_the_flag() {
         let dir = tempfile::tempdir().unwrap();
-        let text = "Handle type summary:\r\n  File            : 10\r\nTotal handles: 10\r\n";
-        let path = write(dir.path(), "h.txt", text.as_bytes());
+        let text = "\"(PDH-CSV 4.0) (Eastern Standard Time)(300)\",\"\\\\DB1\\Memory\\Pool Paged Bytes\"\r\n\
+                    \"01/02/2024 00:00:00.000\",\"5000\"\r\n";
+        let path = write(dir.path(), "perf.csv", text.as_bytes());
         let mut ctx = FileContext::for_path(&path, crate::model::TimeSettings::default(), None);
         ctx.limits.max_file_bytes = 16;
         let parsed = parse_file_in(&path, None, &ctx);
@@ -152,7 +176,26 @@ mod tests {
         assert_eq!(error.severity, Severity::Error);
         assert!(error.message.contains("--max-file-size"), "{error:?}");
         ctx.limits.max_file_bytes = 1 << 20;
-        assert!(!parse_file_in(&path, None, &ctx).handle_snapshots.is_empty());
+        assert!(!parse_file_in(&path, None, &ctx).perf_series.is_empty());
+    }
+
+    #[test]
+    fn handle_and_event_files_stream_past_the_whole_file_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let handle = "Handle type summary:\r\n  File            : 10\r\nTotal handles: 10\r\n";
+        let xml = "<Event><System><Provider Name='EventLog'/><EventID>6005</EventID>\
+                   <TimeCreated SystemTime='2023-05-29T02:57:41Z'/></System></Event>\r\n";
+        for (name, text) in [("h.txt", handle), ("e.xml", xml)] {
+            let path = write(dir.path(), name, text.as_bytes());
+            let mut ctx = FileContext::for_path(&path, crate::model::TimeSettings::default(), None);
+            ctx.limits.max_file_bytes = 16;
+            let streamed = parse_file_in(&path, None, &ctx);
+            let whole = super::super::parse_bytes(text.as_bytes(), None, &ctx);
+            assert_eq!(streamed.handle_snapshots.len() + streamed.events.len(), 1, "{name}: {streamed:?}");
+            assert_eq!(streamed.handle_snapshots, whole.handle_snapshots, "{name}");
+            assert_eq!(streamed.events, whole.events, "{name}");
+            assert_eq!(streamed.diagnostics, whole.diagnostics, "{name}");
+        }
     }
 
     #[test]

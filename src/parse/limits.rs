@@ -1,14 +1,16 @@
 //! Resource limits on what one input may cost: stated, enforced, and named with the flag that raises them.
 //!
 //! Files come from customers and hung servers: a runaway log, a file of one 300 MB line, a folder with a million
-//! files. Readers that stream (poolmon, .evtx) are bounded by a snapshot or a chunk batch whatever the file's size;
-//! the limits below bound the rest, and each error names its flag.
+//! files. Readers that stream (poolmon, handle.exe output, event exports and .evtx) are bounded by a snapshot, a
+//! line, a record or a chunk batch (and the records kept) whatever the file's size; the limits below bound the
+//! rest, and each error names its flag.
 
 /// Limits on reading one run's inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadLimits {
-    /// Largest file read whole into memory (formats that are not streamed: handle.exe output, event exports,
-    /// pooltag.txt), bytes (`--max-file-size`). Streamed formats (poolmon, .evtx) are not bound by it.
+    /// Largest file read whole into memory (formats that are not streamed: pool CSVs, debugger text, perfmon,
+    /// pooltag.txt), bytes (`--max-file-size`). Streamed formats (poolmon, handle.exe output, event exports,
+    /// .evtx) are not bound by it.
     pub max_file_bytes: u64,
     /// Longest line kept, bytes (`--max-line-length`); the rest of a longer line is skipped with a diagnostic.
     pub max_line_bytes: usize,

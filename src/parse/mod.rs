@@ -1,13 +1,15 @@
 //! Parsers: one module per input format, all producing the owned types of [`crate::model`].
 //!
-//! [`Format::detect`] sniffs content (not extensions); [`text::decode`] turns bytes into text;
-//! [`parse_file`] runs the right parser and returns records plus diagnostics.
+//! [`Format::detect`] sniffs content (not extensions); [`text::decode`] turns bytes into text, and [`lines`]
+//! does the same as a file is read (the streamed formats: see [`stream_file`]); [`parse_file`] runs the right
+//! parser and returns records plus diagnostics.
 
 pub mod debugger;
 pub mod events;
 mod file;
 pub mod handle;
 pub mod limits;
+pub mod lines;
 pub mod perfmon;
 pub mod pool_csv;
 pub mod poolmon;

@@ -28,8 +28,10 @@ pub struct DecodedText<'a> {
     pub encoding: TextEncoding,
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
+/// The UTF-8 byte order mark.
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The UTF-16LE byte order mark.
+pub(crate) const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
 
 /// Decodes a text file's bytes. Never fails: undecodable bytes become U+FFFD.
 ///
@@ -54,7 +56,8 @@ fn decode_ansi_or_utf8_lines(bytes: &[u8]) -> String {
     out
 }
 
-fn push_single_byte_line(out: &mut String, line: &[u8]) {
+/// Appends one line of single-byte text: UTF-8 when it is valid UTF-8, else Windows-1252.
+pub(crate) fn push_single_byte_line(out: &mut String, line: &[u8]) {
     match std::str::from_utf8(line) {
         Ok(s) => out.push_str(s),
         Err(_) => out.push_str(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(line).0),
@@ -62,7 +65,10 @@ fn push_single_byte_line(out: &mut String, line: &[u8]) {
 }
 
 /// Whether the bytes starting here look like UTF-16LE text: most high bytes of the first pairs are zero.
-fn looks_utf16le(bytes: &[u8]) -> bool {
+///
+/// Looks at no more than the first 64 bytes (or up to the first line end): what a streaming reader must have
+/// buffered to judge a line as this does ([`crate::parse::lines`]).
+pub(crate) fn looks_utf16le(bytes: &[u8]) -> bool {
     if bytes.starts_with(UTF16LE_BOM) {
         return true;
     }
@@ -90,34 +96,13 @@ fn decode_segments(bytes: &[u8]) -> DecodedText<'static> {
         if looks_utf16le(rest) {
             saw_utf16 = true;
             let start = usize::from(rest.starts_with(UTF16LE_BOM)) * 2;
-            // The line ends after the UTF-16 newline `0A 00` at an even offset.
-            let mut end = rest.len();
-            let mut i = start;
-            while i + 1 < rest.len() {
-                if rest[i] == b'\n' && rest[i + 1] == 0 {
-                    end = i + 2;
-                    break;
-                }
-                i += 2;
-            }
-            let units: Vec<u16> = rest[start..end].chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
-            out.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
-            if (end - start) % 2 == 1 {
-                out.push(char::REPLACEMENT_CHARACTER);
-            }
+            let end = utf16_line_end(rest, start).unwrap_or(rest.len());
+            push_utf16le(&mut out, &rest[start..end]);
             pos += end;
         } else {
             saw_single = true;
             let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-            let line = &rest[..end];
-            let line = line.strip_prefix(UTF8_BOM).unwrap_or(line);
-            // Stray NULs in a single-byte line (a half-written UTF-16 remnant) are dropped.
-            if line.contains(&0) {
-                let cleaned: Vec<u8> = line.iter().copied().filter(|&b| b != 0).collect();
-                push_single_byte_line(&mut out, &cleaned);
-            } else {
-                push_single_byte_line(&mut out, line);
-            }
+            push_segment_single_byte_line(&mut out, &rest[..end]);
             pos += end;
         }
     }
@@ -127,6 +112,40 @@ fn decode_segments(bytes: &[u8]) -> DecodedText<'static> {
         _ => TextEncoding::Ansi,
     };
     DecodedText { text: Cow::Owned(out), encoding }
+}
+
+/// The end (after its `0A 00`) of the UTF-16LE line that starts at `start` in `rest`: the first newline unit at
+/// an even offset from `start`; `None` when the bytes hold no line end yet.
+pub(crate) fn utf16_line_end(rest: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while i + 1 < rest.len() {
+        if rest[i] == b'\n' && rest[i + 1] == 0 {
+            return Some(i + 2);
+        }
+        i += 2;
+    }
+    None
+}
+
+/// Appends UTF-16LE code units (unpaired surrogates become U+FFFD, and so does an odd trailing byte).
+pub(crate) fn push_utf16le(out: &mut String, bytes: &[u8]) {
+    let units = bytes.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
+    out.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    if bytes.len() % 2 == 1 {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+}
+
+/// Appends a single-byte line of a file that also holds UTF-16: a UTF-8 BOM at its start is dropped, and so are
+/// stray NULs (a half-written UTF-16 remnant).
+pub(crate) fn push_segment_single_byte_line(out: &mut String, line: &[u8]) {
+    let line = line.strip_prefix(UTF8_BOM).unwrap_or(line);
+    if line.contains(&0) {
+        let cleaned: Vec<u8> = line.iter().copied().filter(|&b| b != 0).collect();
+        push_single_byte_line(out, &cleaned);
+    } else {
+        push_single_byte_line(out, line);
+    }
 }
 
 #[cfg(test)]

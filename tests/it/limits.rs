@@ -28,25 +28,30 @@ fn too_many_bytes_reads_nothing_and_names_the_flag() {
     assert!(stderr.contains("--max-total-size") && stderr.contains("64.0 KiB"), "{stderr}");
 }
 
-/// Formats read whole are refused above `--max-file-size` (the handle.exe dumps and the XML export here), naming the file;
-/// poolmon streams and is still read.
+/// Formats read whole are refused above `--max-file-size` (the perfmon CSV here), naming the file; poolmon,
+/// handle.exe output and event logs (XML and .evtx) stream and are still read (issue 14).
 #[test]
 fn files_read_whole_are_bounded_and_streamed_ones_are_not() {
-    let out = poolscope().args(["parse", "--format", "json", "--max-file-size", "1K", DEMO]).output().unwrap();
+    let perfmon = "fixtures/perfmon/tsv_de_localized.tsv";
+    let args = ["parse", "--format", "json", "--max-file-size", "200", DEMO, perfmon];
+    let out = poolscope().args(args).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(!doc["pool_snapshots"].as_array().unwrap().is_empty(), "poolmon is streamed, not bound by the limit");
+    for (records, what) in [
+        ("pool_snapshots", "poolmon is streamed"),
+        ("handle_snapshots", "handle.exe output is streamed"),
+        ("events", "event logs are streamed"),
+    ] {
+        assert!(!doc[records].as_array().unwrap().is_empty(), "{what}, not bound by the limit");
+    }
     let refused: Vec<&serde_json::Value> = doc["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|d| d["message"].as_str().unwrap().contains("--max-file-size"))
         .collect();
-    assert!(!refused.is_empty());
-    assert!(refused.iter().all(|d| {
-        let path = d["path"].as_str().unwrap();
-        d["severity"] == "error" && !path.contains("poolmon") && !path.contains(".evtx")
-    }));
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!((refused[0]["severity"].as_str(), refused[0]["path"].as_str()), (Some("error"), Some(perfmon)));
 }
 
 #[test]

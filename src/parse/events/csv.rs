@@ -12,9 +12,11 @@
 //! the whole file.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, Cursor, Read};
 
 use super::localtime::{LocalClock, LocalStamp};
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
+use crate::parse::lines::LineTracker;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,27 +100,29 @@ fn delimiter_of(header: &str) -> u8 {
     }
 }
 
-/// Counts lines up to increasing byte offsets.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl LineCounter<'_> {
-    /// The 1-based line of byte `offset` (offsets only grow while a file is read).
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len()).max(self.offset);
-        // The csv crate places a record after the `\r` of a CRLF, before its `\n`.
-        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
-            offset += 1;
-        }
-        #[allow(clippy::naive_bytecount)] // one pass over the file; not worth a dependency
-        let newlines = self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count();
-        self.line += newlines as u64;
-        self.offset = offset;
-        self.line
+/// The start of an export up to its first non-blank line, without a UTF-8 BOM and without a `#TYPE` first line
+/// (then 1 line skipped).
+fn read_head<R: BufRead>(input: &mut R) -> std::io::Result<(Vec<u8>, u64)> {
+    let mut head = Vec::new();
+    input.read_until(b'\n', &mut head)?;
+    if let Some(rest) = head.strip_prefix("\u{feff}".as_bytes()) {
+        head = rest.to_vec();
     }
+    let mut skipped = 0;
+    if head.starts_with(b"#TYPE") {
+        head.clear();
+        skipped = 1;
+        input.read_until(b'\n', &mut head)?;
+    }
+    let mut line_start = 0;
+    // Blank lines before the header are kept (they are lines of the file); the header ends the head.
+    while String::from_utf8_lossy(&head[line_start..]).trim().is_empty() {
+        line_start = head.len();
+        if input.read_until(b'\n', &mut head)? == 0 {
+            break;
+        }
+    }
+    Ok((head, skipped))
 }
 
 /// One row as read, before its time is settled.
@@ -142,29 +146,46 @@ pub fn parse_delimited(
     path: &str,
     clock: &mut LocalClock<'_>,
 ) -> (Vec<Event>, Vec<Diagnostic>) {
+    parse_delimited_reader(text.as_bytes(), delimiter, path, clock)
+}
+
+/// Reads a delimited export of decoded text from `reader`, a record at a time (quoted multi-line messages
+/// included); the rows are held, small, until the file's day/month order is settled. Streamed files come here
+/// with their lines cut at `--max-line-length` ([`crate::parse::lines::CutLines`]).
+pub fn parse_delimited_reader<R: BufRead>(
+    mut input: R,
+    delimiter: Option<u8>,
+    path: &str,
+    clock: &mut LocalClock<'_>,
+) -> (Vec<Event>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Windows PowerShell 5.1 writes `#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord` first.
-    let (body, skipped_lines) = match text.strip_prefix("#TYPE") {
-        Some(_) => text.split_once('\n').map_or(("", 1), |(_, rest)| (rest, 1)),
-        None => (text, 0),
+    // The header decides the delimiter: read up to it (through Windows PowerShell 5.1's
+    // `#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord` first line).
+    let (head, skipped_lines) = match read_head(&mut input) {
+        Ok(read) => read,
+        Err(e) => {
+            diags.push(Diagnostic::for_file(path, Severity::Error, format!("cannot read file: {e}")));
+            return (Vec::new(), diags);
+        }
     };
-    let header_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = delimiter.unwrap_or_else(|| delimiter_of(header_line));
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body.as_bytes());
+    let delimiter = delimiter.unwrap_or_else(|| {
+        let head_text = String::from_utf8_lossy(&head);
+        delimiter_of(head_text.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
+    });
+    // Lines are counted from byte offsets (multi-line quoted messages span several).
+    let body = LineTracker::new(Cursor::new(head).chain(input), 1 + skipped_lines);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body);
     let mut columns: Option<Vec<Column>> = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
-    // Lines are counted from byte offsets (multi-line quoted messages span several).
-    let mut lines = LineCounter { bytes: body.as_bytes(), offset: 0, line: 1 + skipped_lines };
     loop {
-        let line_before = lines.line_at(reader.position().byte());
+        let at = reader.position().byte();
+        let line_before = reader.get_mut().line_at(at);
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line_before, |p| lines.line_at(p.byte()));
+                let line = e.position().map_or(line_before, |p| reader.get_mut().line_at(p.byte()));
                 diags.push(Diagnostic::at_line(path, line, Severity::Error, format!("row skipped: {e}")));
                 // A UTF-8 error is per record; anything else (IO) ends the file.
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
@@ -173,7 +194,7 @@ pub fn parse_delimited(
                 break;
             }
         }
-        let line = record.position().map_or(line_before, |p| lines.line_at(p.byte()));
+        let line = record.position().map_or(line_before, |p| reader.get_mut().line_at(p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }

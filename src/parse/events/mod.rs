@@ -4,6 +4,11 @@
 //! keyed on provider and id), says once per file which zone local export times were read in, and sorts
 //! by the event's own time (record order is not time order: §1.3's 6008 has a lower record id than the
 //! Kernel-Power 41 logged before it).
+//!
+//! [`parse`] reads a whole file's bytes; [`parse_reader`] reads exports from a stream with memory bounded by
+//! the events read, not the text (issue 14): XML in pieces cut at `</Event>` ([`xml::parse_reader`]), CSV a
+//! record at a time ([`csv::parse_delimited_reader`]), text exports a line at a time
+//! ([`text::labelled_reader`]), all decoded as they are read ([`crate::parse::lines`]).
 
 pub mod csv;
 pub mod evtx;
@@ -12,7 +17,10 @@ pub mod text;
 pub mod typed;
 pub mod xml;
 
+use std::io::{BufRead, BufReader, Cursor, Read};
+
 use crate::model::{Diagnostic, Event, EventKind, Severity};
+use crate::parse::lines::{CutLines, DecodeReader, LineReader, PART};
 use crate::parse::{FileContext, Format};
 
 use localtime::LocalClock;
@@ -52,6 +60,77 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
         }
     };
     typed_and_sorted(events, diags, clock, path)
+}
+
+/// Bytes of XML export text read at a time by [`parse_reader`] (cut at the next `</Event>`).
+pub const SEGMENT_BYTES: usize = 4 << 20;
+
+/// Reads an event export (XML, CSV, text) from a stream of its bytes, with the results of [`parse`] (see
+/// [`xml::parse_reader`] for the one case where they can differ) and memory bounded by the events read.
+pub fn parse_reader<R: BufRead>(reader: R, format: Format, ctx: &FileContext) -> (Vec<Event>, Vec<Diagnostic>) {
+    parse_reader_in(reader, format, ctx, SEGMENT_BYTES)
+}
+
+/// [`parse_reader`] with XML cut into pieces of at least `segment` bytes (tests cut at every event).
+pub fn parse_reader_in<R: BufRead>(
+    reader: R,
+    format: Format,
+    ctx: &FileContext,
+    segment: usize,
+) -> (Vec<Event>, Vec<Diagnostic>) {
+    let path = ctx.path.as_str();
+    let mut clock = LocalClock::new(&ctx.time);
+    let mut decoded = DecodeReader::new(reader);
+    let (events, diags) = match format {
+        Format::EventXml => xml::parse_reader(decoded, path, segment),
+        Format::EventCsv | Format::EventText => {
+            let head = match read_layout_head(&mut decoded) {
+                Ok(head) => head,
+                Err(e) => {
+                    let cannot = Diagnostic::for_file(path, Severity::Error, format!("cannot read file: {e}"));
+                    return (Vec::new(), vec![cannot]);
+                }
+            };
+            let layout = layout(&head);
+            let text = Cursor::new(head.into_bytes()).chain(decoded);
+            let max_line = ctx.limits.max_line_bytes;
+            match layout {
+                TextLayout::Labelled => text::labelled_reader(LineReader::new(text, max_line), path, &mut clock),
+                TextLayout::Xml => xml::parse_reader(text, path, segment),
+                TextLayout::Tabs | TextLayout::Delimited => {
+                    let delimiter = (layout == TextLayout::Tabs).then_some(b'\t');
+                    let mut cut = Vec::new();
+                    let lines = BufReader::new(CutLines::new(LineReader::new(text, max_line), path, &mut cut));
+                    let (events, mut diags) = csv::parse_delimited_reader(lines, delimiter, path, &mut clock);
+                    diags.extend(cut);
+                    (events, diags)
+                }
+            }
+        }
+        _ => return not_an_export(format, path),
+    };
+    typed_and_sorted(events, diags, clock, path)
+}
+
+/// The diagnostic for a format that is not an event export read as text.
+fn not_an_export(format: Format, path: &str) -> (Vec<Event>, Vec<Diagnostic>) {
+    (Vec::new(), vec![Diagnostic::for_file(path, Severity::Error, format!("{format:?} is not an event-log format"))])
+}
+
+/// Decoded text up to the line [`layout`] decides on (at most about [`PART`] bytes).
+fn read_layout_head<R: BufRead>(decoded: &mut R) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        if decoded.by_ref().take(PART as u64).read_until(b'\n', &mut head)? == 0 {
+            break;
+        }
+        // Judged on the new line alone (one pass over the head); it may read a line more than `layout` needs.
+        if first_meaningful_line(&String::from_utf8_lossy(&head[start..])).is_some() || head.len() > PART {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Reads a binary .evtx file chunk by chunk (memory bounded by a batch of chunks, not by the file's size) and
@@ -122,13 +201,13 @@ enum TextLayout {
     Delimited,
 }
 
+/// The first line that is neither blank nor `#TYPE`, trimmed.
+fn first_meaningful_line(text: &str) -> Option<&str> {
+    text.trim_start_matches('\u{feff}').lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("#TYPE"))
+}
+
 fn layout(text: &str) -> TextLayout {
-    let first = text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("#TYPE"))
-        .unwrap_or("");
+    let first = first_meaningful_line(text).unwrap_or("");
     if first.starts_with("Event[") || first.starts_with("Log Name:") {
         TextLayout::Labelled
     } else if first.starts_with('<') {

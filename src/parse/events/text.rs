@@ -9,9 +9,11 @@
 //!   assumed to mirror the CSV; §2.5), read by [`super::csv::parse_delimited`].
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 
 use super::localtime::{LocalClock, LocalStamp};
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
+use crate::parse::lines::LineReader;
 
 /// Reads a text export: tab-delimited when the first line is a tab-separated header, else label blocks.
 pub fn parse(text: &str, path: &str, clock: &mut LocalClock<'_>) -> (Vec<Event>, Vec<Diagnostic>) {
@@ -39,131 +41,180 @@ fn is_block_header(line: &str) -> bool {
     t.starts_with("Event[") && t.ends_with("]:") && t[6..t.len() - 2].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// One block being read.
-struct Block<'a> {
+/// One block being read; owned, so that blocks are read a line at a time from a stream.
+struct Block {
     line: u64,
-    labels: BTreeMap<&'a str, &'a str>,
-    description: Vec<&'a str>,
+    labels: BTreeMap<&'static str, String>,
+    description: Vec<String>,
     in_description: bool,
 }
 
-impl Block<'_> {
+impl Block {
     fn new(line: u64) -> Self {
         Self { line, labels: BTreeMap::new(), description: Vec::new(), in_description: false }
     }
 }
 
+/// The labels of a block (wevtutil's and Event Viewer's, which stay English in every language).
+const LABELS: [&str; 14] = [
+    "Log Name",
+    "Source",
+    "Date",
+    "Event ID",
+    "Task",
+    "Task Category",
+    "Level",
+    "Opcode",
+    "Keyword",
+    "Keywords",
+    "User",
+    "User Name",
+    "Computer",
+    "Description",
+];
+
 /// A `Label: value` line.
-fn label_line(line: &str) -> Option<(&str, &str)> {
+fn label_line(line: &str) -> Option<(&'static str, &str)> {
     let (label, value) = line.trim().split_once(':')?;
     let label = label.trim();
-    let known = matches!(
-        label,
-        "Log Name"
-            | "Source"
-            | "Date"
-            | "Event ID"
-            | "Task"
-            | "Task Category"
-            | "Level"
-            | "Opcode"
-            | "Keyword"
-            | "Keywords"
-            | "User"
-            | "User Name"
-            | "Computer"
-            | "Description"
-    );
-    known.then(|| (label, value.trim()))
+    LABELS.iter().find(|known| **known == label).map(|known| (*known, value.trim()))
 }
 
 /// `wevtutil qe /f:text` blocks, or copy-details headers without XML.
 pub fn labelled_blocks(text: &str, path: &str, clock: &mut LocalClock<'_>) -> (Vec<Event>, Vec<Diagnostic>) {
-    let mut blocks: Vec<Block<'_>> = Vec::new();
-    let mut diags = Vec::new();
+    let mut blocks = LabelledBlocks::new(path);
     for (i, raw) in text.lines().enumerate() {
-        let number = i as u64 + 1;
+        blocks.line(i as u64 + 1, raw);
+    }
+    blocks.finish(clock)
+}
+
+/// [`labelled_blocks`] over numbered lines read from a stream ([`crate::parse::lines`]); lines cut at the
+/// line-length limit are said so.
+pub fn labelled_reader<R: BufRead>(
+    lines: LineReader<R>,
+    path: &str,
+    clock: &mut LocalClock<'_>,
+) -> (Vec<Event>, Vec<Diagnostic>) {
+    let mut blocks = LabelledBlocks::new(path);
+    let failed = crate::parse::lines::each_line(lines, path, |line, cut| {
+        blocks.diags.extend(cut);
+        // As `str::lines`: a `\r` goes with the `\n` after it.
+        let text = if line.complete { line.text.strip_suffix('\r').unwrap_or(line.text) } else { line.text };
+        blocks.line(line.no, text);
+    });
+    blocks.diags.extend(failed);
+    blocks.finish(clock)
+}
+
+/// The blocks of a labelled export read so far.
+struct LabelledBlocks<'p> {
+    path: &'p str,
+    blocks: Vec<Block>,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'p> LabelledBlocks<'p> {
+    fn new(path: &'p str) -> Self {
+        Self { path, blocks: Vec::new(), diags: Vec::new() }
+    }
+
+    /// Reads line `number` (without its line ending).
+    fn line(&mut self, number: u64, raw: &str) {
+        let path = self.path;
         let line = raw.trim_start_matches('\u{feff}');
         if is_block_header(line) {
-            blocks.push(Block::new(number));
-            continue;
+            self.blocks.push(Block::new(number));
+            return;
         }
         // Copy-details pastes have no `Event[N]:`; a `Log Name:` at column 0 starts one.
         let starts_paste = line.starts_with("Log Name:")
-            && blocks.last().is_none_or(|b| b.in_description || b.labels.contains_key("Log Name"));
+            && self.blocks.last().is_none_or(|b| b.in_description || b.labels.contains_key("Log Name"));
         if starts_paste {
-            blocks.push(Block::new(number));
+            self.blocks.push(Block::new(number));
         }
-        let Some(block) = blocks.last_mut() else {
+        let Some(block) = self.blocks.last_mut() else {
             if !line.trim().is_empty() {
-                diags.push(Diagnostic::at_line(path, number, Severity::Warning, "text before the first event ignored"));
+                self.diags.push(Diagnostic::at_line(
+                    path,
+                    number,
+                    Severity::Warning,
+                    "text before the first event ignored",
+                ));
             }
-            continue;
+            return;
         };
         if block.in_description {
-            block.description.push(line.trim_end());
-            continue;
+            block.description.push(line.trim_end().to_owned());
+            return;
         }
         match label_line(line) {
             Some(("Description", first)) => {
                 block.in_description = true;
                 if !first.is_empty() {
-                    block.description.push(first);
+                    block.description.push(first.to_owned());
                 }
             }
             Some((label, value)) => {
-                block.labels.insert(label, value);
+                block.labels.insert(label, value.to_owned());
             }
             None if line.trim().is_empty() => {}
-            None => diags.push(Diagnostic::at_line(path, number, Severity::Warning, "line not understood, ignored")),
+            None => {
+                self.diags.push(Diagnostic::at_line(path, number, Severity::Warning, "line not understood, ignored"));
+            }
         }
     }
-    let stamps: Vec<Option<LocalStamp>> =
-        blocks.iter().map(|b| b.labels.get("Date").and_then(|d| LocalStamp::parse(d))).collect();
-    clock.settle(stamps.iter().flatten());
-    let mut events = Vec::with_capacity(blocks.len());
-    for (block, stamp) in blocks.into_iter().zip(stamps) {
-        let Some(time) = stamp.as_ref().and_then(|s| clock.to_utc(s)) else {
-            let date = block.labels.get("Date").copied().unwrap_or("");
-            diags.push(Diagnostic::at_line(
-                path,
-                block.line,
-                Severity::Error,
-                format!("event skipped: date {date:?} not understood"),
-            ));
-            continue;
-        };
-        let id = block.labels.get("Event ID").copied().unwrap_or("");
-        let Ok(event_id) = id.parse::<u32>() else {
-            diags.push(Diagnostic::at_line(
-                path,
-                block.line,
-                Severity::Error,
-                format!("event skipped: event id {id:?} is not a number"),
-            ));
-            continue;
-        };
-        let label = |k: &str| block.labels.get(k).map(|v| (*v).to_owned()).filter(|v| !v.is_empty() && v != "N/A");
-        let mut description = block.description;
-        while description.last().is_some_and(|l| l.trim().is_empty()) {
-            description.pop();
+
+    /// Dates the blocks (day/month order settled over the file) and makes them events.
+    fn finish(self, clock: &mut LocalClock<'_>) -> (Vec<Event>, Vec<Diagnostic>) {
+        let (path, blocks, mut diags) = (self.path, self.blocks, self.diags);
+        let stamps: Vec<Option<LocalStamp>> =
+            blocks.iter().map(|b| b.labels.get("Date").and_then(|d| LocalStamp::parse(d))).collect();
+        clock.settle(stamps.iter().flatten());
+        let mut events = Vec::with_capacity(blocks.len());
+        for (block, stamp) in blocks.into_iter().zip(stamps) {
+            let Some(time) = stamp.as_ref().and_then(|s| clock.to_utc(s)) else {
+                let date = block.labels.get("Date").map_or("", String::as_str);
+                diags.push(Diagnostic::at_line(
+                    path,
+                    block.line,
+                    Severity::Error,
+                    format!("event skipped: date {date:?} not understood"),
+                ));
+                continue;
+            };
+            let id = block.labels.get("Event ID").map_or("", String::as_str);
+            let Ok(event_id) = id.parse::<u32>() else {
+                diags.push(Diagnostic::at_line(
+                    path,
+                    block.line,
+                    Severity::Error,
+                    format!("event skipped: event id {id:?} is not a number"),
+                ));
+                continue;
+            };
+            let label = |k: &str| block.labels.get(k).filter(|v| !v.is_empty() && *v != "N/A").cloned();
+            let mut description = block.description;
+            while description.last().is_some_and(|l| l.trim().is_empty()) {
+                description.pop();
+            }
+            let message = description.join("\n");
+            events.push(Event {
+                source: SourceRef::line(path, block.line),
+                provider: label("Source").unwrap_or_default(),
+                event_id,
+                level: block.labels.get("Level").and_then(|l| level(l)),
+                time,
+                computer: label("Computer"),
+                channel: label("Log Name"),
+                record_id: None,
+                data: BTreeMap::new(),
+                message: (!message.trim().is_empty()).then_some(message),
+                kind: EventKind::Other,
+            });
         }
-        let message = description.join("\n");
-        events.push(Event {
-            source: SourceRef::line(path, block.line),
-            provider: label("Source").unwrap_or_default(),
-            event_id,
-            level: block.labels.get("Level").and_then(|l| level(l)),
-            time,
-            computer: label("Computer"),
-            channel: label("Log Name"),
-            record_id: None,
-            data: BTreeMap::new(),
-            message: (!message.trim().is_empty()).then_some(message),
-            kind: EventKind::Other,
-        });
+        (events, diags)
     }
-    (events, diags)
 }
 
 /// The English level names wevtutil and Event Viewer print; localized ones (`信息`) give `None`.

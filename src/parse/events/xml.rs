@@ -13,6 +13,7 @@
 //! root element (`SystemInfo/SystemCommitLimit` for a 2004 event's `MemoryExhaustionInfo`).
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
 use quick_xml::events::{BytesStart, Event as XmlEvent};
@@ -528,6 +529,73 @@ pub fn parse(text: &str, path: &str) -> (Vec<Event>, Vec<Diagnostic>) {
     } else {
         stream(text, 1, path, &mut events, &mut diags);
     }
+    (events, diags)
+}
+
+/// Largest text held while no `</Event>` ends it (a runaway or event-less file): beyond it, what is held is read
+/// as it is (its cut event is a diagnostic) and reading goes on from there.
+const HELD_LIMIT: usize = 64 << 20;
+
+/// Reads decoded event XML from `reader` with memory bounded by `segment` bytes and one event, not by the file:
+/// the text is cut after an `</Event>` once at least `segment` bytes are held, and each piece is read by
+/// [`stream`] (numbering its lines from where it starts). Exports are one line per file (Event Viewer) or per
+/// event, so XML is cut at events, not at lines. A file that fits in one piece, or whose first piece holds a
+/// "Copy details as text" label (pastes are small), is read whole by [`parse`]: the same as reading the whole
+/// text in every case but a paste that starts after the first piece of a large file.
+pub fn parse_reader<R: BufRead>(mut reader: R, path: &str, segment: usize) -> (Vec<Event>, Vec<Diagnostic>) {
+    let mut events = Vec::new();
+    let mut diags = Vec::new();
+    let mut held = String::new();
+    // Line of `held`'s first byte; end of the last `</Event>` in `held`; bytes of `held` searched for one.
+    let (mut line, mut last_end, mut searched) = (1u64, None::<usize>, 0usize);
+    let (mut cut_any, mut whole) = (false, false);
+    let mut failed = None;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let at = line + held.matches('\n').count() as u64;
+                failed = Some(crate::parse::lines::read_error(path, at, &e));
+                break;
+            }
+        };
+        let len = chunk.len();
+        held.push_str(&String::from_utf8_lossy(chunk));
+        reader.consume(len);
+        if !cut_any && !whole && held.contains(EVENT_XML_LABEL) {
+            whole = true;
+        }
+        if whole && held.len() <= HELD_LIMIT {
+            continue;
+        }
+        // Only the new text (and the 7 bytes before it, for an end tag split across reads) is searched.
+        let mut from = searched.saturating_sub(7);
+        while !held.is_char_boundary(from) {
+            from -= 1;
+        }
+        if let Some(at) = held[from..].rfind("</Event>") {
+            last_end = Some(from + at + "</Event>".len());
+        }
+        searched = held.len();
+        let cut = match last_end {
+            Some(end) if held.len() >= segment => end,
+            _ if held.len() > HELD_LIMIT => held.len(),
+            _ => continue,
+        };
+        let rest = held.split_off(cut);
+        stream(&held, line, path, &mut events, &mut diags);
+        line += held.matches('\n').count() as u64;
+        held = rest;
+        (last_end, searched, cut_any) = (None, 0, true);
+    }
+    if cut_any {
+        stream(&held, line, path, &mut events, &mut diags);
+    } else {
+        (events, diags) = parse(&held, path);
+    }
+    diags.extend(failed);
     (events, diags)
 }
 

@@ -18,6 +18,19 @@ pub struct CommandEcho<'a> {
     pub search: Option<&'a str>,
 }
 
+/// What a run keeps of the command line echoed before it: owned, since the run outlives the line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Echoed {
+    /// `-p <name-prefix|pid>`.
+    pub process_filter: Option<String>,
+}
+
+impl From<CommandEcho<'_>> for Echoed {
+    fn from(echo: CommandEcho<'_>) -> Self {
+        Self { process_filter: echo.process_filter.map(str::to_owned) }
+    }
+}
+
 /// Program names that are handle.exe (lowercased, without the directory).
 const PROGRAMS: [&str; 6] = ["handle", "handle.exe", "handle64", "handle64.exe", "handle64a.exe", "nthandle.exe"];
 

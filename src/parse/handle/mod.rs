@@ -7,7 +7,11 @@
 //!
 //! The grammar rules live in small modules named after the format's parts: [`banner`], [`summary`],
 //! [`dump`], [`search`], [`csv`], [`names`], plus [`notice`] (errors, EULA) and [`command`] (echoed
-//! command lines). They borrow from the text; [`run`] turns them into owned records.
+//! command lines). They borrow from the line; [`run`] turns them into owned records.
+//!
+//! [`parse_reader`] reads a file a line at a time ([`crate::parse::lines`]): nothing read crosses a line
+//! borrowed, and each run becomes its [`HandleSnapshot`] when it ends, so memory is that of the snapshots, not
+//! of the text. [`parse`] reads decoded text with the same state machine.
 
 pub mod banner;
 pub mod command;
@@ -20,12 +24,14 @@ pub mod search;
 pub mod summary;
 pub mod times;
 
+use std::io::BufRead;
+
 use crate::model::handles::HandleMode;
 use crate::model::{Diagnostic, HandleSnapshot, Severity};
 use crate::parse::timestamp::{stamp_line, RawStamp};
-use crate::parse::FileContext;
+use crate::parse::{lines, FileContext};
 
-use self::command::CommandEcho;
+use self::command::Echoed;
 use self::csv::CsvLayout;
 use self::notice::Notice;
 use self::run::{Run, SummaryState};
@@ -35,16 +41,37 @@ const UNRECOGNISED_SHOWN: usize = 50;
 
 /// Parses every handle.exe run in a file. Never panics; what did not parse is a diagnostic.
 pub fn parse(text: &str, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
-    let mut reader = Reader::new(&ctx.path);
+    let mut reader = Reader::new(ctx);
     let mut last = 0;
     for (index, line) in text.split('\n').enumerate() {
         last = index as u64 + 1;
         reader.line(last, line.strip_suffix('\r').unwrap_or(line));
     }
-    if !text.is_empty() && !text.ends_with('\n') && reader.run.as_ref().is_some_and(Run::has_data) {
-        reader.diag(last, Severity::Info, "the file ends without a line ending: its last line may be cut short");
+    if !text.is_empty() && !text.ends_with('\n') {
+        reader.unterminated(last);
     }
     reader.finish(ctx)
+}
+
+/// Parses every handle.exe run of a file's bytes read from `reader`, a line at a time (decoded and cut at
+/// `--max-line-length` by [`lines::decoded_lines`]): the same snapshots and diagnostics as [`parse`] of the
+/// decoded text, with memory bounded by the snapshots read, not by the file.
+pub fn parse_reader<R: BufRead>(reader: R, ctx: &FileContext) -> (Vec<HandleSnapshot>, Vec<Diagnostic>) {
+    let mut state = Reader::new(ctx);
+    let mut unterminated = None;
+    let lines = lines::decoded_lines(reader, ctx.limits.max_line_bytes);
+    let failed = lines::each_line(lines, &ctx.path, |line, cut| {
+        state.diagnostics.extend(cut);
+        state.line(line.no, line.text.strip_suffix('\r').unwrap_or(line.text));
+        if !line.complete {
+            unterminated = Some(line.no);
+        }
+    });
+    state.diagnostics.extend(failed);
+    if let Some(last) = unterminated {
+        state.unterminated(last);
+    }
+    state.finish(ctx)
 }
 
 /// Which kind of line the reader expects next.
@@ -62,16 +89,32 @@ enum State {
     Csv(char, Option<CsvLayout>),
 }
 
-/// The line-by-line state machine over one file.
-struct Reader<'a> {
-    path: &'a str,
+/// An unrecognised line, kept until it is known whether a run follows it.
+#[derive(Debug)]
+enum Loose {
+    /// A timestamp line (its `line` set): it dates the run that follows it.
+    Stamp(RawStamp),
+    /// Other text, as the warning will show it.
+    Shown(u64, String),
+    /// Lines beyond those shown one by one: only counted.
+    Hidden(usize),
+}
+
+/// The line-by-line state machine over one file. It borrows nothing from the lines it reads.
+struct Reader<'c> {
+    path: &'c str,
+    host: Option<&'c str>,
     state: State,
-    run: Option<Run<'a>>,
-    finished: Vec<Run<'a>>,
+    run: Option<Run>,
+    /// Snapshots of the runs finished so far, with the timestamp line before each.
+    snapshots: Vec<HandleSnapshot>,
+    stamps: Vec<Option<RawStamp>>,
     /// Unrecognised lines since the last recognised one: a timestamp line of a collection loop, or junk.
-    loose: Vec<(u64, &'a str)>,
+    loose: Vec<Loose>,
+    /// Unrecognised text lines in `loose` (the next one's place in the count of those shown).
+    loose_text: usize,
     /// A command line echoed before the next run.
-    pending_echo: Option<CommandEcho<'a>>,
+    pending_echo: Option<Echoed>,
     /// Inside the licence text of a first run: (first line, last line).
     license: Option<(u64, u64)>,
     diagnostics: Vec<Diagnostic>,
@@ -80,14 +123,17 @@ struct Reader<'a> {
     last_init_error: Option<usize>,
 }
 
-impl<'a> Reader<'a> {
-    fn new(path: &'a str) -> Self {
+impl<'c> Reader<'c> {
+    fn new(ctx: &'c FileContext) -> Self {
         Self {
-            path,
+            path: &ctx.path,
+            host: ctx.host.as_deref(),
             state: State::Idle,
             run: None,
-            finished: Vec::new(),
+            snapshots: Vec::new(),
+            stamps: Vec::new(),
             loose: Vec::new(),
+            loose_text: 0,
             pending_echo: None,
             license: None,
             diagnostics: Vec::new(),
@@ -100,8 +146,15 @@ impl<'a> Reader<'a> {
         self.diagnostics.push(Diagnostic::at_line(self.path, line, severity, message));
     }
 
+    /// Notes a last line without a line ending, when a run with data is open.
+    fn unterminated(&mut self, last: u64) {
+        if self.run.as_ref().is_some_and(Run::has_data) {
+            self.diag(last, Severity::Info, "the file ends without a line ending: its last line may be cut short");
+        }
+    }
+
     /// Reads one line (without its line ending).
-    fn line(&mut self, no: u64, line: &'a str) {
+    fn line(&mut self, no: u64, line: &str) {
         // The hot path: handle lines inside a dump.
         if self.state == State::Dump {
             if let Some(handle) = dump::handle_line(line) {
@@ -125,7 +178,7 @@ impl<'a> Reader<'a> {
             self.end_license();
         }
         if let Some(version) = banner::banner_title(line) {
-            self.start_run(no, Some(version));
+            self.start_run(no, Some(version.to_owned()));
             self.state = State::Idle;
             return;
         }
@@ -143,14 +196,37 @@ impl<'a> Reader<'a> {
             self.report_loose();
             self.finish_run();
             self.state = State::Idle;
-            self.pending_echo = Some(echo);
+            self.pending_echo = Some(echo.into());
             return;
         }
-        self.loose.push((no, line));
+        self.push_loose(no, line);
+    }
+
+    /// Keeps an unrecognised line for [`Self::start_run`] or [`Self::report_loose`]: a timestamp line as its
+    /// stamp, other text as the warning shows it while within the lines shown one by one, else only counted.
+    fn push_loose(&mut self, no: u64, line: &str) {
+        if let Some(stamp) = stamp_line(line) {
+            self.loose.push(Loose::Stamp(RawStamp { line: Some(no), ..stamp }));
+            return;
+        }
+        self.loose_text += 1;
+        if self.unrecognised + self.loose_text <= UNRECOGNISED_SHOWN {
+            self.loose.push(Loose::Shown(no, shown(line)));
+        } else if let Some(Loose::Hidden(n)) = self.loose.last_mut() {
+            *n += 1;
+        } else {
+            self.loose.push(Loose::Hidden(1));
+        }
+    }
+
+    /// Takes the loose lines kept so far.
+    fn take_loose(&mut self) -> Vec<Loose> {
+        self.loose_text = 0;
+        std::mem::take(&mut self.loose)
     }
 
     /// Tries every data rule in the order that keeps them apart; `true` when the line was data.
-    fn data_line(&mut self, no: u64, line: &'a str) -> bool {
+    fn data_line(&mut self, no: u64, line: &str) -> bool {
         if summary::summary_title(line) {
             let new_run = self.run.as_ref().is_some_and(|r| r.summary != SummaryState::None);
             self.begin(no, HandleMode::Summary, new_run);
@@ -261,7 +337,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn push_csv(&mut self, no: u64, row: &csv::CsvRow<'a>, hint: Option<CsvLayout>) {
+    fn push_csv(&mut self, no: u64, row: &csv::CsvRow<'_>, hint: Option<CsvLayout>) {
         let Some(run) = &mut self.run else { return };
         run.push_csv(row);
         if hint.is_some_and(|h| h != row.layout) {
@@ -287,7 +363,7 @@ impl<'a> Reader<'a> {
     /// and `force_new` is not set; otherwise finishes it and starts a new one at `no`.
     fn begin(&mut self, no: u64, mode: HandleMode, force_new: bool) {
         // A timestamp line since the last data line means a new run even without a banner (`-nobanner` loops).
-        let stamped = self.loose.iter().any(|(_, line)| stamp_line(line).is_some());
+        let stamped = self.loose.iter().any(|l| matches!(l, Loose::Stamp(_)));
         let continues = self.run.as_ref().is_some_and(|r| !force_new && !stamped && r.mode.is_none_or(|m| m == mode));
         if continues {
             self.report_loose();
@@ -301,14 +377,14 @@ impl<'a> Reader<'a> {
 
     /// Finishes the current run and starts a new one at `no`; a timestamp line among the loose lines before it
     /// dates it, the other loose lines are unrecognised.
-    fn start_run(&mut self, no: u64, version: Option<&'a str>) {
+    fn start_run(&mut self, no: u64, version: Option<String>) {
         self.finish_run();
         let mut run = Run::new(no, version, self.pending_echo.take());
-        for (line_no, line) in std::mem::take(&mut self.loose) {
-            match stamp_line(line) {
+        for loose in self.take_loose() {
+            match loose {
                 // The last timestamp line before a run dates it (§1.4).
-                Some(stamp) => run.stamp = Some(RawStamp { line: Some(line_no), ..stamp }),
-                None => self.unrecognised(line_no, line),
+                Loose::Stamp(stamp) => run.stamp = Some(stamp),
+                other => self.unrecognised(other),
             }
         }
         self.run = Some(run);
@@ -316,20 +392,27 @@ impl<'a> Reader<'a> {
 
     /// Loose lines in the middle of a run are unrecognised; a timestamp line there dates nothing.
     fn report_loose(&mut self) {
-        for (no, line) in std::mem::take(&mut self.loose) {
-            if stamp_line(line).is_some() {
-                self.diag(no, Severity::Info, "timestamp line not followed by handle.exe output: ignored");
-            } else {
-                self.unrecognised(no, line);
+        for loose in self.take_loose() {
+            match loose {
+                Loose::Stamp(stamp) => self.diag(
+                    stamp.line.unwrap_or(0),
+                    Severity::Info,
+                    "timestamp line not followed by handle.exe output: ignored",
+                ),
+                other => self.unrecognised(other),
             }
         }
     }
 
-    fn unrecognised(&mut self, no: u64, line: &str) {
-        self.unrecognised += 1;
-        if self.unrecognised <= UNRECOGNISED_SHOWN {
-            let shown: String = line.trim().chars().take(80).collect();
-            self.diag(no, Severity::Warning, format!("unrecognised line skipped: {shown}"));
+    /// Counts unrecognised text lines, warning about the first [`UNRECOGNISED_SHOWN`] of the file.
+    fn unrecognised(&mut self, loose: Loose) {
+        match loose {
+            Loose::Shown(no, shown) => {
+                self.unrecognised += 1;
+                self.diag(no, Severity::Warning, format!("unrecognised line skipped: {shown}"));
+            }
+            Loose::Hidden(n) => self.unrecognised += n,
+            Loose::Stamp(_) => {}
         }
     }
 
@@ -439,7 +522,9 @@ impl<'a> Reader<'a> {
             }
         }
         if run.has_data() {
-            self.finished.push(run);
+            let mut run = run;
+            self.stamps.push(run.stamp.take());
+            self.snapshots.push(run.into_snapshot(self.path, self.host));
         } else if !run.failed && !run.no_matches {
             self.diag(run.start_line, Severity::Warning, "handle.exe banner without any output after it");
         }
@@ -457,25 +542,23 @@ impl<'a> Reader<'a> {
                 format!("{more} more unrecognised lines skipped"),
             ));
         }
-        let host = ctx.host.as_deref();
-        let mut stamps = Vec::with_capacity(self.finished.len());
-        let mut snapshots = Vec::with_capacity(self.finished.len());
-        for mut run in self.finished {
-            stamps.push(run.stamp.take());
-            snapshots.push(run.into_snapshot(self.path, host));
-        }
-        times::assign(&mut snapshots, &stamps, ctx, &mut self.diagnostics);
-        (snapshots, self.diagnostics)
+        times::assign(&mut self.snapshots, &self.stamps, ctx, &mut self.diagnostics);
+        (self.snapshots, self.diagnostics)
     }
 }
 
 /// What handles without a header were kept under.
-fn orphan_name(run: &Run<'_>) -> String {
-    match run.echo.and_then(|e| e.process_filter) {
+fn orphan_name(run: &Run) -> String {
+    match run.echo.as_ref().and_then(|e| e.process_filter.as_deref()) {
         Some(filter) if filter.parse::<u32>().is_ok() => format!("{} (pid {filter})", run::UNKNOWN_PROCESS),
         Some(filter) => filter.to_owned(),
         None => run::UNKNOWN_PROCESS.to_owned(),
     }
+}
+
+/// An unrecognised line as its warning shows it: trimmed, at most 80 characters.
+fn shown(line: &str) -> String {
+    line.trim().chars().take(80).collect()
 }
 
 /// The diagnostic text of a failure notice.

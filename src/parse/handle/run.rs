@@ -1,9 +1,10 @@
 //! One handle.exe run being assembled: the grammar rules' borrowed lines become owned model records
-//! here, in one place.
+//! here, in one place. A run borrows nothing from the lines it was read from, so lines can be read one at a
+//! time from a stream ([`super::parse_reader`]).
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::command::CommandEcho;
+use super::command::Echoed;
 use super::csv::{CsvLayout, CsvRow};
 use super::dump::{HandleLine, ProcessHeader};
 use super::names;
@@ -28,15 +29,15 @@ pub enum SummaryState {
 
 /// A run of handle.exe output, from its banner (or first data line) to the next run.
 #[derive(Debug)]
-pub struct Run<'a> {
+pub struct Run {
     /// Line of the banner or first data line.
     pub start_line: u64,
     /// Version from the banner.
-    pub version: Option<&'a str>,
+    pub version: Option<String>,
     /// Mode, once a data line said it.
     pub mode: Option<HandleMode>,
     /// The echoed command line before the run, when there was one.
-    pub echo: Option<CommandEcho<'a>>,
+    pub echo: Option<Echoed>,
     /// The timestamp line a collection loop wrote just before the run.
     pub stamp: Option<RawStamp>,
     /// Summary counts by type (duplicates summed).
@@ -52,8 +53,9 @@ pub struct Run<'a> {
     /// Handles of the open section, moved into its process when the section ends: one exact-size copy
     /// instead of the repeated growth of many per-process vectors (the hot path of a 200 MB dump).
     section: Vec<HandleEntry>,
-    /// Processes by (pid, name), for search and CSV lines and for repeated dump headers.
-    index: HashMap<(u32, &'a str), usize>,
+    /// Processes by pid (then name, the latest listed first), for search and CSV lines and for repeated dump
+    /// headers; keyed by pid alone so that a line's borrowed name is looked up without a copy.
+    index: HashMap<u32, Vec<usize>>,
     /// The run hit an error notice.
     pub failed: bool,
     /// The run said `No matching handles found.`
@@ -68,9 +70,9 @@ pub struct Run<'a> {
     pub orphan_line: Option<u64>,
 }
 
-impl<'a> Run<'a> {
+impl Run {
     /// A new run starting at `line`.
-    pub fn new(line: u64, version: Option<&'a str>, echo: Option<CommandEcho<'a>>) -> Self {
+    pub fn new(line: u64, version: Option<String>, echo: Option<Echoed>) -> Self {
         Self {
             start_line: line,
             version,
@@ -100,14 +102,19 @@ impl<'a> Run<'a> {
 
     /// Whether a dump header for this process was seen already in this run (then a new run began).
     pub fn has_process(&self, header: &ProcessHeader<'_>) -> bool {
-        self.index.contains_key(&(header.pid, header.name))
+        self.find(header.pid, header.name).is_some()
+    }
+
+    /// The latest process listed with this pid and name.
+    fn find(&self, pid: u32, name: &str) -> Option<usize> {
+        self.index.get(&pid)?.iter().rev().copied().find(|&at| self.processes[at].name == name)
     }
 
     /// Opens a process section.
-    pub fn open_process(&mut self, header: &ProcessHeader<'a>) {
+    pub fn open_process(&mut self, header: &ProcessHeader<'_>) {
         self.flush_section();
         let owner = header.owner.map(normalise_owner);
-        self.index.insert((header.pid, header.name), self.processes.len());
+        self.index.entry(header.pid).or_default().push(self.processes.len());
         self.current = Some(self.processes.len());
         self.processes.push(ProcessHandles {
             name: header.name.to_owned(),
@@ -148,14 +155,15 @@ impl<'a> Run<'a> {
 
     /// The process that handle lines without a header go under.
     fn orphan_process(&mut self) {
-        let filter = self.echo.and_then(|e| e.process_filter);
-        let pid = filter.and_then(|f| f.parse::<u32>().ok());
-        let name = match (filter, pid) {
-            (Some(f), None) => f,
+        // Copied (once per section without a header): the header would otherwise borrow the run it opens into.
+        let filter = self.echo.as_ref().and_then(|e| e.process_filter.clone());
+        let pid = filter.as_deref().and_then(|f| f.parse::<u32>().ok());
+        let name = match (&filter, pid) {
+            (Some(f), None) => f.as_str(),
             _ => UNKNOWN_PROCESS,
         };
         let header = ProcessHeader { name, pid: pid.unwrap_or(0), owner: None };
-        if let Some(&at) = self.index.get(&(header.pid, header.name)) {
+        if let Some(at) = self.find(header.pid, header.name) {
             self.current = Some(at);
             return;
         }
@@ -163,11 +171,11 @@ impl<'a> Run<'a> {
     }
 
     /// The process a search or CSV line belongs to (created on first sight, in order of appearance).
-    fn listed_process(&mut self, name: &'a str, pid: u32, user: Option<&str>) -> usize {
-        let at = if let Some(&at) = self.index.get(&(pid, name)) {
+    fn listed_process(&mut self, name: &str, pid: u32, user: Option<&str>) -> usize {
+        let at = if let Some(at) = self.find(pid, name) {
             at
         } else {
-            self.index.insert((pid, name), self.processes.len());
+            self.index.entry(pid).or_default().push(self.processes.len());
             self.processes.push(ProcessHandles { name: name.to_owned(), pid, owner: None, handles: Vec::new() });
             self.processes.len() - 1
         };
@@ -180,13 +188,13 @@ impl<'a> Run<'a> {
     }
 
     /// Adds a search-mode line.
-    pub fn push_search(&mut self, line: &SearchLine<'a>) {
+    pub fn push_search(&mut self, line: &SearchLine<'_>) {
         let at = self.listed_process(line.process, line.pid, line.user);
         self.processes[at].handles.push(entry(line.value, line.handle_type, None, line.name));
     }
 
     /// Adds a CSV row.
-    pub fn push_csv(&mut self, row: &CsvRow<'a>) {
+    pub fn push_csv(&mut self, row: &CsvRow<'_>) {
         let at = self.listed_process(row.process, row.pid, row.user);
         self.processes[at].handles.push(entry(row.value, row.handle_type, row.share, row.name));
     }
@@ -210,9 +218,9 @@ impl<'a> Run<'a> {
             host: host.map(str::to_owned),
             taken_at: None,
             time_source: TimeSource::Unknown,
-            tool_version: self.version.map(str::to_owned),
+            tool_version: self.version,
             mode: self.mode.unwrap_or(HandleMode::Dump),
-            process_filter: self.echo.and_then(|e| e.process_filter).map(str::to_owned),
+            process_filter: self.echo.and_then(|e| e.process_filter),
             type_counts: self.type_counts,
             total_handles: self.total,
             processes: self.processes,
@@ -258,7 +266,7 @@ mod tests {
 
     #[test]
     fn orphan_handles_take_the_echoed_pid() {
-        let echo = CommandEcho { process_filter: Some("5996"), ..CommandEcho::default() };
+        let echo = Echoed { process_filter: Some("5996".to_owned()) };
         let mut run = Run::new(1, None, Some(echo));
         let line = HandleLine { value: 0xA4, handle_type: "File", share: None, name: r"C:\Temp\test.txt" };
         assert!(!run.push_dump_handle(&line));

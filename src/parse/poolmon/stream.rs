@@ -2,21 +2,19 @@
 //! the one held back until it is known whether it is the file's only table, which decides whether the file's
 //! modification time may date it; see [`super::timing`]).
 //!
-//! Lines are decoded one by one like [`crate::parse::text::decode`] does (UTF-8, else Windows-1252). UTF-16
-//! text (a PowerShell wrapper's lines, formats reference §1.5) cannot be split on `\n` bytes, so from the first
-//! line that holds a NUL byte on, the rest of the input is read and decoded whole; such files are small in
-//! practice. Day/month order is settled as timestamps come ([`crate::parse::timestamp::StampClock`]), so a
+//! Lines are decoded and cut at `--max-line-length` by [`crate::parse::lines`], as the whole-file
+//! [`crate::parse::text::decode`] decodes them (UTF-8, else Windows-1252; UTF-16 lines of a PowerShell wrapper,
+//! formats reference §1.5, from the first line holding a NUL byte on). Day/month order is settled as timestamps come ([`crate::parse::timestamp::StampClock`]), so a
 //! streamed file whose order is only settled late gets a warning that [`super::parse`] would not need.
 
 use std::io::BufRead;
 
-use crate::model::{Diagnostic, PoolSnapshot, Severity};
-use crate::parse::text::decode;
-use crate::parse::FileContext;
+use crate::model::{Diagnostic, PoolSnapshot};
+use crate::parse::{lines, FileContext};
 
 use super::assemble::Assembler;
 use super::timing::TimeAssigner;
-use super::{numbered_lines, PoolmonTable};
+use super::PoolmonTable;
 
 /// Holds back the latest table until the next one (or the end) shows whether it was the file's only one.
 struct Pipeline<'c, F: FnMut(PoolmonTable)> {
@@ -64,196 +62,29 @@ pub fn parse_reader<R: BufRead>(
 
 /// Streams whole [`PoolmonTable`]s (deltas, totals, scope) from `reader` to `on_table`.
 pub fn parse_reader_detailed<R: BufRead>(
-    mut reader: R,
+    reader: R,
     ctx: &FileContext,
     on_table: impl FnMut(PoolmonTable),
 ) -> Vec<Diagnostic> {
-    let mut lines = LineFeeder {
-        assembler: Assembler::new(&ctx.path, ctx.host.clone()),
-        pipe: Pipeline {
-            held: None,
-            emitted: 0,
-            times: TimeAssigner::streaming(ctx),
-            diagnostics: Vec::new(),
-            on_table,
-        },
-        no: 0,
-        max_line: ctx.limits.max_line_bytes.max(1),
-        path: &ctx.path,
-    };
-    // Lines are read in place from the reader's buffer; only a line split across two refills is copied, and
-    // of a line longer than the limit only the first `max_line` bytes are (the rest is counted and skipped).
-    let mut carry: Vec<u8> = Vec::new();
-    let mut skipped: u64 = 0;
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok([]) => break,
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                lines.read_error(&ctx.path, &e);
-                break;
-            }
-        };
-        let len = chunk.len();
-        let Some(last_end) = chunk.iter().rposition(|&b| b == b'\n') else {
-            skipped += lines.keep_of_line(&mut carry, chunk);
-            reader.consume(len);
-            continue;
-        };
-        let block = &chunk[..=last_end];
-        if carry.contains(&0) || block.contains(&0) {
-            // UTF-16 from the line holding the first NUL on (a PowerShell wrapper's lines; formats reference
-            // §1.5): the lines before it are read as usual, the rest is decoded whole, keeping line numbers.
-            let mut all = std::mem::take(&mut carry);
-            all.extend_from_slice(chunk);
-            reader.consume(len);
-            let nul = all.iter().position(|&b| b == 0).unwrap_or(0);
-            let line_start = all[..nul].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let mut rest = all.split_off(line_start);
-            lines.block(&all);
-            if let Err(e) = reader.read_to_end(&mut rest) {
-                lines.read_error(&ctx.path, &e);
-            }
-            lines.decoded(&rest);
-            return lines.finish();
-        }
-        let mut body = block;
-        if !carry.is_empty() || skipped > 0 {
-            let first_end = block.iter().position(|&b| b == b'\n').unwrap_or(last_end);
-            skipped += lines.keep_of_line(&mut carry, &block[..first_end]);
-            carry.push(b'\n');
-            lines.skipped(std::mem::take(&mut skipped));
-            lines.block(&carry);
-            carry.clear();
-            body = &block[first_end + 1..];
-        }
-        lines.block(body);
-        skipped += lines.keep_of_line(&mut carry, &chunk[last_end + 1..]);
-        reader.consume(len);
-    }
-    lines.skipped(skipped);
-    if !carry.is_empty() {
-        if carry.contains(&0) {
-            lines.decoded(&carry);
-        } else {
-            lines.line(&carry, false);
-        }
-    }
-    lines.finish()
-}
-
-/// Feeds byte lines to the assembler, numbering them and decoding each as UTF-8, else Windows-1252.
-struct LineFeeder<'c, F: FnMut(PoolmonTable)> {
-    assembler: Assembler,
-    pipe: Pipeline<'c, F>,
-    no: u64,
-    /// `--max-line-length`: bytes of a line kept.
-    max_line: usize,
-    path: &'c str,
-}
-
-impl<F: FnMut(PoolmonTable)> LineFeeder<'_, F> {
-    /// Appends `more` (part of one line) to the line held in `carry`, up to the line-length limit; returns the
-    /// bytes left out.
-    fn keep_of_line(&self, carry: &mut Vec<u8>, more: &[u8]) -> u64 {
-        let room = self.max_line.saturating_sub(carry.len()).min(more.len());
-        carry.extend_from_slice(&more[..room]);
-        (more.len() - room) as u64
-    }
-
-    /// Says that the next line was cut at the limit, when it was.
-    fn skipped(&mut self, bytes: u64) {
-        if bytes > 0 {
-            self.pipe.diagnostics.push(long_line(self.path, self.no + 1, self.max_line, bytes));
-        }
-    }
-
-    /// Whole lines, each ending in `\n`, without NUL bytes.
-    fn block(&mut self, bytes: &[u8]) {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            // The common case: one validation for the block, memchr-driven splitting.
-            for line in text.split_terminator('\n') {
-                self.no += 1;
-                let line = if line.len() > self.max_line {
-                    let mut end = self.max_line;
-                    while !line.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    let cut = (line.len() - end) as u64;
-                    self.pipe.diagnostics.push(long_line(self.path, self.no, self.max_line, cut));
-                    &line[..end]
-                } else {
-                    line
-                };
-                self.assembler.line(self.no, line, true, &mut |t| self.pipe.push(t));
-            }
-        } else if let Some(body) = bytes.strip_suffix(b"\n") {
-            for line in body.split(|&b| b == b'\n') {
-                if line.len() > self.max_line {
-                    self.pipe.diagnostics.push(long_line(
-                        self.path,
-                        self.no + 1,
-                        self.max_line,
-                        (line.len() - self.max_line) as u64,
-                    ));
-                }
-                self.line(&line[..line.len().min(self.max_line)], true);
-            }
-        }
-    }
-
-    /// One line (without its `\n`), decoded on its own.
-    fn line(&mut self, bytes: &[u8], complete: bool) {
-        self.no += 1;
-        if let Ok(line) = std::str::from_utf8(bytes) {
-            self.assembler.line(self.no, line, complete, &mut |t| self.pipe.push(t));
-        } else {
-            let line = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0;
-            self.assembler.line(self.no, &line, complete, &mut |t| self.pipe.push(t));
-        }
-    }
-
-    /// The rest of the input, decoded whole (UTF-16 or mixed encodings).
-    fn decoded(&mut self, bytes: &[u8]) {
-        let text = decode(bytes);
-        let base = self.no;
-        for (k, line, complete) in numbered_lines(&text.text) {
-            self.no = base + k;
-            self.assembler.line(self.no, line, complete, &mut |t| self.pipe.push(t));
-        }
-    }
-
-    fn read_error(&mut self, path: &str, e: &std::io::Error) {
-        self.pipe.diagnostics.push(Diagnostic::at_line(
-            path,
-            self.no + 1,
-            Severity::Error,
-            format!("read error, rest of the file skipped: {e}"),
-        ));
-    }
-
-    fn finish(mut self) -> Vec<Diagnostic> {
-        self.assembler.finish(&mut |t| self.pipe.push(t));
-        let mut diagnostics = std::mem::take(&mut self.assembler.diagnostics);
-        diagnostics.extend(self.pipe.finish());
-        diagnostics
-    }
-}
-
-/// The diagnostic for a line longer than `--max-line-length`.
-fn long_line(path: &str, line: u64, max: usize, skipped: u64) -> Diagnostic {
-    Diagnostic::at_line(
-        path,
-        line,
-        Severity::Warning,
-        format!("line longer than the limit of {max} bytes: the rest ({skipped} bytes) skipped; --max-line-length raises it"),
-    )
+    let mut assembler = Assembler::new(&ctx.path, ctx.host.clone());
+    let mut pipe =
+        Pipeline { held: None, emitted: 0, times: TimeAssigner::streaming(ctx), diagnostics: Vec::new(), on_table };
+    let lines = lines::decoded_lines(reader, ctx.limits.max_line_bytes);
+    let failed = lines::each_line(lines, &ctx.path, |line, cut| {
+        pipe.diagnostics.extend(cut);
+        assembler.line(line.no, line.text, line.complete, &mut |t| pipe.push(t));
+    });
+    pipe.diagnostics.extend(failed);
+    assembler.finish(&mut |t| pipe.push(t));
+    let mut diagnostics = std::mem::take(&mut assembler.diagnostics);
+    diagnostics.extend(pipe.finish());
+    diagnostics
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
 
     #[test]
     fn streams_the_same_snapshots_as_parse() {
