@@ -24,3 +24,4 @@ mod simulate;
 mod tags;
 mod times;
 mod verdicts;
+mod wpa;

@@ -48,6 +48,11 @@ fn blocks(dir: &Path) -> String {
             assert!(line.chars().count() <= 160, "{label} is too long for a ticket line: {line}");
             out.push_str(&format!("  {label:<17} {line}\n"));
         }
+        // The sixth line only when the archive holds a WPA trace of the leaking tag.
+        if let Some(line) = block["stacks"].as_str() {
+            assert!(line.chars().count() <= 160, "Stacks is too long for a ticket line: {line}");
+            out.push_str(&format!("  {:<17} {line}\n", "Stacks"));
+        }
     }
     out
 }
