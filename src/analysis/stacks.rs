@@ -78,15 +78,22 @@ fn without_offset(frame: &str) -> &str {
 }
 
 /// Every tag of a host's WPA tables: suspects first, then by AIFO allocations, then by tag.
-pub fn allocation_stacks(host: &str, tables: &[AllocationTable], suspect: &dyn Fn(&str) -> bool) -> Vec<AllocationStacks> {
+pub fn allocation_stacks(
+    host: &str,
+    tables: &[AllocationTable],
+    suspect: &dyn Fn(&str) -> bool,
+) -> Vec<AllocationStacks> {
     let mut by_tag: BTreeMap<&str, Vec<(&crate::model::PoolAllocation, &str)>> = BTreeMap::new();
     for table in tables {
         for a in &table.allocations {
             by_tag.entry(a.tag.as_str()).or_default().push((a, table.source.path.as_str()));
         }
     }
-    let mut out: Vec<AllocationStacks> = by_tag.into_iter().map(|(tag, rows)| of_tag(host, tag, &rows, suspect(tag))).collect();
-    out.sort_by(|a, b| b.suspect.cmp(&a.suspect).then(b.outstanding.cmp(&a.outstanding)).then_with(|| a.tag.cmp(&b.tag)));
+    let mut out: Vec<AllocationStacks> =
+        by_tag.into_iter().map(|(tag, rows)| of_tag(host, tag, &rows, suspect(tag))).collect();
+    out.sort_by(|a, b| {
+        b.suspect.cmp(&a.suspect).then(b.outstanding.cmp(&a.outstanding)).then_with(|| a.tag.cmp(&b.tag))
+    });
     out
 }
 
@@ -219,7 +226,8 @@ mod tests {
         vec![AllocationTable { source: SourceRef::line("t.csv", 1), host: None, allocations: rows }]
     }
 
-    const DUP: &[&str] = &["nt!ExAllocatePoolWithTag", "nt!ObpAllocateObject", "nt!SepDuplicateToken+0x1a3", "nt!NtDuplicateToken"];
+    const DUP: &[&str] =
+        &["nt!ExAllocatePoolWithTag", "nt!ObpAllocateObject", "nt!SepDuplicateToken+0x1a3", "nt!NtDuplicateToken"];
 
     #[test]
     fn aifo_count_dominant_size_and_caller() {
@@ -254,6 +262,9 @@ mod tests {
         ]);
         let stacks = allocation_stacks("h", &tables, &|_| true);
         assert!(verdict_line(&stacks[0]).ends_with("nt!SepDuplicateToken (60%)"), "{}", verdict_line(&stacks[0]));
-        assert_eq!(verdict_line(&stacks[1]), "no AIFO allocation of tag Key in the WPA trace (9 allocated and freed inside it)");
+        assert_eq!(
+            verdict_line(&stacks[1]),
+            "no AIFO allocation of tag Key in the WPA trace (9 allocated and freed inside it)"
+        );
     }
 }

@@ -93,7 +93,11 @@ pub fn render(report: &Report<'_>) -> String {
         let correlations = tables::correlations(report, host);
         let who = tables::attributions(report, host);
         let stacks = super::stacks::tags(report.analysis, host);
-        if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() && stacks.is_empty()
+        if evidence.is_empty()
+            && projections.is_empty()
+            && correlations.is_empty()
+            && who.is_empty()
+            && stacks.is_empty()
         {
             continue;
         }

@@ -43,12 +43,17 @@ pub fn other_kinds(s: &AllocationStacks) -> String {
 
 /// `ntkrnlmp.exe!SepDuplicateToken (98%)`, or `-`.
 pub fn top_caller(s: &AllocationStacks) -> String {
-    s.callers.first().map_or_else(|| "-".to_owned(), |c| format!("{} ({})", format::clean(&c.frame), format::percent(c.share)))
+    s.callers
+        .first()
+        .map_or_else(|| "-".to_owned(), |c| format!("{} ({})", format::clean(&c.frame), format::percent(c.share)))
 }
 
-/// `6,043 x 1,664 B`, or `-`.
+/// `6,043 x 1,664 B`, or `-`: the exact size, as the verdict says it (a per-allocation size is a fingerprint).
 pub fn commonest_size(s: &AllocationStacks) -> String {
-    s.dominant_size.map_or_else(|| "-".to_owned(), |size| format!("{} x {}", thousands(s.dominant_size_count), format::bytes(size as f64)))
+    s.dominant_size.map_or_else(
+        || "-".to_owned(),
+        |size| format!("{} x {} B", thousands(s.dominant_size_count), format::count_u(size)),
+    )
 }
 
 /// One row per traced tag of a host.

@@ -11,7 +11,8 @@ use super::scenario::{HostSpec, WpaTrace};
 use crate::units::thousands;
 
 /// The header `wpaexporter` writes for the pool table of the profile poolscope documents.
-const HEADER: &str = "\"Line #\",\"Type\",\"Paged\",\"Pool Tag\",\"Stack\",\"Size\",\"Count\",\"Outstanding Size\",\"Total Size\"";
+const HEADER: &str =
+    "\"Line #\",\"Type\",\"Paged\",\"Pool Tag\",\"Stack\",\"Size\",\"Count\",\"Outstanding Size\",\"Total Size\"";
 
 /// Another traced tag (object-name buffers): traffic, no leak.
 const OTHER_TAG: &str = "ObNm";
@@ -32,8 +33,10 @@ struct Row<'a> {
 pub fn pool_table(host: &HostSpec, trace: &WpaTrace, ends_after_h: f64, rng: &mut Rng) -> (String, u64) {
     let Some(spec) = host.tags.iter().find(|t| t.tag == trace.tag) else { return (String::new(), 0) };
     let per = u64::from(spec.per_alloc);
-    let (rate, leak_from, leak_size) =
-        spec.leak.as_ref().map_or((0.0, 0.0, per), |l| (l.allocs_per_hour, l.starts_after_h, u64::from(l.per_alloc_bytes)));
+    let (rate, leak_from, leak_size) = spec
+        .leak
+        .as_ref()
+        .map_or((0.0, 0.0, per), |l| (l.allocs_per_hour, l.starts_after_h, u64::from(l.per_alloc_bytes)));
     let leaked = rng.poisson(rate * trace.hours);
     // Most leaked tokens have the one size; a few carry more groups and are a little larger.
     let larger = rng.poisson(leaked as f64 * 0.015).min(leaked);
@@ -63,7 +66,13 @@ pub fn pool_table(host: &HostSpec, trace: &WpaTrace, ends_after_h: f64, rng: &mu
         Row { kind: "AIFO", tag: OTHER_TAG, stack: &name_stack, size: OTHER_SIZE, count: rng.poisson(15.0) },
         Row { kind: "AIFI", tag, stack: &trace.stack, size: per, count: rng.poisson(churn * 0.7) },
         Row { kind: "AIFI", tag, stack: &trace.other_stack, size: per, count: rng.poisson(churn * 0.3) },
-        Row { kind: "AIFI", tag: OTHER_TAG, stack: &name_stack, size: OTHER_SIZE, count: rng.poisson(30_000.0 * trace.hours) },
+        Row {
+            kind: "AIFI",
+            tag: OTHER_TAG,
+            stack: &name_stack,
+            size: OTHER_SIZE,
+            count: rng.poisson(30_000.0 * trace.hours),
+        },
         Row { kind: "AOFI", tag, stack: &trace.stack, size: per, count: rng.poisson(spec.base * 0.05) },
         Row { kind: "AOFI", tag: OTHER_TAG, stack: &name_stack, size: OTHER_SIZE, count: rng.poisson(200.0) },
         Row { kind: "AOFO", tag, stack: &trace.stack, size: leak_size, count: older },

@@ -17,8 +17,8 @@ use poolscope::analysis::{
 };
 use poolscope::model::event::ResourceExhaustion;
 use poolscope::model::{
-    AllocationKind, Dataset, Diagnostic, Event, EventKind, HandleEntry, HandleMode, HandleSnapshot, HostData, ObjectIdentity,
-    PoolHeader, PoolRow, PoolSnapshot, PoolType, ProcessHandles, Severity, SourceRef, TimeSource,
+    AllocationKind, Dataset, Diagnostic, Event, EventKind, HandleEntry, HandleMode, HandleSnapshot, HostData,
+    ObjectIdentity, PoolHeader, PoolRow, PoolSnapshot, PoolType, ProcessHandles, Severity, SourceRef, TimeSource,
 };
 use poolscope::report::chart::{ChartFormat, EVENT, PALETTE};
 use poolscope::report::{self, Report, ReportOptions};
@@ -352,7 +352,10 @@ fn analysis(names: &Names) -> Analysis {
                     names.process, names.account
                 )),
                 evidence: None,
-                stacks: Some(format!("AIFO 6,189 allocations of tag Toke, allocated from {}!SepDuplicateToken", names.process)),
+                stacks: Some(format!(
+                    "AIFO 6,189 allocations of tag Toke, allocated from {}!SepDuplicateToken",
+                    names.process
+                )),
             },
             text: format!(
                 "Paged pool tag Toke (Token objects) grows 25.4 MiB/h, 99% of the paged pool's growth; the paged pool \

@@ -91,7 +91,10 @@ fn a_truncated_table_keeps_its_rows_and_names_the_cut_line() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(stdout.contains("WPA pool table: 6 rows, 2 tags, 6,201 AIFO allocations"), "{stdout}");
-    assert!(stderr.contains("err_truncated_last_row.csv:8: warning: the file ends inside this row's quoted cell"), "{stderr}");
+    assert!(
+        stderr.contains("err_truncated_last_row.csv:8: warning: the file ends inside this row's quoted cell"),
+        "{stderr}"
+    );
 }
 
 #[test]
