@@ -58,7 +58,8 @@ const GENERIC_PREFIXES: &[&str] = &[
     "ObpAllocateObject",
 ];
 
-/// Whether a frame is the pool allocator or a generic layer above it (see [`GENERIC_PREFIXES`]).
+/// Whether a frame is the pool allocator or a generic layer above it: its function starts with `ExAllocate`,
+/// `ExpAllocate`, `RtlpHp`, `ObCreateObject`, `ObpAllocateObject` or another of the allocator layers.
 pub fn is_generic(frame: &str) -> bool {
     let f = function(frame);
     GENERIC_PREFIXES.iter().any(|p| f.starts_with(p))
