@@ -338,6 +338,9 @@ mod tests {
     fn lines_keep_their_order_and_skip_empty_ones() {
         let block = VerdictBlock { what: Some("a".into()), who: Some("b".into()), ..VerdictBlock::default() };
         assert_eq!(block.lines(), vec![("What leaks", "a"), ("Who", "b")]);
+        // The Stacks line (a WPA trace of the leaking tag) comes last, after the evidence.
+        let traced = VerdictBlock { evidence: Some("e".into()), stacks: Some("s".into()), ..block };
+        assert_eq!(traced.lines()[2..], [("Evidence", "e"), ("Stacks", "s")]);
         assert!(VerdictBlock::default().is_empty());
         assert_eq!(VerdictBlock::one_line("no leak found").lines().len(), 1);
     }

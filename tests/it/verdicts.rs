@@ -29,7 +29,8 @@ fn simulated(scenario: &str, extra: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// The verdict blocks of an analysis, as a reader sees them: one heading per boot, then the five lines.
+/// The verdict blocks of an analysis, as a reader sees them: one heading per boot, then the five lines (and the
+/// Stacks line when the archive holds a WPA trace).
 fn blocks(dir: &Path) -> String {
     let json: Value = serde_json::from_str(&stdout(&["analyze", "--format", "json", "-q"], dir)).unwrap();
     let mut out = String::new();
