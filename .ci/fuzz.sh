@@ -63,8 +63,9 @@ seeds() {
     pool_csv) echo fixtures/pool_csv/* ;;
     debugger) echo fixtures/debugger/* ;;
     perfmon) echo fixtures/perfmon/* ;;
+    wpa) echo fixtures/wpa/* fixtures/incidents/*/wpa-*.csv ;;
     detect | file) echo fixtures/poolmon/x64_n_r.log fixtures/handle/v5.0_vt_tab.tsv fixtures/events/*.csv \
-      fixtures/events/wevtutil_qe_f_xml_2004.xml fixtures/pooltag/quirks.txt fixtures/pool_csv/* fixtures/debugger/* fixtures/incidents/*/*.evtx ;;
+      fixtures/events/wevtutil_qe_f_xml_2004.xml fixtures/pooltag/quirks.txt fixtures/pool_csv/* fixtures/debugger/* fixtures/wpa/* fixtures/incidents/*/*.evtx ;;
     *) ;;
   esac
 }

@@ -41,6 +41,8 @@ pub struct HostResult {
     pub attributions: Vec<Attribution>,
     /// Correlations.
     pub correlations: Vec<Correlation>,
+    /// Who allocates each tag of the host's WPA pool tables.
+    pub allocation_stacks: Vec<super::stacks::AllocationStacks>,
     /// Chart series.
     pub series: Vec<Series>,
     /// The verdict.
@@ -387,8 +389,15 @@ fn mark_boots_that_ran_out(boots: &mut [Boot], projections: &[Projection]) {
 /// Share of a limit at which a boot's last sample counts as "at the limit".
 const AT_LIMIT: f64 = 0.95;
 
-/// Analyses one host.
+/// Analyses one host: its records, then who allocates the tags its WPA pool tables hold.
 pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
+    let mut out = analyse_records(host, data, options);
+    super::stacks::attach(host, &data.allocations, &mut out);
+    out
+}
+
+/// Analyses one host's pool, handle and event records.
+fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
     let mut out = HostResult::default();
     // No timed poolmon snapshot: perfmon's pool and commit counters stand in (header-only snapshots).
     let from_perfmon = if data.pool_snapshots.iter().all(|s| s.taken_at.is_none()) {

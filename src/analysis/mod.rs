@@ -16,6 +16,7 @@ pub mod host;
 pub mod limits;
 pub mod perfmon;
 pub mod projection;
+pub mod stacks;
 pub mod stats;
 pub mod suspects;
 pub mod verdict;
@@ -56,6 +57,10 @@ pub struct Analysis {
     pub attributions: Vec<attribution::Attribution>,
     /// Tag series against handle series (process, type, account).
     pub correlations: Vec<Correlation>,
+    /// Who allocates each tag a WPA pool trace holds (AIFO allocations, commonest size, callers), per host:
+    /// suspects first, then every other traced tag.
+    #[serde(default)]
+    pub allocation_stacks: Vec<stacks::AllocationStacks>,
     /// Per-boot series of pool totals and suspect tags, for charts (not needed by scripts).
     #[serde(default)]
     pub series: Vec<Series>,
@@ -415,6 +420,7 @@ pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
+        allocation_stacks: Vec::new(),
         series: Vec::new(),
         parameters: Parameters {
             warmup_hours: options.warmup_hours,
@@ -434,6 +440,7 @@ pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions
         analysis.projections.extend(r.projections);
         analysis.attributions.extend(r.attributions);
         analysis.correlations.extend(r.correlations);
+        analysis.allocation_stacks.extend(r.allocation_stacks);
         analysis.series.extend(r.series);
         analysis.diagnostics.extend(r.diagnostics);
     }

@@ -360,5 +360,9 @@ fn add_parsed(dataset: &mut Dataset, parsed: Parsed, file_host: &hosts::FileHost
         series.host = Some(host.clone());
         dataset.hosts.entry(host).or_default().perf_series.push(series);
     }
+    for mut table in parsed.allocations {
+        table.host = Some(file_host.host.clone());
+        dataset.hosts.entry(file_host.host.clone()).or_default().allocations.push(table);
+    }
     dataset.diagnostics.extend(parsed.diagnostics);
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
+use super::{AllocationTable, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
 
 /// All records read from the inputs, grouped by host, with every diagnostic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,4 +30,7 @@ pub struct HostData {
     /// Performance-counter series (perfmon CSV/TSV), one per file.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub perf_series: Vec<PerfSeries>,
+    /// Pool allocations with their stacks (WPA pool-table exports), one table per file.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub allocations: Vec<AllocationTable>,
 }

@@ -4,6 +4,7 @@
 //! Every record carries its provenance ([`SourceRef`]); every problem found while reading input
 //! is a [`Diagnostic`], never a panic.
 
+pub mod allocation;
 pub mod dataset;
 pub mod event;
 pub mod handles;
@@ -14,6 +15,7 @@ pub mod time;
 
 use serde::{Deserialize, Serialize};
 
+pub use allocation::{AllocationKind, AllocationTable, PoolAllocation};
 pub use dataset::{Dataset, HostData};
 pub use event::{Event, EventKind};
 pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, ProcessHandles};

@@ -17,6 +17,7 @@ pub mod pooltag;
 pub mod text;
 pub mod timestamp;
 pub mod unread;
+pub mod wpa;
 pub mod zones;
 
 use std::path::Path;
@@ -27,7 +28,8 @@ pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{
-    DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity, TimeSettings, TimeSource,
+    AllocationTable, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity,
+    TimeSettings, TimeSource,
 };
 
 /// An input format poolscope can read.
@@ -55,6 +57,9 @@ pub enum Format {
     Pooltag,
     /// perfmon counters as `relog -f csv|tsv` or Performance Monitor's "Save as CSV" write them.
     Perfmon,
+    /// A WPA pool table (Pool Usage / Pool Graphs) exported by `wpaexporter` or "Export to CSV": allocations by
+    /// type (AIFO...), tag, size and stack.
+    WpaPool,
 }
 
 impl Format {
@@ -72,6 +77,7 @@ impl Format {
             Format::DebuggerVm => "WinDbg !vm output",
             Format::Perfmon => "perfmon CSV/TSV (relog output)",
             Format::Pooltag => "a pooltag.txt file",
+            Format::WpaPool => "a WPA pool table export",
         }
     }
 
@@ -102,6 +108,10 @@ impl Format {
         // Before the content sniffing below: a Description cell may quote anything.
         if pool_csv::looks_like(text) {
             return Some(Format::PoolCsv);
+        }
+        // Before the sniffing below: a tab-delimited header may read `Pool Tag\tType`, and a stack cell anything.
+        if wpa::looks_like(text) {
+            return Some(Format::WpaPool);
         }
         let has = |needle: &str| text.contains(needle);
         if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
@@ -269,6 +279,8 @@ pub struct Parsed {
     pub limits: Vec<DebuggerLimits>,
     /// perfmon counter series, one per host named in the file.
     pub perf_series: Vec<PerfSeries>,
+    /// Pool allocations with stacks (WPA pool tables), one per file.
+    pub allocations: Vec<AllocationTable>,
     /// Problems and assumptions.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -281,6 +293,7 @@ impl Parsed {
             && self.events.is_empty()
             && self.limits.is_empty()
             && self.perf_series.is_empty()
+            && self.allocations.iter().all(|t| t.allocations.is_empty())
     }
 }
 
@@ -306,8 +319,8 @@ pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format
                 || {
                     (
                         Severity::Error,
-                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV or debugger \
-                         output)"
+                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV, WPA pool table \
+                         or debugger output)"
                             .to_owned(),
                     )
                 },
@@ -360,6 +373,12 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             let text = text::decode(bytes);
             let (series, diags) = perfmon::parse(&text.text, ctx);
             parsed.perf_series = series;
+            parsed.diagnostics = diags;
+        }
+        Format::WpaPool => {
+            let text = text::decode(bytes);
+            let (table, diags) = wpa::parse(&text.text, ctx);
+            parsed.allocations.extend(table.filter(|t| !t.allocations.is_empty()));
             parsed.diagnostics = diags;
         }
     }

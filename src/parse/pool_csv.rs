@@ -223,8 +223,8 @@ fn number(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Pool tags are 4 characters; PowerShell trims trailing spaces (`Key`), poolmon keeps them (`Key `).
-fn fit_tag(tag: &str) -> String {
+/// Pool tags are 4 characters; PowerShell and WPA trim trailing spaces (`Key`), poolmon keeps them (`Key `).
+pub(crate) fn fit_tag(tag: &str) -> String {
     let mut tag: String = tag.chars().take(4).collect();
     while tag.chars().count() < 4 {
         tag.push(' ');

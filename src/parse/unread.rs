@@ -41,8 +41,8 @@ fn named(head: &[u8], file_name: &str) -> Option<&'static str> {
              `relog file.blg -f csv -o file.csv`",
         ),
         "etl" => Some(
-            "an ETW trace (.etl), not read by poolscope: open it in WPA and export the pool tables \
-             (Pool Usage, with wpaexporter or Export to CSV)",
+            "an ETW trace (.etl), not read by poolscope: export its pool tables, which poolscope reads \
+             (`wpaexporter file.etl -profile x.wpaProfile -outputfolder d`, or Export to CSV from WPA's Pool Usage table)",
         ),
         "cab" | "7z" | "rar" | "gz" | "tgz" => {
             Some("a compressed archive, not read in place: extract it and pass the folder")

@@ -117,6 +117,7 @@ pub fn render(report: &Report<'_>) -> Markup {
                     (totals(report))
                     (projections(report))
                     (attribution(report))
+                    (allocation_stacks(report))
                     @for (anchor, s) in &sections { (tag_section(report, anchor, s)) }
                     (events(report))
                     (boots(report))
@@ -166,6 +167,9 @@ fn contents(report: &Report<'_>, sections: &[(String, &Suspect)]) -> Markup {
                 li { a href="#pool-totals" { "Pool over time" } }
                 li { a href="#projections" { "Projections" } }
                 li { a href="#attribution" { "Attribution: processes, handles, accounts" } }
+                @if !report.analysis.allocation_stacks.is_empty() {
+                    li { a href="#allocation-stacks" { "Allocation stacks" } }
+                }
                 @for (anchor, s) in sections {
                     li { a href=(format!("#{anchor}")) { "Tag " span.tag { (format::tag(&s.tag)) } " (" (s.pool) ") on " (format::clean(&s.host)) } }
                 }
@@ -283,6 +287,36 @@ fn attribution(report: &Report<'_>) -> Markup {
                 @for c in &charts { (figure(c)) }
             }
             @if report.analysis.correlations.is_empty() && report.analysis.attributions.is_empty() { p { "No handle series moved with a suspect tag (or no handle.exe output was given)." } }
+        }
+    }
+}
+
+/// Who allocates the traced tags (WPA pool tables); absent when the archive holds none.
+fn allocation_stacks(report: &Report<'_>) -> Markup {
+    if report.analysis.allocation_stacks.is_empty() {
+        return html! {};
+    }
+    html! {
+        section #allocation-stacks {
+            h2 { "Allocation stacks" }
+            p.note {
+                "From the WPA pool tables of a Pool usage trace (wpaexporter or Export to CSV). AIFO allocations were made "
+                "inside the trace and were still outstanding at its end: the leak candidates. A caller is the first frame "
+                "above the pool allocator and its generic layers (ExAllocatePool*, the segment heap, the object manager's "
+                "object allocation). Every traced tag is listed; only a suspect's stacks are in the verdict."
+            }
+            @for host in report.hosts() {
+                @let tags = super::stacks::tags(report.analysis, host);
+                @if !tags.is_empty() {
+                    h3 { (format::clean(host)) }
+                    (table(&tags))
+                    @let callers = super::stacks::callers(report.analysis, host);
+                    @if !callers.is_empty() {
+                        h4 { "Callers of the AIFO allocations" }
+                        (table(&callers))
+                    }
+                }
+            }
         }
     }
 }

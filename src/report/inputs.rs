@@ -20,6 +20,8 @@ pub struct InputFile {
     pub handle_snapshots: usize,
     /// Event-log records read.
     pub events: usize,
+    /// WPA pool-table rows read (allocations with stacks; the table carries no times).
+    pub allocation_rows: usize,
     /// Where the snapshots' times came from.
     pub time_sources: BTreeSet<TimeSource>,
     /// Snapshots without any time.
@@ -55,6 +57,7 @@ impl InputFile {
         add(self.pool_snapshots, "poolmon snapshot", "poolmon snapshots");
         add(self.handle_snapshots, "handle.exe snapshot", "handle.exe snapshots");
         add(self.events, "event", "events");
+        add(self.allocation_rows, "WPA pool-table row", "WPA pool-table rows");
         if parts.is_empty() {
             "nothing usable".to_owned()
         } else {
@@ -113,6 +116,9 @@ pub fn add_records(files: &mut BTreeMap<String, InputFile>, dataset: &Dataset) {
             f.events += 1;
             f.time_sources.insert(TimeSource::Record);
             f.saw(Some(e.time));
+        }
+        for t in &data.allocations {
+            entry(&mut files, &t.source.path, host).allocation_rows += t.allocations.len();
         }
     }
 }

@@ -115,7 +115,9 @@ pub fn host_section(report: &Report<'_>, host: &str) -> String {
     let projections = tables::projections(report, host);
     let correlations = tables::correlations(report, host);
     let who = tables::attributions(report, host);
-    if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() {
+    let stacks = super::stacks::tags(report.analysis, host);
+    if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() && stacks.is_empty()
+    {
         return out;
     }
     let boot = super::chart::build::main_boot(report.analysis, host);
@@ -162,6 +164,17 @@ pub fn host_section(report: &Report<'_>, host: &str) -> String {
         for (process, boot, accounts) in tables::accounts(report, host) {
             let _ = writeln!(out, "Token handles held by {} in boot {boot}, by account:\n", escape(&process));
             out.push_str(&table(&accounts));
+            out.push('\n');
+        }
+    }
+    if !stacks.is_empty() {
+        let _ = writeln!(out, "### Allocation stacks (WPA pool trace)\n");
+        out.push_str(&table_keeping(&stacks, &[("Rest of the trace", 1), ("AIFO bytes", 2)]));
+        out.push('\n');
+        let callers = super::stacks::callers(report.analysis, host);
+        if !callers.is_empty() {
+            let _ = writeln!(out, "Callers of the AIFO allocations (the first frame above the pool allocator):\n");
+            out.push_str(&table(&callers));
             out.push('\n');
         }
     }

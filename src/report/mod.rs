@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod json;
 pub mod markdown;
 pub mod series;
+pub mod stacks;
 pub mod tables;
 
 use std::collections::BTreeSet;

@@ -108,6 +108,16 @@ pub fn run_host(scn: &Scenario, index: usize, opts: &SimOptions, out: &mut HostO
         }
         boot_no += 1;
     }
+    if let Some(trace) = &host.wpa_trace {
+        // Taken during the first boot (earlier in a short archive), while the leak runs.
+        let uptime = boots.first().map_or(0.0, |b: &BootTruth| hours(b.start, b.hang_at.unwrap_or(b.end)));
+        let ends = trace.ends_after_h.min(0.8 * uptime);
+        if ends >= trace.hours {
+            let mut trace_rng = Rng::derive(opts.seed, &format!("wpa/{}", host.name), index as u64);
+            let (text, rows) = super::wpa_writer::pool_table(host, trace, ends, &mut trace_rng);
+            out.wpa_pool(text.as_bytes(), rows)?;
+        }
+    }
     let first_record = 20_000 + rng.below(60_000);
     out.events(&log.finish(first_record))?;
     Ok(boots)

@@ -3,7 +3,8 @@
 //! Layout of a host's folder (flat: ingest takes the first folder below the walked one as the host):
 //! `poolmon.log` (one growing file with timestamp lines) or `poolmon-<yyyyMMddTHHmmssZ>.txt` (one file
 //! per snapshot); `handle-s-<stamp>.txt` (`handle -s`); `handle-lsass-<stamp>.txt`
-//! (`handle -a -p lsass.exe`); `System.evtx` and `System.xml` (`wevtutil qe System /f:xml`).
+//! (`handle -a -p lsass.exe`); `System.evtx` and `System.xml` (`wevtutil qe System /f:xml`); `wpa-pool-usage.csv`
+//! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,7 @@ pub struct HostOutput {
     summaries: Tally,
     dumps: Tally,
     events: Vec<FileTruth>,
+    wpa: Option<FileTruth>,
 }
 
 impl HostOutput {
@@ -63,6 +65,7 @@ impl HostOutput {
             summaries: Tally::default(),
             dumps: Tally::default(),
             events: Vec::new(),
+            wpa: None,
         })
     }
 
@@ -152,6 +155,14 @@ impl HostOutput {
         Ok(())
     }
 
+    /// Writes the WPA pool table of a trace (UTF-8, as wpaexporter writes it) with its number of rows.
+    pub fn wpa_pool(&mut self, text: &[u8], rows: u64) -> Result<()> {
+        let name = "wpa-pool-usage.csv";
+        write_file(&self.dir.join(name), text)?;
+        self.wpa = Some(self.file_truth(name, "wpa_pool", 1, rows, text.len() as u64));
+        Ok(())
+    }
+
     fn file_truth(&self, name: &str, kind: &str, files: u64, records: u64, bytes: u64) -> FileTruth {
         FileTruth { path: format!("{}{name}", self.prefix), kind: kind.to_owned(), files, records, bytes }
     }
@@ -176,6 +187,7 @@ impl HostOutput {
             files.push(self.file_truth("handle-lsass-*.txt", "handle_dump", d.files, d.records, d.bytes));
         }
         files.append(&mut self.events);
+        files.extend(self.wpa.take());
         Ok(files)
     }
 }

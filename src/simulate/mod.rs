@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod scenarios;
 pub mod sink;
 pub mod truth;
+pub mod wpa_writer;
 
 pub use archive::{simulate, TRUTH_FILE};
 pub use scenario::{Newline, ScenarioName, SimOptions, StampStyle, TextEncoding};

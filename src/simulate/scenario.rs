@@ -279,6 +279,23 @@ pub struct HostSpec {
     pub activity_sd: f64,
     /// Correlation time of that activity, hours.
     pub activity_tau_h: f64,
+    /// A WPR "Pool usage" trace taken during the leak, exported from WPA's pool table, when the scenario has one.
+    pub wpa_trace: Option<WpaTrace>,
+}
+
+/// A WPR "Pool usage" trace of a leaking tag, as `wpaexporter` exports WPA's pool table (issue 13).
+#[derive(Debug, Clone)]
+pub struct WpaTrace {
+    /// The leaking tag the trace was taken for.
+    pub tag: String,
+    /// Hours after the first boot's start at which the trace ends (earlier when the boot is shorter).
+    pub ends_after_h: f64,
+    /// How long the trace ran, hours.
+    pub hours: f64,
+    /// Frames of the leaking allocation's stack, outermost first (WPA's order), ending at the pool allocator.
+    pub stack: Vec<String>,
+    /// Frames of a rarer path to the same allocation (the tag's other allocations), outermost first.
+    pub other_stack: Vec<String>,
 }
 
 /// How one pool tag (in one pool type) behaves within a boot.

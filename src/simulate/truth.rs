@@ -202,11 +202,11 @@ pub struct FileTruth {
     /// Path relative to the archive, `/`-separated; a group uses `*` for the time in the name
     /// (`handle-s-*.txt`).
     pub path: String,
-    /// `poolmon`, `handle_summary`, `handle_dump`, `evtx` or `event_xml`.
+    /// `poolmon`, `handle_summary`, `handle_dump`, `evtx`, `event_xml` or `wpa_pool`.
     pub kind: String,
     /// Number of files (1 for a single file).
     pub files: u64,
-    /// Records in them (snapshots, handle.exe runs or events).
+    /// Records in them (snapshots, handle.exe runs, events or WPA table rows).
     pub records: u64,
     /// Total size in bytes.
     pub bytes: u64,

@@ -26,3 +26,4 @@ mod stream;
 mod tags;
 mod times;
 mod verdicts;
+mod wpa;

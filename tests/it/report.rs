@@ -11,13 +11,14 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use poolscope::analysis::block::VerdictBlock;
+use poolscope::analysis::stacks::{AllocationStacks, StackCaller};
 use poolscope::analysis::{
     Analysis, Boot, Correlation, Parameters, Projection, Resource, Suspect, Verdict, ANALYSIS_SCHEMA_VERSION,
 };
 use poolscope::model::event::ResourceExhaustion;
 use poolscope::model::{
-    Dataset, Diagnostic, Event, EventKind, HandleEntry, HandleMode, HandleSnapshot, HostData, ObjectIdentity,
-    PoolHeader, PoolRow, PoolSnapshot, PoolType, ProcessHandles, Severity, SourceRef, TimeSource,
+    AllocationKind, Dataset, Diagnostic, Event, EventKind, HandleEntry, HandleMode, HandleSnapshot, HostData,
+    ObjectIdentity, PoolHeader, PoolRow, PoolSnapshot, PoolType, ProcessHandles, Severity, SourceRef, TimeSource,
 };
 use poolscope::report::chart::{ChartFormat, EVENT, PALETTE};
 use poolscope::report::{self, Report, ReportOptions};
@@ -351,6 +352,10 @@ fn analysis(names: &Names) -> Analysis {
                     names.process, names.account
                 )),
                 evidence: None,
+                stacks: Some(format!(
+                    "AIFO 6,189 allocations of tag Toke, allocated from {}!SepDuplicateToken",
+                    names.process
+                )),
             },
             text: format!(
                 "Paged pool tag Toke (Token objects) grows 25.4 MiB/h, 99% of the paged pool's growth; the paged pool \
@@ -481,6 +486,25 @@ fn analysis(names: &Names) -> Analysis {
             handles_per_hour: 80.0,
             invariant: true,
             q: 1e-9,
+        }],
+        // Frames come from the trace's symbols: log text like any other.
+        allocation_stacks: vec![AllocationStacks {
+            host: HOST.into(),
+            tag: "Toke".into(),
+            pool: Some(PoolType::Paged),
+            suspect: true,
+            outstanding: 6_189,
+            outstanding_bytes: 6_189 * TOKEN_BYTES,
+            dominant_size: Some(TOKEN_BYTES),
+            dominant_size_count: 6_043,
+            by_kind: BTreeMap::from([(AllocationKind::Aifo, 6_189), (AllocationKind::Aifi, 21_402)]),
+            callers: vec![StackCaller {
+                frame: format!("{}!SepDuplicateToken", names.process),
+                frames: vec![format!("{}!SepDuplicateToken", names.process), "nt!NtDuplicateToken".into()],
+                count: 6_043,
+                share: 6_043.0 / 6_189.0,
+            }],
+            sources: vec!["in/wpa-pool-usage.csv".into()],
         }],
         series: Vec::new(),
         parameters: Parameters {
@@ -748,6 +772,7 @@ fn an_empty_analysis_still_gives_a_readable_report() {
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
+        allocation_stacks: Vec::new(),
         series: Vec::new(),
         parameters: Parameters { fdr: 0.05, tz: "UTC".into(), ..Parameters::default() },
         diagnostics: vec![Diagnostic::for_file("in/x.bin", Severity::Error, "no known format")],

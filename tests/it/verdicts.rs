@@ -29,7 +29,8 @@ fn simulated(scenario: &str, extra: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// The verdict blocks of an analysis, as a reader sees them: one heading per boot, then the five lines.
+/// The verdict blocks of an analysis, as a reader sees them: one heading per boot, then the five lines (and the
+/// Stacks line when the archive holds a WPA trace).
 fn blocks(dir: &Path) -> String {
     let json: Value = serde_json::from_str(&stdout(&["analyze", "--format", "json", "-q"], dir)).unwrap();
     let mut out = String::new();
@@ -47,6 +48,11 @@ fn blocks(dir: &Path) -> String {
             let line = block[key].as_str().unwrap_or("-");
             assert!(line.chars().count() <= 160, "{label} is too long for a ticket line: {line}");
             out.push_str(&format!("  {label:<17} {line}\n"));
+        }
+        // The sixth line only when the archive holds a WPA trace of the leaking tag.
+        if let Some(line) = block["stacks"].as_str() {
+            assert!(line.chars().count() <= 160, "Stacks is too long for a ticket line: {line}");
+            out.push_str(&format!("  {:<17} {line}\n", "Stacks"));
         }
     }
     out

@@ -611,6 +611,37 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
             })
             .collect(),
     };
+    let stacks = Table {
+        title: "Allocation stacks (WPA pool trace; AIFO: allocated inside it, outstanding at its end)".to_owned(),
+        columns: columns(&[
+            "host",
+            "tag",
+            "pool@2",
+            "suspect",
+            "AIFO@r",
+            "AIFO bytes@r3",
+            "commonest size@r",
+            "allocated from@f",
+            "rest of the trace@f1",
+        ]),
+        rows: a
+            .allocation_stacks
+            .iter()
+            .map(|s| {
+                vec![
+                    sanitize(&s.host),
+                    tag_cell(&s.tag, style),
+                    s.pool.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                    if s.suspect { "yes" } else { "-" }.to_owned(),
+                    thousands(s.outstanding),
+                    bytes(s.outstanding_bytes as f64),
+                    crate::report::stacks::commonest_size(s),
+                    crate::report::stacks::top_caller(s),
+                    crate::report::stacks::other_kinds(s),
+                ]
+            })
+            .collect(),
+    };
     // One host (the usual post-mortem): its name goes into the titles instead of a column repeating it.
     let mut hosts: Vec<&str> = a.boots.iter().map(|b| b.host.as_str()).collect();
     hosts.dedup();
@@ -618,10 +649,10 @@ fn render(a: &Analysis, tz: Tz, style: Style, width: Option<usize>) -> String {
         [one] => Some(sanitize(one)),
         _ => None,
     };
-    let undecided_title = undecided.title.clone();
-    for mut t in [suspects, undecided, projections, attributions, correlations, boots] {
-        // The undecided table only when there is one (most analyses have none).
-        if t.rows.is_empty() && t.title == undecided_title {
+    let optional = [undecided.title.clone(), stacks.title.clone()];
+    for mut t in [suspects, undecided, projections, attributions, correlations, stacks, boots] {
+        // The undecided and stacks tables only when there is one (most analyses have none).
+        if t.rows.is_empty() && optional.contains(&t.title) {
             continue;
         }
         if let Some(host) = &single_host {

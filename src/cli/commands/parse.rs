@@ -89,6 +89,8 @@ pub enum InputFormat {
     Vm,
     /// perfmon CSV/TSV (relog output).
     Perfmon,
+    /// WPA pool tables (`wpaexporter` or "Export to CSV" of a Pool usage trace).
+    WpaPool,
 }
 
 impl From<InputFormat> for Format {
@@ -104,6 +106,7 @@ impl From<InputFormat> for Format {
             InputFormat::Poolused => Format::Poolused,
             InputFormat::Vm => Format::DebuggerVm,
             InputFormat::Perfmon => Format::Perfmon,
+            InputFormat::WpaPool => Format::WpaPool,
         }
     }
 }
@@ -121,6 +124,8 @@ pub struct ParseOutput<'a> {
     pub events: Vec<&'a Event>,
     /// Limits read from debugger `!vm` output, by host.
     pub debugger_limits: Vec<&'a DebuggerLimits>,
+    /// WPA pool tables (allocations with their stacks), by host, one per file.
+    pub allocation_tables: Vec<&'a crate::model::AllocationTable>,
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
 }
@@ -187,10 +192,11 @@ fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
             && h.events.is_empty()
             && h.debugger_limits.is_empty()
             && h.perf_series.is_empty()
+            && h.allocations.is_empty()
     }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
-            "no usable records in {} (expected poolmon, handle.exe, event-log or perfmon output)",
+            "no usable records in {} (expected poolmon, handle.exe, event-log, perfmon or WPA pool-table output)",
             sanitize(&names.join(", "))
         );
     }
@@ -298,6 +304,10 @@ fn stream_records_to(
             buf.extend_from_slice(b",\n  \"debugger_limits\": ");
             let limits: Vec<&DebuggerLimits> = survey.hosts.values().flat_map(|h| &h.debugger_limits).collect();
             push_pretty_json(&mut buf, &limits, 2)?;
+            buf.extend_from_slice(b",\n  \"allocation_tables\": ");
+            let tables: Vec<&crate::model::AllocationTable> =
+                survey.hosts.values().flat_map(|h| &h.allocations).collect();
+            push_pretty_json(&mut buf, &tables, 2)?;
             buf.extend_from_slice(b",\n  \"diagnostics\": ");
             push_pretty_json(&mut buf, &survey.diagnostics, 2)?;
             buf.extend_from_slice(b"\n}\n");
@@ -446,6 +456,19 @@ fn summary_table(dataset: &Dataset) -> String {
             let _ = writeln!(out, "  events: {} ({} typed) from {first} to {last}", data.events.len(), typed);
         }
         perf_summary(&mut out, &data.perf_series);
+        for t in &data.allocations {
+            let aifo: u64 =
+                t.allocations.iter().filter(|a| a.kind == crate::model::AllocationKind::Aifo).map(|a| a.count).sum();
+            let tags: std::collections::BTreeSet<&str> = t.allocations.iter().map(|a| a.tag.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  WPA pool table: {} rows, {} tags, {} AIFO allocations  {}",
+                t.allocations.len(),
+                tags.len(),
+                crate::units::thousands(aifo),
+                sanitize(&t.source.path)
+            );
+        }
     }
     let errors = dataset.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
     let _ = writeln!(out, "diagnostics: {} ({} errors)", dataset.diagnostics.len(), errors);
@@ -552,6 +575,7 @@ mod tests {
                 handle_snapshots: dataset.hosts.values().flat_map(|h| &h.handle_snapshots).collect(),
                 events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
                 debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
+                allocation_tables: dataset.hosts.values().flat_map(|h| &h.allocations).collect(),
                 diagnostics: &dataset.diagnostics,
             };
             let json = crate::untrusted::to_json_pretty_string(&doc).unwrap() + "\n";

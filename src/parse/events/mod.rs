@@ -52,7 +52,8 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
         | Format::Poolused
         | Format::DebuggerVm
         | Format::Pooltag
-        | Format::Perfmon => {
+        | Format::Perfmon
+        | Format::WpaPool => {
             return (
                 Vec::new(),
                 vec![Diagnostic::for_file(path, Severity::Error, format!("{format:?} is not an event-log format"))],

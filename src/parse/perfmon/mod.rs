@@ -161,19 +161,19 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PerfSeries>, Vec<Diagnostic>
 
 /// 1-based line numbers from byte offsets. csv's own line count lags by one after a CRLF (it takes the `\n`
 /// as the start of the next record), so lines are counted here from the record's first byte.
-struct LineIndex<'a> {
+pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Self { text, starts }
     }
 
     /// The line of a record that starts at `position` (skipping the line ends before its first byte).
-    fn of(&self, position: Option<&csv::Position>) -> u64 {
+    pub(crate) fn of(&self, position: Option<&csv::Position>) -> u64 {
         let Some(position) = position else { return 0 };
         let bytes = self.text.as_bytes();
         let mut at = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(bytes.len());

@@ -9,7 +9,7 @@
 use super::background::PoolBudget;
 use super::{host_base, token_handle_leak, utc, HostPlan, MIB};
 use crate::model::PoolType;
-use crate::simulate::scenario::{HostSpec, LeakSpec, OsSpec, Resource, Scenario, ScenarioName, SimOptions};
+use crate::simulate::scenario::{HostSpec, LeakSpec, OsSpec, Resource, Scenario, ScenarioName, SimOptions, WpaTrace};
 
 /// The leaking tag.
 pub const TAG: &str = "Toke";
@@ -73,12 +73,40 @@ pub fn host(opts: &SimOptions, tags: usize, name: &str, index: usize, rate: f64,
     host
 }
 
-/// The seed case: one host, 120 hours (one full boot to the hang, then the start of the next).
+/// The frames WPA shows for a pool allocation, outermost first, from lsass.exe's call `via` (a system service)
+/// through the token routine `routine` to the pool allocator.
+fn token_stack(via: &str, routine: &str) -> Vec<String> {
+    [
+        "ntdll.dll!RtlUserThreadStart",
+        "kernel32.dll!BaseThreadInitThunk",
+        "lsasrv.dll!LsapAuApiDispatchLogonUser",
+        "ntkrnlmp.exe!KiSystemServiceCopyEnd",
+        via,
+        routine,
+        "ntkrnlmp.exe!ObCreateObjectEx",
+        "ntkrnlmp.exe!ObpAllocateObject",
+        "ntkrnlmp.exe!ExAllocatePoolWithTag",
+    ]
+    .iter()
+    .map(|f| (*f).to_owned())
+    .collect()
+}
+
+/// The seed case: one host, 120 hours (one full boot to the hang, then the start of the next), with a
+/// 24-minute WPR Pool usage trace taken 36 hours into the leak (issue 13).
 pub fn build(opts: &SimOptions, tags: usize) -> Scenario {
+    let mut leaker = host(opts, tags, "SRV-APP01", 0, 1.0, true);
+    leaker.wpa_trace = Some(WpaTrace {
+        tag: TAG.into(),
+        ends_after_h: 36.0,
+        hours: 0.4,
+        stack: token_stack("ntkrnlmp.exe!NtDuplicateToken", "ntkrnlmp.exe!SepDuplicateToken"),
+        other_stack: token_stack("ntkrnlmp.exe!NtCreateTokenEx", "ntkrnlmp.exe!SepCreateToken"),
+    });
     Scenario {
         name: ScenarioName::LsassTokenLeak,
         start: utc(2020, 5, 18, 20, 14, 7),
         hours: 120.0,
-        hosts: vec![host(opts, tags, "SRV-APP01", 0, 1.0, true)],
+        hosts: vec![leaker],
     }
 }
