@@ -118,7 +118,7 @@ pub fn add_records(files: &mut BTreeMap<String, InputFile>, dataset: &Dataset) {
             f.saw(Some(e.time));
         }
         for t in &data.allocations {
-            entry(&mut files, &t.source.path, host).allocation_rows += t.allocations.len();
+            entry(files, &t.source.path, host).allocation_rows += t.allocations.len();
         }
     }
 }

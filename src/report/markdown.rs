@@ -116,8 +116,7 @@ pub fn host_section(report: &Report<'_>, host: &str) -> String {
     let correlations = tables::correlations(report, host);
     let who = tables::attributions(report, host);
     let stacks = super::stacks::tags(report.analysis, host);
-    if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() && stacks.is_empty()
-    {
+    if evidence.is_empty() && projections.is_empty() && correlations.is_empty() && who.is_empty() && stacks.is_empty() {
         return out;
     }
     let boot = super::chart::build::main_boot(report.analysis, host);
