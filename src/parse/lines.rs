@@ -15,7 +15,7 @@
 //!   Windows-1252 (`decode` decides for the whole line).
 //!
 //! [`LineReader`] keeps at most `--max-line-length` bytes of a line (of its decoded UTF-8, cut at a character
-//! boundary) and tells how many it skipped, for the `path:line` warning ([`long_line`]). Lines end at `\n`
+//! boundary) and tells how many it skipped, for the `path:line` warning (`long_line`). Lines end at `\n`
 //! (a trailing `\r` is kept for the parser to strip): files with CR-only line ends are one long line here.
 
 use std::collections::VecDeque;
