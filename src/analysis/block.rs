@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::attribution::{Attribution, SYSTEM_WIDE};
 use super::boots::hours_between;
 use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
+use super::process_growth::ProcessGrowth;
 use super::verdict::{hours_text, percent, time_text};
 use super::{Boot, Correlation, Projection, Resource, Suspect};
 use crate::model::{Event, EventKind, PoolType};
@@ -196,6 +197,29 @@ pub struct WhoInputs<'a> {
     pub correlations: &'a [Correlation],
     /// handle.exe snapshots read for the host.
     pub handle_dumps: usize,
+    /// Processes whose perfmon Handle Count grows, per boot (the fallback without handle.exe dumps).
+    pub process_growth: &'a [ProcessGrowth],
+}
+
+/// The process perfmon shows growing in `boot` (else in the nearest boot), fastest first.
+pub fn chosen_process_growth(boot: u32, growth: &[ProcessGrowth]) -> Option<&ProcessGrowth> {
+    growth.iter().min_by_key(|g| (g.boot.abs_diff(boot), g.boot)).and_then(|nearest| {
+        // The list is fastest first within a boot: the first row of the nearest boot.
+        growth.iter().find(|g| g.boot == nearest.boot)
+    })
+}
+
+/// Who, from perfmon: `lsass.exe (pid 624): Handle Count +431/h (perfmon, all handle types), 97% of all
+/// processes' handle growth`.
+pub fn perfmon_who_line(boot: u32, g: &ProcessGrowth) -> String {
+    let pid = g.pid.map_or(String::new(), |p| format!(" (pid {p})"));
+    let in_boot = if g.boot == boot { String::new() } else { format!(" in boot {}", g.boot) };
+    let share = g.share_of_growth.map_or(String::new(), |s| format!(", {} of all processes' handle growth", percent(s)));
+    format!(
+        "{}{pid}: Handle Count +{}/h{in_boot} (perfmon, all handle types){share}",
+        g.image(),
+        thousands(g.handles_per_hour.round() as u64)
+    )
 }
 
 /// Who: `lsass.exe (pid 528): 99% of Token handle growth (+446/h); 100% are tokens of CONTOSO\svc-scan`.
@@ -206,7 +230,10 @@ pub fn who_line(w: WhoInputs<'_>) -> String {
     };
     let Some(a) = chosen_attribution(w.boot, w.tag, w.attributions) else {
         if w.handle_dumps == 0 {
-            return "not attributed: no handle.exe dumps in the archive".to_owned();
+            return match chosen_process_growth(w.boot, w.process_growth) {
+                Some(g) => perfmon_who_line(w.boot, g),
+                None => "not attributed: no handle.exe dumps in the archive".to_owned(),
+            };
         }
         let support = w
             .correlations

@@ -41,6 +41,8 @@ pub struct HostResult {
     pub attributions: Vec<Attribution>,
     /// Correlations.
     pub correlations: Vec<Correlation>,
+    /// Processes whose perfmon Handle Count grows, per boot.
+    pub process_growth: Vec<super::process_growth::ProcessGrowth>,
     /// Who allocates each tag of the host's WPA pool tables.
     pub allocation_stacks: Vec<super::stacks::AllocationStacks>,
     /// Chart series.
@@ -350,6 +352,7 @@ fn records_only(host: &str, data: &HostData, mut out: HostResult) -> HostResult 
             attributions: &out.attributions,
             correlations: &[],
             handle_dumps: data.handle_snapshots.len(),
+            process_growth: &[],
         }));
     }
     if block.who.is_none() {
@@ -614,6 +617,7 @@ fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> Hos
         }
         out.correlations.extend(boot_rows);
         out.projections.extend(findings.projections);
+        out.process_growth.extend(super::process_growth::growing_processes(host, span, &data.perf_series));
     }
     mark_boots_that_ran_out(&mut out.boots, &out.projections);
     let repeats = suspects::repeats(&per_boot_rates);
@@ -631,6 +635,8 @@ fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> Hos
         correlations: &out.correlations,
         events: &data.events,
         handle_dumps: data.handle_snapshots.len(),
+        process_growth: &out.process_growth,
+        tagless: data.pool_snapshots.iter().all(|s| s.rows.is_empty()),
     };
     out.verdict = Some(verdict::verdict(host, found, &object_type));
     out

@@ -15,6 +15,7 @@ pub mod handle_growth;
 pub mod host;
 pub mod limits;
 pub mod perfmon;
+pub mod process_growth;
 pub mod projection;
 pub mod stacks;
 pub mod stats;
@@ -57,6 +58,9 @@ pub struct Analysis {
     pub attributions: Vec<attribution::Attribution>,
     /// Tag series against handle series (process, type, account).
     pub correlations: Vec<Correlation>,
+    /// Processes whose perfmon Handle Count grows, per boot, fastest first (absent without perfmon counters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub process_growth: Vec<process_growth::ProcessGrowth>,
     /// Who allocates each tag a WPA pool trace holds (AIFO allocations, commonest size, callers), per host:
     /// suspects first, then every other traced tag.
     #[serde(default)]
@@ -420,6 +424,7 @@ pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
+        process_growth: Vec::new(),
         allocation_stacks: Vec::new(),
         series: Vec::new(),
         parameters: Parameters {
@@ -440,6 +445,7 @@ pub fn analyze_loading(dataset: &crate::model::Dataset, options: &AnalyzeOptions
         analysis.projections.extend(r.projections);
         analysis.attributions.extend(r.attributions);
         analysis.correlations.extend(r.correlations);
+        analysis.process_growth.extend(r.process_growth);
         analysis.allocation_stacks.extend(r.allocation_stacks);
         analysis.series.extend(r.series);
         analysis.diagnostics.extend(r.diagnostics);

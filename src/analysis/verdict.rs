@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use super::attribution::Attribution;
 use super::block::{self, VerdictBlock};
 use super::correlate::{MAX_Q, VERDICT_MIN_PAIRS};
+use super::process_growth::ProcessGrowth;
 use super::{Boot, Correlation, Projection, Resource, Suspect, Verdict};
 use crate::model::Event;
 
@@ -56,6 +57,10 @@ pub struct HostFindings<'a> {
     pub events: &'a [Event],
     /// handle.exe snapshots read for the host.
     pub handle_dumps: usize,
+    /// Processes whose perfmon Handle Count grows, per boot.
+    pub process_growth: &'a [ProcessGrowth],
+    /// Whether the host's pool snapshots are totals only (perfmon counters: no tag rows), so no tag can be named.
+    pub tagless: bool,
 }
 
 /// The boot a post-mortem is about: the last boot that died (2004, 2019/2020, 41/6008) with suspects; else the
@@ -73,7 +78,17 @@ pub fn subject_boot(boots: &[Boot], suspects: &[Suspect]) -> Option<u32> {
 
 /// What the analysis found for one host.
 pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -> Option<String>) -> Verdict {
-    let HostFindings { boots, suspects, projections, attributions, correlations, events, handle_dumps } = found;
+    let HostFindings {
+        boots,
+        suspects,
+        projections,
+        attributions,
+        correlations,
+        events,
+        handle_dumps,
+        process_growth,
+        tagless,
+    } = found;
     let Some(last_boot) = boots.last() else {
         return Verdict {
             host: host.to_owned(),
@@ -144,6 +159,7 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             attributions,
             correlations,
             handle_dumps,
+            process_growth,
         }));
         if let Some(b) = boots.iter().find(|b| b.boot == boot) {
             summary.evidence = Some(block::evidence_line(b, boots, events, block::first_to_run_out(boot, projections)));
@@ -157,6 +173,8 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
             let more = if here.len() > 4 { format!(" and {} more", here.len() - 4) } else { String::new() };
             sentences.push(format!("also growing: {}{more}", others.join(", ")));
         }
+    } else if tagless {
+        return tagless_verdict(host, found);
     } else if let Some(short) = boots.iter().find(|b| b.boot == boot).and_then(|b| b.too_short) {
         sentences.push(too_short_sentence(short));
         summary = VerdictBlock::one_line(format!("not measured: {}", too_short_sentence(short)));
@@ -174,10 +192,67 @@ pub fn verdict(host: &str, found: HostFindings<'_>, object_type: &dyn Fn(&str) -
     }
     sentences.extend(projection_sentence(boot, projections));
     if let Some(top) = here.first() {
-        sentences.extend(who_sentence(boot, &top.tag, attributions, correlations));
+        let who = who_sentence(boot, &top.tag, attributions, correlations).or_else(|| {
+            // Without handle.exe output, the process perfmon shows growing, with what the counter cannot tell.
+            let g = block::chosen_process_growth(boot, process_growth).filter(|_| handle_dumps == 0)?;
+            Some(perfmon_who_sentence(boot, g))
+        });
+        sentences.extend(who);
     }
     sentences.extend(leak_is_back(boot, boots, suspects, projections));
     Verdict { host: host.to_owned(), boot, leak_found, block: summary, text: join_sentences(host, &sentences) }
+}
+
+/// The verdict of a host whose pool record is totals only (perfmon counters, no poolmon): which resource runs out
+/// and when, for the last boot that died (else the last boot), and which process grows; the tag stays unnamed.
+fn tagless_verdict(host: &str, found: HostFindings<'_>) -> Verdict {
+    let HostFindings { boots, projections, events, process_growth, .. } = found;
+    let boot = boots.iter().rev().find(|b| b.died).or_else(|| boots.last()).map_or(0, |b| b.boot);
+    let first = block::first_to_run_out(boot, projections);
+    let growing = first.filter(|p| p.bytes_per_hour > 0.0);
+    let mut summary = VerdictBlock::default();
+    let what = match growing {
+        Some(p) => format!(
+            "tag not known: pool totals only (perfmon, no poolmon); {} grows {}",
+            resource_name(p.pool),
+            rate(p.bytes_per_hour)
+        ),
+        None => "tag not known: pool totals only (perfmon, no poolmon); no resource grows toward its limit".to_owned(),
+    };
+    summary.what = Some(what.clone());
+    summary.how_fast = growing.map(|p| {
+        format!(
+            "{} {} ({}), from perfmon totals; poolmon -b -n names the tag",
+            resource_name(p.pool),
+            rate(p.bytes_per_hour),
+            p.rate_source
+        )
+    });
+    summary.when = Some(block::when_line(boot, projections));
+    let grower = block::chosen_process_growth(boot, process_growth);
+    summary.who = Some(match grower {
+        Some(g) => block::perfmon_who_line(boot, g),
+        None => "not attributed: no process's perfmon Handle Count grows".to_owned(),
+    });
+    if let Some(b) = boots.iter().find(|b| b.boot == boot) {
+        summary.evidence = Some(block::evidence_line(b, boots, events, first));
+    }
+    let mut sentences = vec![format!(
+        "{what}: perfmon counters give pool and commit totals but no pool tags, so the leaking tag is not known \
+         (collect poolmon -b -n snapshots to name it)"
+    )];
+    sentences.extend(projection_sentence(boot, projections));
+    sentences.extend(grower.map(|g| perfmon_who_sentence(boot, g)));
+    Verdict { host: host.to_owned(), boot, leak_found: growing.is_some(), block: summary, text: join_sentences(host, &sentences) }
+}
+
+/// The perfmon Who sentence: the growing process and how to tell which handle type grows.
+fn perfmon_who_sentence(boot: u32, g: &ProcessGrowth) -> String {
+    format!(
+        "{}; the counter covers every handle type, so dump the process with handle -a -p {} to tell which",
+        block::perfmon_who_line(boot, g),
+        g.image()
+    )
 }
 
 /// `host: First sentence. Second sentence.`: each sentence capitalised unless it starts with a file name.
@@ -409,6 +484,8 @@ mod tests {
             correlations: &[],
             events: &[],
             handle_dumps: 0,
+            process_growth: &[],
+            tagless: false,
         };
         let v = verdict("h", found, &|_| None);
         assert!(!v.leak_found);

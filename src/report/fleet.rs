@@ -125,6 +125,7 @@ pub fn host_analysis(a: &Analysis, host: &str) -> Analysis {
         projections: a.projections.iter().filter(|p| mine(&p.host)).cloned().collect(),
         attributions: a.attributions.iter().filter(|x| mine(&x.host)).cloned().collect(),
         correlations: a.correlations.iter().filter(|c| mine(&c.host)).cloned().collect(),
+        process_growth: a.process_growth.iter().filter(|g| mine(&g.host)).cloned().collect(),
         allocation_stacks: a.allocation_stacks.iter().filter(|s| mine(&s.host)).cloned().collect(),
         series: a.series.iter().filter(|s| mine(&s.host)).cloned().collect(),
         parameters: a.parameters.clone(),

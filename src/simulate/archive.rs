@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::host::{plateau_bytes, run_host};
 use super::host_output::HostOutput;
-use super::scenario::{Newline, Scenario, SimOptions, StampStyle, TextEncoding};
+use super::scenario::{Layout, Newline, Scenario, SimOptions, StampStyle, TextEncoding};
 use super::scenarios;
 use super::truth::{
     BootTruth, FileTruth, HostTruth, LeakTruth, NonLeakTruth, ResponsibleTruth, Truth, TruthOptions,
@@ -21,9 +21,11 @@ pub const TRUTH_FILE: &str = "truth.json";
 /// Builds the scenario the options name and writes its archive into `dir` (created when missing;
 /// existing files of the same names are overwritten). Returns the truth that was written.
 pub fn simulate(opts: &SimOptions, dir: &Path) -> Result<Truth> {
+    let opts = &settled(opts);
     let scn = scenarios::build(opts)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let multi = scn.hosts.len() > 1;
+    // A folder per host with several hosts, and always in the kit's layout (`%COMPUTERNAME%\<kind>\`).
+    let multi = scn.hosts.len() > 1 || opts.layout == Layout::Kit;
     let results: Vec<Result<(Vec<BootTruth>, Vec<FileTruth>)>> = (0..scn.hosts.len())
         .into_par_iter()
         .map(|i| {
@@ -55,6 +57,17 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> Result<Truth> {
     Ok(truth)
 }
 
+/// The options as the run uses them: the kit's layout is what its scripts write, so it brings their stamps
+/// (`Get-Date -Format o` before each snapshot) and their perfmon collection.
+fn settled(opts: &SimOptions) -> SimOptions {
+    let mut opts = opts.clone();
+    if opts.layout == Layout::Kit {
+        opts.stamps = StampStyle::Iso;
+        opts.extras.perfmon = true;
+    }
+    opts
+}
+
 fn truth_options(opts: &SimOptions, scn: &Scenario) -> TruthOptions {
     TruthOptions {
         hours: scn.hours,
@@ -79,6 +92,8 @@ fn truth_options(opts: &SimOptions, scn: &Scenario) -> TruthOptions {
         truncate_last: opts.truncate_last,
         handle_interval_secs: opts.handle_interval_secs,
         dump_interval_secs: opts.dump_interval_secs,
+        layout: (opts.layout == Layout::Kit).then(|| "kit".to_owned()),
+        extras: if opts.extras.perfmon { vec!["perfmon".to_owned()] } else { Vec::new() },
     }
 }
 

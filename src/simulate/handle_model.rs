@@ -143,6 +143,12 @@ impl HandleState {
         self.base.len() as u64 + self.leaked
     }
 
+    /// Handles of every process together at uptime `t_h` (perfmon's `Process(_Total)\Handle Count`), without
+    /// drawing from the random stream (so writing counters changes nothing else of the run).
+    pub fn system_total(&self, spec: &HandleSpec, t_h: f64) -> u64 {
+        (spec.system_handles * warm(t_h) * (1.0 + 0.01 * self.noise)).max(0.0).round() as u64 + self.leaked
+    }
+
     /// `handle -s` counts by type at uptime `t_h` (sorted as handle.exe prints them).
     pub fn summary(&mut self, spec: &HandleSpec, t_h: f64) -> Vec<(&'static str, u64)> {
         let sum: f64 = TYPE_SHARES.iter().map(|(_, s)| s).sum();

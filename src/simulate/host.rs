@@ -68,6 +68,8 @@ struct BootState {
     peak_commit: u64,
     t: DateTime<Utc>,
     totals: Totals,
+    /// The counters' own noise (perfmon), apart from the engine's stream so writing them changes nothing else.
+    perf_rng: Rng,
 }
 
 /// Runs one host of the scenario and writes its files through `out`. Returns the truth of its boots.
@@ -161,6 +163,7 @@ fn run_boot(
         t: start,
         totals: Totals::default(),
         rng,
+        perf_rng: Rng::derive(opts.seed, &format!("perfmon/{label}"), index as u64),
     };
     st.totals = totals(host, &st);
     st.peak_commit = st.totals.commit;
@@ -235,6 +238,11 @@ fn run_boot(
         }
         if t_next < collect_from {
             continue;
+        }
+        if t_next == next_pool && opts.extras.perfmon {
+            // logman samples on its own schedule; here with each poolmon snapshot (never missing).
+            let sample = perf_sample(host, &mut st, boot_no);
+            out.perf_sample(boot_no, t_next, &host.name, &sample)?;
         }
         if t_next == next_pool {
             // Now and then a snapshot is missing (poolmon failed, the loop was slow).
@@ -370,6 +378,49 @@ fn snapshot_text(host: &HostSpec, st: &BootState) -> Vec<u8> {
     let mut buf = Vec::with_capacity(rows.len() * 110 + 400);
     poolmon_writer::write_snapshot(&mut buf, &summary, &rows);
     buf
+}
+
+/// Other processes whose counters perfmon collects: (instance, handles, paged pool charged, nonpaged).
+const PERF_PROCESSES: [(&str, u64, u64, u64); 4] = [
+    ("svchost", 1_420, 2_900_000, 61_000),
+    ("svchost#1", 880, 1_300_000, 22_000),
+    ("w3wp", 1_850, 3_400_000, 48_000),
+    ("AcmeAgent", 960, 1_100_000, 35_000),
+];
+
+/// The perfmon counters now: the totals of this step, lsass.exe as the handle model holds it (its leaked
+/// Token handles and the paged pool their objects charge it), the other processes steady with noise.
+fn perf_sample(host: &HostSpec, st: &mut BootState, boot_no: u32) -> super::perfmon_writer::PerfSample {
+    use super::perfmon_writer::{PerfSample, ProcessSample};
+    let uptime = hours(st.start, st.t);
+    let leaked = st.handles.leaked();
+    let mut processes = vec![ProcessSample {
+        instance: "lsass",
+        pid: st.handles.lsass_pid,
+        handles: st.handles.lsass_count(),
+        pool_paged: 4_200_000 + leaked * 1_664,
+        pool_nonpaged: 38_000 + leaked * 16,
+    }];
+    let mut pid = 600 + 8 * boot_no;
+    for (instance, handles, paged, nonpaged) in PERF_PROCESSES {
+        pid += 132;
+        let noise = |rng: &mut Rng, base: u64, sd: f64| (base as f64 * (1.0 + sd * rng.normal())).max(0.0) as u64;
+        processes.push(ProcessSample {
+            instance,
+            pid,
+            handles: noise(&mut st.perf_rng, handles, 0.01),
+            pool_paged: noise(&mut st.perf_rng, paged, 0.005),
+            pool_nonpaged: noise(&mut st.perf_rng, nonpaged, 0.005),
+        });
+    }
+    PerfSample {
+        pool_paged: st.totals.paged,
+        pool_nonpaged: st.totals.nonpaged,
+        committed: st.totals.commit.min(host.commit_limit_bytes),
+        commit_limit: host.commit_limit_bytes,
+        total_handles: st.handles.system_total(&host.handles, uptime),
+        processes,
+    }
 }
 
 /// What each leak realised by now.

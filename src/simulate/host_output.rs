@@ -4,7 +4,12 @@
 //! `poolmon.log` (one growing file with timestamp lines) or `poolmon-<yyyyMMddTHHmmssZ>.txt` (one file
 //! per snapshot); `handle-s-<stamp>.txt` (`handle -s`); `handle-lsass-<stamp>.txt`
 //! (`handle -a -p lsass.exe`); `System.evtx` and `System.xml` (`wevtutil qe System /f:xml`); `wpa-pool-usage.csv`
-//! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one.
+//! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one; `perfmon-<boot>.csv`
+//! (`logman ... -f csv`, one per boot) when counters are collected.
+//!
+//! In the kit layout ([`Layout::Kit`]) every host has its folder and each kind its subfolder, as `poolscope kit`'s
+//! scripts write them: `poolmon/poolmon.log`, `handle/handle-s-<stamp>.txt` and `handle/handle-lsass-<stamp>.txt`,
+//! `perfmon/counters-<boot>.csv`, `eventlog/System.evtx` (`wevtutil epl`: no XML export), `wpa/`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +18,8 @@ use chrono::{DateTime, Utc};
 use super::events::{to_wevtutil_xml, write_evtx, SimEvent};
 use super::handle_writer::{self, HandleLine};
 use super::poolmon_writer::{compact_utc, push_cmd_stamp, push_iso_stamp};
-use super::scenario::{Newline, SimOptions, StampStyle, TextEncoding};
+use super::perfmon_writer::{self, PerfSample};
+use super::scenario::{Layout, Newline, SimOptions, StampStyle, TextEncoding};
 use super::sink::{TextFile, TextStyle};
 use super::truth::FileTruth;
 use crate::error::{Error, Result};
@@ -42,6 +48,10 @@ pub struct HostOutput {
     dumps: Tally,
     events: Vec<FileTruth>,
     wpa: Option<FileTruth>,
+    layout: Layout,
+    /// The perfmon file of the boot being written: boot, its truth path, the file, rows so far.
+    perf: Option<(u32, String, TextFile, u64)>,
+    perf_files: Vec<FileTruth>,
 }
 
 impl HostOutput {
@@ -49,8 +59,16 @@ impl HostOutput {
     pub fn new(dir: &Path, folder: &str, opts: &SimOptions) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let style = TextStyle { encoding: opts.encoding, newline: opts.newline };
+        let kind_dir = |kind: &str| match opts.layout {
+            Layout::Flat => dir.to_owned(),
+            Layout::Kit => dir.join(kind),
+        };
         let poolmon_log = match opts.stamps {
-            StampStyle::Cmd | StampStyle::Iso => Some(TextFile::create(&dir.join("poolmon.log"), style)?),
+            StampStyle::Cmd | StampStyle::Iso => {
+                let folder = kind_dir("poolmon");
+                std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+                Some(TextFile::create(&folder.join("poolmon.log"), style)?)
+            }
             StampStyle::FileName => None,
         };
         Ok(Self {
@@ -66,7 +84,53 @@ impl HostOutput {
             dumps: Tally::default(),
             events: Vec::new(),
             wpa: None,
+            layout: opts.layout,
+            perf: None,
+            perf_files: Vec::new(),
         })
+    }
+
+    /// Where a file of `kind` named `name` goes: its path on disk (its folder created) and in the truth.
+    fn place(&self, kind: &str, name: &str) -> Result<(PathBuf, String)> {
+        match self.layout {
+            Layout::Flat => Ok((self.dir.join(name), format!("{}{name}", self.prefix))),
+            Layout::Kit => {
+                let folder = self.dir.join(kind);
+                std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+                Ok((folder.join(name), format!("{}{kind}/{name}", self.prefix)))
+            }
+        }
+    }
+
+    /// Records one perfmon sample of boot `boot` taken at `t`; the first sample of a boot starts its file.
+    pub fn perf_sample(&mut self, boot: u32, t: DateTime<Utc>, host: &str, sample: &PerfSample) -> Result<()> {
+        if self.perf.as_ref().is_some_and(|(b, ..)| *b != boot) {
+            self.finish_perf()?;
+        }
+        if self.perf.is_none() {
+            let name = match self.layout {
+                Layout::Flat => format!("perfmon-{}.csv", compact_utc(t)),
+                Layout::Kit => format!("counters-{}.csv", compact_utc(t)),
+            };
+            let (path, shown) = self.place("perfmon", &name)?;
+            let mut file = TextFile::create(&path, self.style)?;
+            file.write_text(perfmon_writer::header(host, sample).as_bytes())?;
+            self.perf = Some((boot, shown, file, 0));
+        }
+        if let Some((_, _, file, rows)) = &mut self.perf {
+            file.write_text(perfmon_writer::row(t, sample).as_bytes())?;
+            *rows += 1;
+        }
+        Ok(())
+    }
+
+    /// Closes the current perfmon file and lists it.
+    fn finish_perf(&mut self) -> Result<()> {
+        if let Some((_, shown, file, rows)) = self.perf.take() {
+            let bytes = file.finish()?;
+            self.perf_files.push(FileTruth { path: shown, kind: "perfmon".into(), files: 1, records: rows, bytes });
+        }
+        Ok(())
     }
 
     /// Records a poolmon snapshot taken at `t` (its text from [`super::poolmon_writer::write_snapshot`]).
@@ -98,9 +162,9 @@ impl HostOutput {
         if let Some(file) = &mut self.poolmon_log {
             file.write_text(&text)?;
         } else {
-            let name = format!("poolmon-{}.txt", compact_utc(t));
+            let (path, _) = self.place("poolmon", &format!("poolmon-{}.txt", compact_utc(t)))?;
             let bytes = self.style.encode_file(&text);
-            write_file(&self.dir.join(&name), &bytes)?;
+            write_file(&path, &bytes)?;
             self.poolmon.files += 1;
             self.poolmon.bytes += bytes.len() as u64;
         }
@@ -112,7 +176,8 @@ impl HostOutput {
         let mut text = handle_writer::BANNER.as_bytes().to_vec();
         handle_writer::write_summary(&mut text, counts);
         let bytes = self.style.encode_file(&text);
-        write_file(&self.dir.join(format!("handle-s-{}.txt", compact_utc(t))), &bytes)?;
+        let (path, _) = self.place("handle", &format!("handle-s-{}.txt", compact_utc(t)))?;
+        write_file(&path, &bytes)?;
         self.summaries.files += 1;
         self.summaries.records += 1;
         self.summaries.bytes += bytes.len() as u64;
@@ -125,7 +190,8 @@ impl HostOutput {
         text.reserve(lines.len() * 48 + 200);
         handle_writer::write_dump_process(&mut text, "lsass.exe", pid, "NT AUTHORITY\\SYSTEM", lines);
         let bytes = self.style.encode_file(&text);
-        write_file(&self.dir.join(format!("handle-lsass-{}.txt", compact_utc(t))), &bytes)?;
+        let (path, _) = self.place("handle", &format!("handle-lsass-{}.txt", compact_utc(t)))?;
+        write_file(&path, &bytes)?;
         self.dumps.files += 1;
         self.dumps.records += 1;
         self.dumps.bytes += bytes.len() as u64;
@@ -135,8 +201,19 @@ impl HostOutput {
     /// Writes the System log as binary `System.evtx` and as `wevtutil qe System /f:xml` output.
     pub fn events(&mut self, events: &[SimEvent]) -> Result<()> {
         let evtx = write_evtx(events);
-        write_file(&self.dir.join("System.evtx"), &evtx)?;
-        self.events.push(self.file_truth("System.evtx", "evtx", 1, events.len() as u64, evtx.len() as u64));
+        let (path, shown) = self.place("eventlog", "System.evtx")?;
+        write_file(&path, &evtx)?;
+        self.events.push(FileTruth {
+            path: shown,
+            kind: "evtx".into(),
+            files: 1,
+            records: events.len() as u64,
+            bytes: evtx.len() as u64,
+        });
+        if self.layout == Layout::Kit {
+            // The kit exports the log with `wevtutil epl`: the binary log only.
+            return Ok(());
+        }
         let mut xml = to_wevtutil_xml(events);
         if self.style.newline == Newline::Lf {
             xml = xml.replace("\r\n", "\n");
@@ -157,9 +234,9 @@ impl HostOutput {
 
     /// Writes the WPA pool table of a trace (UTF-8, as wpaexporter writes it) with its number of rows.
     pub fn wpa_pool(&mut self, text: &[u8], rows: u64) -> Result<()> {
-        let name = "wpa-pool-usage.csv";
-        write_file(&self.dir.join(name), text)?;
-        self.wpa = Some(self.file_truth(name, "wpa_pool", 1, rows, text.len() as u64));
+        let (path, shown) = self.place("wpa", "wpa-pool-usage.csv")?;
+        write_file(&path, text)?;
+        self.wpa = Some(FileTruth { path: shown, kind: "wpa_pool".into(), files: 1, records: rows, bytes: text.len() as u64 });
         Ok(())
     }
 
@@ -170,24 +247,32 @@ impl HostOutput {
     /// Writes what is still held back, closes the files and lists what was written.
     pub fn finish(mut self) -> Result<Vec<FileTruth>> {
         self.flush_pending(true)?;
+        self.finish_perf()?;
         let mut files = Vec::new();
+        let kind = |kind: &str, name: &str| match self.layout {
+            Layout::Flat => name.to_owned(),
+            Layout::Kit => format!("{kind}/{name}"),
+        };
         if let Some(log) = self.poolmon_log.take() {
             let bytes = log.finish()?;
-            files.push(self.file_truth("poolmon.log", "poolmon", 1, self.poolmon.records, bytes));
+            files.push(self.file_truth(&kind("poolmon", "poolmon.log"), "poolmon", 1, self.poolmon.records, bytes));
         } else if self.poolmon.files > 0 {
             let p = self.poolmon.clone();
-            files.push(self.file_truth("poolmon-*.txt", "poolmon", p.files, p.records, p.bytes));
+            files.push(self.file_truth(&kind("poolmon", "poolmon-*.txt"), "poolmon", p.files, p.records, p.bytes));
         }
         if self.summaries.files > 0 {
             let s = self.summaries.clone();
-            files.push(self.file_truth("handle-s-*.txt", "handle_summary", s.files, s.records, s.bytes));
+            let name = kind("handle", "handle-s-*.txt");
+            files.push(self.file_truth(&name, "handle_summary", s.files, s.records, s.bytes));
         }
         if self.dumps.files > 0 {
             let d = self.dumps.clone();
-            files.push(self.file_truth("handle-lsass-*.txt", "handle_dump", d.files, d.records, d.bytes));
+            let name = kind("handle", "handle-lsass-*.txt");
+            files.push(self.file_truth(&name, "handle_dump", d.files, d.records, d.bytes));
         }
         files.append(&mut self.events);
         files.extend(self.wpa.take());
+        files.append(&mut self.perf_files);
         Ok(files)
     }
 }

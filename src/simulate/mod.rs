@@ -11,6 +11,7 @@ pub mod host;
 pub mod host_events;
 pub mod host_output;
 pub mod math;
+pub mod perfmon_writer;
 pub mod pool_model;
 pub mod poolmon_writer;
 pub mod rng;
@@ -21,5 +22,5 @@ pub mod truth;
 pub mod wpa_writer;
 
 pub use archive::{simulate, TRUTH_FILE};
-pub use scenario::{Newline, ScenarioName, SimOptions, StampStyle, TextEncoding};
+pub use scenario::{Extras, Layout, Newline, ScenarioName, SimOptions, StampStyle, TextEncoding};
 pub use truth::Truth;

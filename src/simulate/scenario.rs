@@ -113,6 +113,24 @@ pub enum StampStyle {
     FileName,
 }
 
+/// How a host's files are laid out in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Every file of a host in one folder (the archive's root when there is one host).
+    #[default]
+    Flat,
+    /// As `poolscope kit`'s scripts write it: `<HOST>/<kind>/...` for every host (`poolmon/poolmon.log` with
+    /// `Get-Date -Format o` stamps, `handle/`, `perfmon/counters-<boot>.csv`, `eventlog/System.evtx`).
+    Kit,
+}
+
+/// Collections a run writes beyond poolmon, handle.exe and the System log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// perfmon counters (`logman ... -f csv`), one file per boot, sampled with each poolmon snapshot.
+    pub perfmon: bool,
+}
+
 /// The options of one run (`poolscope simulate` flags). `None` means the scenario's default.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -142,6 +160,10 @@ pub struct SimOptions {
     pub dump_interval_secs: u32,
     /// When the first boot starts; `None` uses the scenario's date.
     pub start: Option<DateTime<Utc>>,
+    /// How each host's files are laid out.
+    pub layout: Layout,
+    /// Collections beyond poolmon, handle.exe and the System log.
+    pub extras: Extras,
 }
 
 impl SimOptions {
@@ -161,6 +183,8 @@ impl SimOptions {
             handle_interval_secs: 3600,
             dump_interval_secs: 6 * 3600,
             start: None,
+            layout: Layout::Flat,
+            extras: Extras::default(),
         }
     }
 }

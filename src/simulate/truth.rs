@@ -52,6 +52,12 @@ pub struct TruthOptions {
     pub handle_interval_secs: u32,
     /// Seconds between `handle -a -p lsass.exe` dumps (0: none).
     pub dump_interval_secs: u32,
+    /// `kit` when the files are laid out as `poolscope kit`'s scripts write them (absent: flat).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layout: Option<String>,
+    /// Collections written beyond poolmon, handle.exe and the System log (`perfmon`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub extras: Vec<String>,
 }
 
 /// The ground truth of one host.

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::parse_time_arg;
 use crate::cli::{ExitStatus, Printer};
 use crate::simulate::scenario::parse_duration_secs;
-use crate::simulate::{self, Newline, ScenarioName, SimOptions, StampStyle, TextEncoding};
+use crate::simulate::{self, Layout, Newline, ScenarioName, SimOptions, StampStyle, TextEncoding};
 
 /// Arguments of `poolscope simulate`.
 #[derive(Debug, Args)]
@@ -59,9 +59,25 @@ pub struct SimulateArgs {
     /// When the first boot starts (RFC 3339 or `YYYY-MM-DD HH:MM:SS` UTC) [default: per scenario].
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
+    /// How each host's files are laid out: `flat`, or `kit` as `poolscope kit`'s scripts write them
+    /// (`<HOST>/poolmon/`, `handle/`, `perfmon/`, `eventlog/`; ISO stamps; perfmon counters).
+    #[arg(long, value_enum, default_value_t = LayoutArg::Flat)]
+    pub layout: LayoutArg,
+    /// Also write perfmon counters (`logman ... -f csv`, one file per boot, sampled with each snapshot).
+    #[arg(long)]
+    pub perfmon: bool,
     /// Write into DIR even when it is not empty (files of the same names are replaced).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `--layout` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// Every file of a host in one folder (the root with one host).
+    Flat,
+    /// `<HOST>/<kind>/...`, exactly as `poolscope kit`'s collection scripts write.
+    Kit,
 }
 
 /// `SCENARIO` values.
@@ -149,6 +165,11 @@ fn options(args: &SimulateArgs) -> Result<SimOptions> {
         StampArg::Filename => StampStyle::FileName,
     };
     opts.truncate_last = args.truncate_last;
+    opts.layout = match args.layout {
+        LayoutArg::Flat => Layout::Flat,
+        LayoutArg::Kit => Layout::Kit,
+    };
+    opts.extras.perfmon = args.perfmon;
     opts.handle_interval_secs = duration("handle-interval", &args.handle_interval, false)?;
     opts.dump_interval_secs = duration("dump-interval", &args.dump_interval, true)?;
     if let Some(start) = &args.start {
