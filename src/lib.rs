@@ -15,6 +15,7 @@ pub mod export;
 #[cfg(feature = "frames")]
 pub mod frame;
 pub mod ingest;
+pub mod kit;
 pub mod model;
 pub mod output;
 pub mod parse;

@@ -214,7 +214,8 @@ pub fn chosen_process_growth(boot: u32, growth: &[ProcessGrowth]) -> Option<&Pro
 pub fn perfmon_who_line(boot: u32, g: &ProcessGrowth) -> String {
     let pid = g.pid.map_or(String::new(), |p| format!(" (pid {p})"));
     let in_boot = if g.boot == boot { String::new() } else { format!(" in boot {}", g.boot) };
-    let share = g.share_of_growth.map_or(String::new(), |s| format!(", {} of all processes' handle growth", percent(s)));
+    let share =
+        g.share_of_growth.map_or(String::new(), |s| format!(", {} of all processes' handle growth", percent(s)));
     format!(
         "{}{pid}: Handle Count +{}/h{in_boot} (perfmon, all handle types){share}",
         g.image(),

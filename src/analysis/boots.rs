@@ -165,12 +165,15 @@ pub fn add_hours(from: DateTime<Utc>, hours: f64) -> DateTime<Utc> {
 }
 
 /// Splits a host's snapshots (sorted by time, all with a time) into boots. `warmup_hours` is the
-/// user's `--warmup`, `None` for the default rule.
+/// user's `--warmup`, `None` for the default rule. `restarts` are restarts another record shows (perfmon:
+/// lsass.exe's process id changed), each as the time of the first sample after it; they count like counter
+/// resets (perfmon totals have no cumulative counter to reset).
 pub fn split_boots(
     host: &str,
     snaps: &[&PoolSnapshot],
     times: &[DateTime<Utc>],
     events: &[Event],
+    restarts: &[DateTime<Utc>],
     warmup_hours: Option<f64>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<BootSpan> {
@@ -191,7 +194,10 @@ pub fn split_boots(
     let mut lone_resets: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     for i in 1..snaps.len() {
         let between: Vec<&Marker> = marks.iter().filter(|m| m.at > times[i - 1] && m.at <= times[i]).collect();
-        let (reset, why) = counters_reset(snaps[i - 1], snaps[i]);
+        let (mut reset, mut why) = counters_reset(snaps[i - 1], snaps[i]);
+        if reset.is_none() && restarts.iter().any(|r| *r > times[i - 1] && *r <= times[i]) {
+            (reset, why) = (Some(true), "lsass.exe's process id changed (perfmon)");
+        }
         let boot_marker = between.iter().find(|m| m.is_boot).or(between.first());
         match (reset, boot_marker) {
             (Some(true), Some(m)) => {
@@ -387,7 +393,7 @@ mod tests {
         let refs: Vec<&PoolSnapshot> = snaps.iter().collect();
         let times: Vec<_> = snaps.iter().map(|s| s.taken_at.unwrap()).collect();
         let mut diags = Vec::new();
-        (split_boots("web1", &refs, &times, events, None, &mut diags), diags)
+        (split_boots("web1", &refs, &times, events, &[], None, &mut diags), diags)
     }
 
     #[test]

@@ -425,7 +425,8 @@ fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> Hos
     timed.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.source.cmp(&b.0.source)));
     let snaps: Vec<&PoolSnapshot> = timed.iter().map(|(s, _)| *s).collect();
     let times: Vec<DateTime<Utc>> = timed.iter().map(|(_, t)| *t).collect();
-    let spans = split_boots(host, &snaps, &times, &data.events, options.warmup_hours, &mut out.diagnostics);
+    let restarts = super::perfmon::restarts(&data.perf_series);
+    let spans = split_boots(host, &snaps, &times, &data.events, &restarts, options.warmup_hours, &mut out.diagnostics);
     let mut limits = limits::host_limits(&data.events, &snaps, &data.debugger_limits);
     super::perfmon::fill_limits(&mut limits, &data.perf_series);
     if limits.release.is_none() && !spans.is_empty() {

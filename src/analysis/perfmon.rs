@@ -3,6 +3,8 @@
 //! sample, so the projection of pool and commit exhaustion runs on the counters (no tag rows: no suspects).
 //! `Memory\Commit Limit` becomes the commit limit, named "perfmon Commit Limit".
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{PerfSeries, PoolHeader, PoolSnapshot, SourceRef, TimeSource};
 
 use super::limits::HostLimits;
@@ -33,6 +35,23 @@ pub fn pool_snapshots(series: &[PerfSeries]) -> Vec<PoolSnapshot> {
         .collect();
     out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.source.cmp(&b.source)));
     out
+}
+
+/// Restarts the counters show: lsass.exe's `ID Process` changing between two samples (lsass.exe only ends with
+/// the system), each as the time of the first sample after it, in time order.
+pub fn restarts(series: &[PerfSeries]) -> Vec<DateTime<Utc>> {
+    let is_lsass = |name: &str| {
+        let name = name.strip_suffix(".exe").unwrap_or(name);
+        name.eq_ignore_ascii_case("lsass")
+    };
+    let mut pids: Vec<(DateTime<Utc>, u32)> = series
+        .iter()
+        .flat_map(|s| &s.samples)
+        .filter_map(|x| x.processes.iter().find(|p| is_lsass(&p.name)).and_then(|p| Some((x.time, p.pid?))))
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.windows(2).filter(|w| w[0].1 != w[1].1 && w[0].0 != w[1].0).map(|w| w[1].0).collect()
 }
 
 /// Fills the commit limit from the last perfmon `Commit Limit` when no stronger source gave one.

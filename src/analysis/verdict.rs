@@ -243,7 +243,13 @@ fn tagless_verdict(host: &str, found: HostFindings<'_>) -> Verdict {
     )];
     sentences.extend(projection_sentence(boot, projections));
     sentences.extend(grower.map(|g| perfmon_who_sentence(boot, g)));
-    Verdict { host: host.to_owned(), boot, leak_found: growing.is_some(), block: summary, text: join_sentences(host, &sentences) }
+    Verdict {
+        host: host.to_owned(),
+        boot,
+        leak_found: growing.is_some(),
+        block: summary,
+        text: join_sentences(host, &sentences),
+    }
 }
 
 /// The perfmon Who sentence: the growing process and how to tell which handle type grows.

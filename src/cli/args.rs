@@ -71,6 +71,8 @@ pub enum Command {
     Export(commands::export::ExportArgs),
     /// Write a realistic incident archive in every supported format, with its ground truth.
     Simulate(commands::simulate::SimulateArgs),
+    /// Write the collection scripts for a server (poolmon, handle.exe, perfmon, event log, drivers).
+    Kit(commands::kit::KitArgs),
     /// Print or write the man pages (one per subcommand).
     Man(commands::man::ManArgs),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).

@@ -17,12 +17,13 @@ use chrono::{DateTime, Utc};
 
 use super::events::{to_wevtutil_xml, write_evtx, SimEvent};
 use super::handle_writer::{self, HandleLine};
-use super::poolmon_writer::{compact_utc, push_cmd_stamp, push_iso_stamp};
 use super::perfmon_writer::{self, PerfSample};
+use super::poolmon_writer::{compact_utc, push_cmd_stamp, push_iso_stamp};
 use super::scenario::{Layout, Newline, SimOptions, StampStyle, TextEncoding};
 use super::sink::{TextFile, TextStyle};
 use super::truth::FileTruth;
 use crate::error::{Error, Result};
+use crate::kit::folder;
 
 /// A group of files of one kind, counted as they are written.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +66,7 @@ impl HostOutput {
         };
         let poolmon_log = match opts.stamps {
             StampStyle::Cmd | StampStyle::Iso => {
-                let folder = kind_dir("poolmon");
+                let folder = kind_dir(folder::POOLMON);
                 std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
                 Some(TextFile::create(&folder.join("poolmon.log"), style)?)
             }
@@ -112,7 +113,7 @@ impl HostOutput {
                 Layout::Flat => format!("perfmon-{}.csv", compact_utc(t)),
                 Layout::Kit => format!("counters-{}.csv", compact_utc(t)),
             };
-            let (path, shown) = self.place("perfmon", &name)?;
+            let (path, shown) = self.place(folder::PERFMON, &name)?;
             let mut file = TextFile::create(&path, self.style)?;
             file.write_text(perfmon_writer::header(host, sample).as_bytes())?;
             self.perf = Some((boot, shown, file, 0));
@@ -162,7 +163,7 @@ impl HostOutput {
         if let Some(file) = &mut self.poolmon_log {
             file.write_text(&text)?;
         } else {
-            let (path, _) = self.place("poolmon", &format!("poolmon-{}.txt", compact_utc(t)))?;
+            let (path, _) = self.place(folder::POOLMON, &format!("poolmon-{}.txt", compact_utc(t)))?;
             let bytes = self.style.encode_file(&text);
             write_file(&path, &bytes)?;
             self.poolmon.files += 1;
@@ -176,7 +177,7 @@ impl HostOutput {
         let mut text = handle_writer::BANNER.as_bytes().to_vec();
         handle_writer::write_summary(&mut text, counts);
         let bytes = self.style.encode_file(&text);
-        let (path, _) = self.place("handle", &format!("handle-s-{}.txt", compact_utc(t)))?;
+        let (path, _) = self.place(folder::HANDLE, &format!("handle-s-{}.txt", compact_utc(t)))?;
         write_file(&path, &bytes)?;
         self.summaries.files += 1;
         self.summaries.records += 1;
@@ -190,7 +191,7 @@ impl HostOutput {
         text.reserve(lines.len() * 48 + 200);
         handle_writer::write_dump_process(&mut text, "lsass.exe", pid, "NT AUTHORITY\\SYSTEM", lines);
         let bytes = self.style.encode_file(&text);
-        let (path, _) = self.place("handle", &format!("handle-lsass-{}.txt", compact_utc(t)))?;
+        let (path, _) = self.place(folder::HANDLE, &format!("handle-lsass-{}.txt", compact_utc(t)))?;
         write_file(&path, &bytes)?;
         self.dumps.files += 1;
         self.dumps.records += 1;
@@ -201,7 +202,7 @@ impl HostOutput {
     /// Writes the System log as binary `System.evtx` and as `wevtutil qe System /f:xml` output.
     pub fn events(&mut self, events: &[SimEvent]) -> Result<()> {
         let evtx = write_evtx(events);
-        let (path, shown) = self.place("eventlog", "System.evtx")?;
+        let (path, shown) = self.place(folder::EVENTLOG, "System.evtx")?;
         write_file(&path, &evtx)?;
         self.events.push(FileTruth {
             path: shown,
@@ -236,7 +237,8 @@ impl HostOutput {
     pub fn wpa_pool(&mut self, text: &[u8], rows: u64) -> Result<()> {
         let (path, shown) = self.place("wpa", "wpa-pool-usage.csv")?;
         write_file(&path, text)?;
-        self.wpa = Some(FileTruth { path: shown, kind: "wpa_pool".into(), files: 1, records: rows, bytes: text.len() as u64 });
+        self.wpa =
+            Some(FileTruth { path: shown, kind: "wpa_pool".into(), files: 1, records: rows, bytes: text.len() as u64 });
         Ok(())
     }
 
@@ -255,19 +257,31 @@ impl HostOutput {
         };
         if let Some(log) = self.poolmon_log.take() {
             let bytes = log.finish()?;
-            files.push(self.file_truth(&kind("poolmon", "poolmon.log"), "poolmon", 1, self.poolmon.records, bytes));
+            files.push(self.file_truth(
+                &kind(folder::POOLMON, "poolmon.log"),
+                "poolmon",
+                1,
+                self.poolmon.records,
+                bytes,
+            ));
         } else if self.poolmon.files > 0 {
             let p = self.poolmon.clone();
-            files.push(self.file_truth(&kind("poolmon", "poolmon-*.txt"), "poolmon", p.files, p.records, p.bytes));
+            files.push(self.file_truth(
+                &kind(folder::POOLMON, "poolmon-*.txt"),
+                "poolmon",
+                p.files,
+                p.records,
+                p.bytes,
+            ));
         }
         if self.summaries.files > 0 {
             let s = self.summaries.clone();
-            let name = kind("handle", "handle-s-*.txt");
+            let name = kind(folder::HANDLE, "handle-s-*.txt");
             files.push(self.file_truth(&name, "handle_summary", s.files, s.records, s.bytes));
         }
         if self.dumps.files > 0 {
             let d = self.dumps.clone();
-            let name = kind("handle", "handle-lsass-*.txt");
+            let name = kind(folder::HANDLE, "handle-lsass-*.txt");
             files.push(self.file_truth(&name, "handle_dump", d.files, d.records, d.bytes));
         }
         files.append(&mut self.events);

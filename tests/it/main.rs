@@ -12,6 +12,7 @@ mod fuzz_targets;
 mod handle;
 mod handle_cli;
 mod hostile;
+mod kit;
 mod layouts;
 mod limits;
 mod markdown;

@@ -488,6 +488,7 @@ fn analysis(names: &Names) -> Analysis {
             q: 1e-9,
         }],
         // Frames come from the trace's symbols: log text like any other.
+        process_growth: Vec::new(),
         allocation_stacks: vec![AllocationStacks {
             host: HOST.into(),
             tag: "Toke".into(),
@@ -772,6 +773,7 @@ fn an_empty_analysis_still_gives_a_readable_report() {
         projections: Vec::new(),
         attributions: Vec::new(),
         correlations: Vec::new(),
+        process_growth: Vec::new(),
         allocation_stacks: Vec::new(),
         series: Vec::new(),
         parameters: Parameters { fdr: 0.05, tz: "UTC".into(), ..Parameters::default() },

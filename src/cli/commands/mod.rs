@@ -5,6 +5,7 @@ pub mod diff;
 pub mod events;
 pub mod export;
 pub mod handles;
+pub mod kit;
 pub mod man;
 pub mod parse;
 pub mod report;
@@ -32,6 +33,7 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus> {
         Command::Report(args) => report::run(&args, printer),
         Command::Export(args) => export::run(&args, printer),
         Command::Simulate(args) => simulate::run(&args, printer),
+        Command::Kit(args) => kit::run(&args, printer),
         Command::Man(args) => man::run_man(&args, printer),
         Command::Completions(args) => man::run_completions(&args),
     }
