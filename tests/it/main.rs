@@ -27,3 +27,4 @@ mod tags;
 mod times;
 mod verdicts;
 mod wpa;
+mod zip;
