@@ -234,10 +234,8 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
     let Some(root) = root else {
         // A file named on the command line: its folder groups it with files named from the same folder.
         let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let root_name = parent
-            .file_name()
-            .map(|n| folder_name(&n.to_string_lossy()).to_owned())
-            .filter(|n| is_host_like_strict(n));
+        let root_name =
+            parent.file_name().map(|n| folder_name(&n.to_string_lossy()).to_owned()).filter(|n| is_host_like_strict(n));
         return PathClues { group: parent.display().to_string(), folder: None, root: root_name, file_name };
     };
     let rel = file.strip_prefix(root).unwrap_or(file);

@@ -80,7 +80,8 @@ fn analyze_over_a_zip_of_the_demo_folder_gives_the_folder_s_report() {
     // The folder zipped as Explorer's "Send to compressed folder" does: its files at the root of `<folder>.zip`.
     let archive = write(dir.path(), "lsass-token-leak.zip", &zip_of(&demo_members("")));
     let analyze = |input: &Path| {
-        let (code, stdout, stderr) = run(&["analyze".as_ref(), "--format".as_ref(), "json".as_ref(), input.as_os_str()]);
+        let (code, stdout, stderr) =
+            run(&["analyze".as_ref(), "--format".as_ref(), "json".as_ref(), input.as_os_str()]);
         assert_eq!(code, Some(0), "{stderr}");
         String::from_utf8(stdout).unwrap()
     };
@@ -160,7 +161,8 @@ fn line_diagnostics_of_a_member_name_the_member_and_line() {
     assert!(lined.iter().any(|d| d["line"] == 7), "{lined:?}");
     // The same file on disk gives the same diagnostics at the same lines.
     let (_, on_disk, _) = parsed(Path::new("fixtures/poolmon/err_garbled_lines.log"), &[]);
-    let lines = |ds: Vec<serde_json::Value>| ds.iter().map(|d| (d["line"].clone(), d["message"].clone())).collect::<Vec<_>>();
+    let lines =
+        |ds: Vec<serde_json::Value>| ds.iter().map(|d| (d["line"].clone(), d["message"].clone())).collect::<Vec<_>>();
     let with_line = |ds: Vec<serde_json::Value>| lines(ds.into_iter().filter(|d| !d["line"].is_null()).collect());
     assert_eq!(with_line(lined), with_line(diagnostics(&on_disk)));
 }
@@ -202,7 +204,10 @@ fn a_zip_bomb_is_refused_quickly_naming_the_limit_and_its_flag() {
     assert_eq!(code, Some(2), "nothing usable: {stderr}");
     assert!(took < Duration::from_secs(5), "refused on its declared sizes, before decompressing: {took:?}");
     let member = format!("{}!/poolmon/bomb.log", archive.display());
-    let refused = stderr.lines().find(|l| l.contains(&format!("{member}: error: zip member not read"))).unwrap_or_else(|| panic!("{stderr}"));
+    let refused = stderr
+        .lines()
+        .find(|l| l.contains(&format!("{member}: error: zip member not read")))
+        .unwrap_or_else(|| panic!("{stderr}"));
     assert!(refused.contains("200:1") && refused.contains("--max-compression-ratio"), "{refused}");
 
     // The same bomb declaring 32 MiB (about 128:1, under the limit) is stopped while it decompresses, past 1 MiB.
@@ -320,10 +325,16 @@ fn member_times_stand_in_for_file_times_and_a_zip_of_copies_is_said_so() {
     // Two poolmon screens with no time inside or in their names: their member times date them.
     let screen = std::fs::read("fixtures/poolmon/x64_n_r.log").unwrap();
     let strip = |text: &[u8]| -> Vec<u8> {
-        String::from_utf8_lossy(text).lines().skip_while(|l| !l.contains("Memory:")).collect::<Vec<_>>().join("\r\n").into_bytes()
+        String::from_utf8_lossy(text)
+            .lines()
+            .skip_while(|l| !l.contains("Memory:"))
+            .collect::<Vec<_>>()
+            .join("\r\n")
+            .into_bytes()
     };
     let body = strip(&screen);
-    let dated = |hour: u8| options().last_modified_time(zip::DateTime::from_date_and_time(2020, 5, 22, hour, 0, 0).unwrap());
+    let dated =
+        |hour: u8| options().last_modified_time(zip::DateTime::from_date_and_time(2020, 5, 22, hour, 0, 0).unwrap());
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, hour) in [("a/one.txt", 10), ("a/two.txt", 12)] {
         writer.start_file(name, dated(hour)).unwrap();

@@ -243,8 +243,8 @@ fn read_snapshots(
         };
         anyhow::bail!("{}: no such file{hint}", path.display());
     }
-    let head = crate::parse::head_of(path, &limits)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let head =
+        crate::parse::head_of(path, &limits).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
     // still given to the poolmon parser: a pasted screen may have lost its header line.
     let detected = Format::detect(&head);

@@ -204,7 +204,11 @@ fn list_opened(
     for (name, entry) in &opened.files {
         let path = member_path(shown, name);
         let warn = |said: &mut Vec<Diagnostic>, severity, why: String| {
-            said.push(Diagnostic::for_file(path.display().to_string(), severity, format!("zip member not read: {why}")));
+            said.push(Diagnostic::for_file(
+                path.display().to_string(),
+                severity,
+                format!("zip member not read: {why}"),
+            ));
         };
         if let Some(why) = &entry.unreadable {
             warn(said, Severity::Warning, why.clone());
@@ -219,7 +223,11 @@ fn list_opened(
             continue;
         }
         if nested.is_some() {
-            warn(said, Severity::Warning, "a zip inside a zip inside a zip (one level of nesting is read): extract it".into());
+            warn(
+                said,
+                Severity::Warning,
+                "a zip inside a zip inside a zip (one level of nesting is read): extract it".into(),
+            );
             continue;
         }
         match open::nested(disk, name, |outer| read_nested(outer, name, limits)) {
@@ -327,7 +335,10 @@ mod tests {
         assert_eq!(location.nested.as_deref(), Some("SRV01.zip"));
         assert_eq!(location.name, "poolmon/x.log");
         let plain = locate(Path::new("SRV01.ZIP!/x.log")).unwrap();
-        assert_eq!((plain.archive.as_path(), plain.nested, plain.name.as_str()), (Path::new("SRV01.ZIP"), None, "x.log"));
+        assert_eq!(
+            (plain.archive.as_path(), plain.nested, plain.name.as_str()),
+            (Path::new("SRV01.ZIP"), None, "x.log")
+        );
         assert_eq!(locate(Path::new("/a/SRV01/poolmon/x.log")), None);
         assert_eq!(locate(Path::new("/a/x.zip!")), None, "an archive's inside is no member");
     }

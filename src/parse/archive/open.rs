@@ -157,7 +157,12 @@ struct Key {
 
 fn key(disk: &Path, nested: Option<&str>) -> io::Result<Key> {
     let meta = std::fs::metadata(disk)?;
-    Ok(Key { disk: disk.to_owned(), len: meta.len(), modified: meta.modified().ok(), nested: nested.map(str::to_owned) })
+    Ok(Key {
+        disk: disk.to_owned(),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        nested: nested.map(str::to_owned),
+    })
 }
 
 fn kept(key: &Key) -> Option<Arc<Opened>> {
@@ -196,11 +201,7 @@ pub fn disk(path: &Path) -> io::Result<Arc<Opened>> {
 
 /// The zip member `name` of the archive on disk at `disk`, decompressed into memory by `read` (which enforces
 /// the member limits) and its directory read; kept while among the last few used.
-pub fn nested(
-    disk: &Path,
-    name: &str,
-    read: impl FnOnce(&Opened) -> io::Result<Vec<u8>>,
-) -> io::Result<Arc<Opened>> {
+pub fn nested(disk: &Path, name: &str, read: impl FnOnce(&Opened) -> io::Result<Vec<u8>>) -> io::Result<Arc<Opened>> {
     let key = key(disk, Some(name))?;
     if let Some(archive) = kept(&key) {
         return Ok(archive);
