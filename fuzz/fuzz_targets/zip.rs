@@ -5,8 +5,6 @@
 //! beyond the limits.
 #![no_main]
 
-use std::io::Read;
-
 use libfuzzer_sys::fuzz_target;
 use poolscope::parse::{archive, ReadLimits};
 

@@ -2,7 +2,7 @@
 //! `x.zip!/dir/f.log` in every diagnostic, nesting is one level deep, and the archive limits refuse zip bombs
 //! quickly, naming their flags. Nothing is ever written beside an input.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -392,4 +392,40 @@ proptest! {
             prop_assert!(started.elapsed() < Duration::from_secs(5));
         }
     }
+}
+
+/// `fixtures/zip/poolmon_and_nested.zip`: the fuzz target's seed (`.ci/fuzz.sh`) and a zip written by another
+/// writer's layout than the tests' own. `UPDATE_ZIP_FIXTURE=1` writes it again from the members below.
+#[test]
+fn the_zip_fixture_lists_its_members_and_nested_one() {
+    let fixture = Path::new("fixtures/zip/poolmon_and_nested.zip");
+    let screen = std::fs::read("fixtures/poolmon/x64_n_r.log").unwrap();
+    if std::env::var_os("UPDATE_ZIP_FIXTURE").is_some() {
+        let inner = zip_of(&[(
+            "handles/h.txt".into(),
+            b"Handle type summary:\r\n  File : 10\r\nTotal handles: 10\r\n".to_vec(),
+        )]);
+        let bytes = zip_of(&[("SRV01/poolmon/x64_n_r.log".into(), screen.clone()), ("SRV02.zip".into(), inner)]);
+        std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+        std::fs::write(fixture, bytes).unwrap();
+    }
+    let mut said = Vec::new();
+    let members = poolscope::parse::archive::list(fixture, &poolscope::parse::ReadLimits::default(), &mut said);
+    let names: Vec<String> = members.iter().map(|m| m.display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "fixtures/zip/poolmon_and_nested.zip!/SRV01/poolmon/x64_n_r.log",
+            "fixtures/zip/poolmon_and_nested.zip!/SRV02.zip!/handles/h.txt"
+        ],
+        "{said:?}"
+    );
+    assert!(said.is_empty(), "{said:?}");
+    let read =
+        poolscope::parse::archive::with_member(&members[0], &poolscope::parse::ReadLimits::default(), |r, size| {
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes).map(|_| (bytes, size))
+        });
+    let (bytes, size) = read.unwrap().unwrap();
+    assert_eq!((bytes.len() as u64, bytes), (size, screen));
 }
