@@ -2,7 +2,7 @@
 //! `x.zip!/dir/f.log` in every diagnostic, nesting is one level deep, and the archive limits refuse zip bombs
 //! quickly, naming their flags. Nothing is ever written beside an input.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
