@@ -252,10 +252,14 @@ fn a_cut_zip_is_an_error_naming_it() {
     assert_eq!(code, Some(2), "{stderr}");
     let shown = archive.display().to_string();
     assert!(stderr.contains(&format!("{shown}: error: cannot read the zip archive")), "{stderr}");
-    // Beside a readable folder, the cut zip is one error and the folder is still read.
+    // Beside a readable file, the cut zip is one error and the file is still read.
+    std::fs::copy("fixtures/poolmon/x64_n_r.log", dir.path().join("x64_n_r.log")).unwrap();
     let (code, doc, stderr) = parsed(dir.path(), &[]);
-    assert_eq!(code, Some(2), "an error was said: {stderr}");
-    let _ = doc;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!doc["pool_snapshots"].as_array().unwrap().is_empty());
+    let errors: Vec<_> = diagnostics(&doc).into_iter().filter(|d| d["severity"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["path"], shown.as_str());
 }
 
 #[test]
