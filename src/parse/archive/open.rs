@@ -1,9 +1,9 @@
 //! Opened zip archives: their directories read once and kept, so that reading each of ten thousand members (in
 //! parallel, and again when a host is loaded) does not parse the directory ten thousand times.
 //!
-//! An archive on disk is read through [`Source::Disk`], which opens its own file handle on first use: a clone
+//! An archive on disk is read through a [`Source`] on disk, which opens its own file handle on first use: a clone
 //! of the archive (cheap: the directory is shared) reads independently of the others. A zip inside a zip is
-//! decompressed into memory once ([`Source::Memory`]) and kept while it is among the last few used.
+//! decompressed into memory once (a [`Source`] in memory) and kept while it is among the last few used.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
