@@ -198,16 +198,18 @@ fn list_opened(
         said.push(Diagnostic::for_file(
             member_path(shown, name).display().to_string(),
             Severity::Warning,
-            format!("zip member not read: {why}"),
+            format!("zip member {name} not read: {why}"),
         ));
     }
     for (name, entry) in &opened.files {
         let path = member_path(shown, name);
+        // The name is in the message too: warnings alike from many files are said once with a count, and each
+        // skipped member must still be named.
         let warn = |said: &mut Vec<Diagnostic>, severity, why: String| {
             said.push(Diagnostic::for_file(
                 path.display().to_string(),
                 severity,
-                format!("zip member not read: {why}"),
+                format!("zip member {name} not read: {why}"),
             ));
         };
         if let Some(why) = &entry.unreadable {
