@@ -117,6 +117,16 @@ pub struct LimitArgs {
     /// Most bytes read in one run, over all files [default: 1TiB].
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     pub max_total_size: Option<u64>,
+    /// Most members read from one .zip archive, nested zips included [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_archive_entries: Option<usize>,
+    /// Most bytes one .zip archive may decompress to, nested zips included [default: 64GiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    pub max_archive_size: Option<u64>,
+    /// Largest decompressed-to-compressed ratio of a .zip member above 1 MiB (a zip bomb's is ~1000)
+    /// [default: 200].
+    #[arg(long, value_name = "N")]
+    pub max_compression_ratio: Option<u64>,
 }
 
 impl LimitArgs {
@@ -130,6 +140,9 @@ impl LimitArgs {
                 .map_or(default.max_line_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX)),
             max_files: self.max_files.unwrap_or(default.max_files),
             max_total_bytes: self.max_total_size.unwrap_or(default.max_total_bytes),
+            max_archive_entries: self.max_archive_entries.unwrap_or(default.max_archive_entries),
+            max_archive_bytes: self.max_archive_size.unwrap_or(default.max_archive_bytes),
+            max_compression_ratio: self.max_compression_ratio.unwrap_or(default.max_compression_ratio),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! while its event log names another computer (`SRV-APP01`) is one machine under its computer name. Names are compared case-insensitively on their first DNS label, so `WEB01`, `web01` and
 //! `WEB01.contoso.com` are one host. Each host gets one diagnostic that says where its name came from.
 
+use crate::parse::archive::folder_name;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -233,7 +234,8 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
     let Some(root) = root else {
         // A file named on the command line: its folder groups it with files named from the same folder.
         let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let root_name = parent.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| is_host_like_strict(n));
+        let root_name =
+            parent.file_name().map(|n| folder_name(&n.to_string_lossy()).to_owned()).filter(|n| is_host_like_strict(n));
         return PathClues { group: parent.display().to_string(), folder: None, root: root_name, file_name };
     };
     let rel = file.strip_prefix(root).unwrap_or(file);
@@ -241,12 +243,12 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
         .parent()
         .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
-    // The nearest folder that can be a host, walking up from the file.
-    let host_folder = folders.iter().enumerate().rev().find(|(_, name)| is_host_folder(name));
+    // The nearest folder that can be a host, walking up from the file (a zip's inside is a folder of its name).
+    let host_folder = folders.iter().enumerate().rev().find(|(_, name)| is_host_folder(folder_name(name)));
     let (group, folder) = match host_folder {
         Some((i, name)) => {
             let path: PathBuf = folders[..=i].iter().collect();
-            (root.join(path).display().to_string(), Some(name.clone()))
+            (root.join(path).display().to_string(), Some(folder_name(name).to_owned()))
         }
         None => (root.display().to_string(), None),
     };
@@ -256,7 +258,7 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
 
 /// The last component of a path, resolving `.` and `..` (`poolscope analyze .` inside `WEB01/`).
 fn absolute_name(path: &Path) -> Option<String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map(|n| folder_name(&n.to_string_lossy()).to_owned());
     name.or_else(|| {
         let canonical = std::fs::canonicalize(path).ok()?;
         canonical.file_name().map(|n| n.to_string_lossy().into_owned())

@@ -23,9 +23,11 @@ pub struct IngestOptions {
     pub limits: parse::ReadLimits,
 }
 
-/// Lists the files under the given paths (directories walked recursively, sorted for determinism).
-/// Paths that do not exist become error diagnostics.
-pub fn walk(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+/// Lists the files under the given paths (directories walked recursively, sorted for determinism). A .zip
+/// archive, named or met in a folder, is listed in place: its member files (`x.zip!/dir/f.log`, see
+/// [`parse::archive`]) take its place, under `limits`' archive limits. Paths that do not exist become error
+/// diagnostics.
+pub fn walk(paths: &[PathBuf], limits: &parse::ReadLimits, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -47,9 +49,11 @@ pub fn walk(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
                 .filter(|p| !is_ignored(p))
                 .collect();
             found.sort();
-            files.extend(found);
+            for file in found {
+                push_listed(file, limits, &mut files, diagnostics);
+            }
         } else if path.is_file() {
-            files.push(path.clone());
+            push_listed(path.clone(), limits, &mut files, diagnostics);
         } else {
             diagnostics.push(Diagnostic::for_file(
                 path.display().to_string(),
@@ -59,6 +63,15 @@ pub fn walk(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
         }
     }
     files
+}
+
+/// Adds a file to the walk's list, or a zip archive's members in its place.
+fn push_listed(file: PathBuf, limits: &parse::ReadLimits, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+    if parse::archive::is_zip_path(&file) {
+        files.extend(parse::archive::list(&file, limits, diagnostics).into_iter().filter(|m| !is_ignored(m)));
+    } else {
+        files.push(file);
+    }
 }
 
 /// Files a walk skips: hidden files and poolscope's own outputs and ground truth.
@@ -153,11 +166,8 @@ enum PoolRows {
 
 /// Whether [`survey_deferred`] leaves a file for [`load_host`]: poolmon and handle.exe output, whose records never
 /// name their host (by content, as the parse would tell it, or by the forced format).
-fn deferrable(file: &Path, format: Option<Format>) -> bool {
-    let format = format.or_else(|| {
-        let mut f = std::fs::File::open(file).ok()?;
-        Format::detect(&parse::read_head(&mut f).ok()?)
-    });
+fn deferrable(file: &Path, format: Option<Format>, limits: &parse::ReadLimits) -> bool {
+    let format = format.or_else(|| Format::detect(&parse::head_of(file, limits).ok()?));
     matches!(format, Some(Format::Poolmon | Format::Handle))
 }
 
@@ -171,8 +181,13 @@ fn read_inputs(
     let mut dataset = Dataset::default();
     let mut files: Vec<(Option<PathBuf>, PathBuf)> = Vec::new();
     for path in paths {
-        let root = path.is_dir().then(|| path.clone());
-        for file in walk(std::slice::from_ref(path), &mut dataset.diagnostics) {
+        // A zip named on the command line is walked like a folder: its inside (`x.zip!`) is the root.
+        let root = if path.is_dir() {
+            Some(path.clone())
+        } else {
+            parse::archive::is_zip_path(path).then(|| parse::archive::inside(path))
+        };
+        for file in walk(std::slice::from_ref(path), &options.limits, &mut dataset.diagnostics) {
             files.push((root.clone(), file));
         }
     }
@@ -191,7 +206,7 @@ fn read_inputs(
             let mut deferred_host = None;
             let parsed = match rows {
                 PoolRows::Drop => parse_without_pool_rows(file, options.format, &ctx),
-                PoolRows::Defer if deferrable(file, options.format) => {
+                PoolRows::Defer if deferrable(file, options.format, &options.limits) => {
                     // Marked now, named once the hosts are decided.
                     deferred_host = Some(String::new());
                     Parsed::default()
@@ -257,7 +272,7 @@ fn over_run_limits(files: &[(Option<PathBuf>, PathBuf)], limits: &parse::ReadLim
             ),
         ));
     }
-    let total: u64 = files.iter().filter_map(|(_, f)| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 = files.iter().filter_map(|(_, f)| parse::input_len(f)).sum();
     (total > limits.max_total_bytes).then(|| {
         Diagnostic::for_file(
             root,

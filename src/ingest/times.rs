@@ -47,7 +47,7 @@ fn name_stamp(root: Option<&Path>, file: &Path) -> Option<NameStamp> {
     folders
         .iter()
         .rev()
-        .filter_map(|folder| stamp_in_file_name(folder))
+        .filter_map(|folder| stamp_in_file_name(crate::parse::archive::folder_name(folder)))
         .find(|s| (s.hour, s.minute, s.second) != (0, 0, 0))
         .map(|stamp| NameStamp { stamp, source: TimeSource::FolderName })
 }

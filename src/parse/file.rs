@@ -1,4 +1,5 @@
-//! Reading a file on disk for its parser, without holding more of it than the format needs.
+//! Reading a file on disk (or a zip member, decompressed as it is read) for its parser, without holding more
+//! of it than the format needs.
 //!
 //! The first 64 KiB tell the format. Then (issue 14: memory independent of file size):
 //!
@@ -38,27 +39,66 @@ pub fn parse_file_in(path: &Path, format: Option<Format>, ctx: &FileContext) -> 
     parsed
 }
 
-/// Reads and parses a file on disk, handing poolmon snapshots to `on_pool` one at a time, in file order, as they
-/// are read (they are not kept in the returned [`Parsed`]); everything else is returned.
+/// Reads and parses a file on disk (or a zip member, `x.zip!/dir/f.log`: see [`super::archive`]), handing
+/// poolmon snapshots to `on_pool` one at a time, in file order, as they are read (they are not kept in the
+/// returned [`Parsed`]); everything else is returned.
 pub fn stream_file(
     path: &Path,
     format: Option<Format>,
     ctx: &FileContext,
     on_pool: &mut dyn FnMut(PoolSnapshot),
 ) -> Parsed {
-    let cannot = |e: std::io::Error| Parsed {
-        diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
-        ..Parsed::default()
-    };
-    let mut file = match File::open(path) {
+    if super::archive::is_member(path) {
+        // A member streams as it is decompressed; nothing of it is written anywhere.
+        let read = super::archive::with_member(path, &ctx.limits, |reader, size| {
+            stream_source(Source::Member(reader), size, format, ctx, on_pool)
+        });
+        return read.unwrap_or_else(|e| cannot_read(ctx, &e));
+    }
+    let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return cannot(e),
+        Err(e) => return cannot_read(ctx, &e),
     };
     let size = file.metadata().map_or(0, |m| m.len());
-    let head = match read_head(&mut file) {
-        Ok(head) => head,
-        Err(e) => return cannot(e),
-    };
+    stream_source(Source::Disk(file), size, format, ctx, on_pool)
+}
+
+/// The diagnostic of a file that cannot be opened or read.
+fn cannot_read(ctx: &FileContext, e: &std::io::Error) -> Parsed {
+    Parsed {
+        diagnostics: vec![Diagnostic::for_file(&ctx.path, Severity::Error, format!("cannot read file: {e}"))],
+        ..Parsed::default()
+    }
+}
+
+/// What a file is read from: a file on disk (seekable: .evtx logs are read chunk by chunk), or a zip member's
+/// decompressed bytes (an .evtx member is read into memory, up to `--max-file-size`).
+enum Source<'a> {
+    Disk(File),
+    Member(&'a mut dyn Read),
+}
+
+impl Read for Source<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Disk(file) => file.read(buf),
+            Source::Member(reader) => reader.read(buf),
+        }
+    }
+}
+
+/// [`stream_file`] once the file is open; `size` is its length (a member's declared size).
+fn stream_source(
+    mut source: Source<'_>,
+    size: u64,
+    format: Option<Format>,
+    ctx: &FileContext,
+    on_pool: &mut dyn FnMut(PoolSnapshot),
+) -> Parsed {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    if let Err(e) = source.by_ref().take(HEAD_BYTES as u64).read_to_end(&mut head) {
+        return cannot_read(ctx, &e);
+    }
     let format = match format.map_or_else(|| detect_or_explain(&head, ctx), Ok) {
         Ok(f) => f,
         Err(parsed) => return *parsed,
@@ -66,7 +106,7 @@ pub fn stream_file(
     match format {
         Format::Poolmon => {
             let mut streamed = 0usize;
-            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(source));
             let diagnostics = poolmon::stream::parse_reader(reader, ctx, |s| {
                 streamed += 1;
                 on_pool(s);
@@ -76,20 +116,32 @@ pub fn stream_file(
             parsed
         }
         Format::Evtx => {
-            let (events, diagnostics) = super::events::parse_evtx_file(file, ctx);
+            let (events, diagnostics) = match source {
+                Source::Disk(file) => super::events::parse_evtx_file(file, ctx),
+                Source::Member(reader) => {
+                    if let Some(refused) = too_large(size, &ctx.limits, &ctx.path) {
+                        return refused;
+                    }
+                    let mut bytes = head;
+                    if let Err(e) = reader.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
+                        return cannot_read(ctx, &e);
+                    }
+                    return parse_detected(&bytes, format, ctx);
+                }
+            };
             let mut parsed = Parsed { events, diagnostics, ..Parsed::default() };
             parsed.note_if_empty(format, &ctx.path, 0);
             parsed
         }
         Format::Handle => {
-            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(source));
             let (handle_snapshots, diagnostics) = super::handle::parse_reader(reader, ctx);
             let mut parsed = Parsed { handle_snapshots, diagnostics, ..Parsed::default() };
             parsed.note_if_empty(format, &ctx.path, 0);
             parsed
         }
         Format::EventXml | Format::EventCsv | Format::EventText => {
-            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(file));
+            let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(source));
             let (events, diagnostics) = super::events::parse_reader(reader, format, ctx);
             let mut parsed = Parsed { events, diagnostics, ..Parsed::default() };
             parsed.note_if_empty(format, &ctx.path, 0);
@@ -100,8 +152,8 @@ pub fn stream_file(
                 return refused;
             }
             let mut bytes = head;
-            if let Err(e) = file.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
-                return cannot(e);
+            if let Err(e) = source.take(ctx.limits.max_file_bytes).read_to_end(&mut bytes) {
+                return cannot_read(ctx, &e);
             }
             // Small formats read whole. Their pool snapshots (pool CSVs, debugger text) go the way streamed ones do.
             let mut parsed = parse_detected(&bytes, format, ctx);
@@ -111,6 +163,25 @@ pub fn stream_file(
             parsed
         }
     }
+}
+
+/// The first bytes of a file on disk or a zip member, as many as format detection looks at.
+pub fn head_of(path: &Path, limits: &ReadLimits) -> std::io::Result<Vec<u8>> {
+    if super::archive::is_member(path) {
+        return super::archive::with_member(path, limits, |reader, _| {
+            let mut head = Vec::with_capacity(HEAD_BYTES);
+            reader.take(HEAD_BYTES as u64).read_to_end(&mut head).map(|_| head)
+        })?;
+    }
+    read_head(&mut File::open(path)?)
+}
+
+/// The length of a file on disk, or a zip member's declared size.
+pub fn input_len(path: &Path) -> Option<u64> {
+    if super::archive::is_member(path) {
+        return super::archive::member_len(path);
+    }
+    std::fs::metadata(path).ok().map(|m| m.len())
 }
 
 /// The first bytes of a file, as many as format detection looks at ([`Format::detect`]).

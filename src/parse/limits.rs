@@ -3,7 +3,9 @@
 //! Files come from customers and hung servers: a runaway log, a file of one 300 MB line, a folder with a million
 //! files. Readers that stream (poolmon, handle.exe output, event exports and .evtx) are bounded by a snapshot, a
 //! line, a record or a chunk batch (and the records kept) whatever the file's size; the limits below bound the
-//! rest, and each error names its flag.
+//! rest, and each error names its flag. Members of .zip archives (read in place, [`super::archive`]) count as
+//! files, and each archive is bounded too: its entries, its decompressed bytes and each member's compression
+//! ratio, so that a zip bomb is refused before it costs time or memory.
 
 /// Limits on reading one run's inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,15 @@ pub struct ReadLimits {
     pub max_files: usize,
     /// Most bytes read in one run, over all files (`--max-total-size`).
     pub max_total_bytes: u64,
+    /// Most members listed in one .zip archive, its nested zips' members included (`--max-archive-entries`);
+    /// an archive with more is not read at all.
+    pub max_archive_entries: usize,
+    /// Most bytes one .zip archive may decompress to, its nested zips included (`--max-archive-size`): checked on
+    /// the declared sizes before anything is read, and each member is stopped at its declared size.
+    pub max_archive_bytes: u64,
+    /// Largest ratio of a member's decompressed to compressed size (`--max-compression-ratio`), checked on the
+    /// declared sizes and again while decompressing, once a member passes [`RATIO_CHECKED_FROM`] bytes.
+    pub max_compression_ratio: u64,
 }
 
 /// 1 GiB: a day of one-second handle dumps is a few hundred MB; an event export of a whole log rarely 100 MB.
@@ -29,6 +40,18 @@ pub const DEFAULT_MAX_FILES: usize = 1_000_000;
 /// 1 TiB: far above any one archive; a guard against pointing poolscope at the wrong share.
 pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 1 << 40;
 
+/// 100,000 members: a week of one-minute snapshot files for a fleet of five hosts, and about 20 MB of archive
+/// directory held in memory.
+pub const DEFAULT_MAX_ARCHIVE_ENTRIES: usize = 100_000;
+/// 64 GiB: a fleet's gigabyte poolmon logs compress about 20:1, so a few GiB of zip; a zip bomb costs no more
+/// than reading that.
+pub const DEFAULT_MAX_ARCHIVE_BYTES: u64 = 64 << 30;
+/// 200:1: real logs deflate 3:1 to 20:1; deflate's own maximum (a run of zeros) is about 1030:1.
+pub const DEFAULT_MAX_COMPRESSION_RATIO: u64 = 200;
+/// Members smaller than this (1 MiB) decompressed are never refused for their ratio: a small file of repeated
+/// lines or zeros is no bomb.
+pub const RATIO_CHECKED_FROM: u64 = 1 << 20;
+
 impl Default for ReadLimits {
     fn default() -> Self {
         Self {
@@ -36,6 +59,9 @@ impl Default for ReadLimits {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_files: DEFAULT_MAX_FILES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
+            max_archive_entries: DEFAULT_MAX_ARCHIVE_ENTRIES,
+            max_archive_bytes: DEFAULT_MAX_ARCHIVE_BYTES,
+            max_compression_ratio: DEFAULT_MAX_COMPRESSION_RATIO,
         }
     }
 }

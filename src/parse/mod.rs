@@ -4,6 +4,7 @@
 //! does the same as a file is read (the streamed formats: see [`stream_file`]); [`parse_file`] runs the right
 //! parser and returns records plus diagnostics.
 
+pub mod archive;
 pub mod debugger;
 pub mod events;
 mod file;
@@ -24,7 +25,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-pub use file::{parse_file_in, read_head, stream_file};
+pub use file::{head_of, input_len, parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{
@@ -222,7 +223,12 @@ pub enum NameTime {
 impl FileContext {
     /// Context for a file on disk: path and modification time.
     pub fn for_path(path: &Path, time: TimeSettings, host: Option<String>) -> Self {
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
+        // A zip member's recorded time stands in for the mtime, as unzipping would have set it.
+        let modified = if archive::is_member(path) {
+            archive::member_modified(path, &time)
+        } else {
+            std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from)
+        };
         Self {
             path: path.display().to_string(),
             modified,

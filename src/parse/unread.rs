@@ -33,7 +33,11 @@ fn named(head: &[u8], file_name: &str) -> Option<&'static str> {
         );
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || ext == "zip" {
-        return Some("a zip archive, not read in place yet: extract it and pass the folder");
+        // A file named .zip is listed in place by the walk (`parse::archive`) and never reaches here.
+        return Some(
+            "a zip archive not named .zip (or an Office or Java file): name it .zip to have it read in place, or \
+             extract it and pass the folder",
+        );
     }
     match ext.as_str() {
         "blg" => Some(

@@ -41,7 +41,7 @@ fn known_unread_formats_are_named_with_their_conversion() {
         ("MEMORY.DMP", b"PAGEDU64\x0f\x00\x00\x00", "!poolused"),
         ("x86_kernel.bin", b"PAGEDUMP\x0f\x00\x00\x00", "!vm"),
         ("mini.bin", b"MDMP\x93\xa7\x00\x00", "!poolused 2"),
-        ("case.zip", b"PK\x03\x04\x14\x00 poolmon Tag  Type", "extract it"),
+        ("case.zip.1", b"PK\x03\x04\x14\x00 poolmon Tag  Type", "name it .zip"),
         ("DataCollector01.blg", b"\x00\x10\x20\x30", "relog"),
         ("pool.etl", b"\x00\x10\x20\x30", "WPA"),
     ];

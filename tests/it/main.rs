@@ -28,3 +28,4 @@ mod tags;
 mod times;
 mod verdicts;
 mod wpa;
+mod zip;

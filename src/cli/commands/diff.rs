@@ -235,7 +235,7 @@ fn read_snapshots(
     if let Some(snaps) = cache.get(path) {
         return Ok(snaps.clone());
     }
-    if !path.exists() {
+    if !path.exists() && !crate::parse::archive::is_member(path) {
         let hint = if path.to_string_lossy().contains('@') {
             " (a selector after the last '@' must be a snapshot number or a time)"
         } else {
@@ -243,9 +243,8 @@ fn read_snapshots(
         };
         anyhow::bail!("{}: no such file{hint}", path.display());
     }
-    let head = std::fs::File::open(path)
-        .and_then(|mut f| crate::parse::read_head(&mut f))
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let head =
+        crate::parse::head_of(path, &limits).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     // A file of another kind gets one clear sentence, not that parser's diagnostics. Undetected text is
     // still given to the poolmon parser: a pasted screen may have lost its header line.
     let detected = Format::detect(&head);

@@ -149,7 +149,7 @@ fn with_reading_bar<T>(
     printer: &Printer,
     read: impl FnOnce(&(dyn Fn(&std::path::Path) + Sync)) -> (Dataset, T),
 ) -> (Dataset, T) {
-    let total = ingest::walk(paths, &mut Vec::new()).len() as u64;
+    let total = ingest::walk(paths, &crate::parse::ReadLimits::default(), &mut Vec::new()).len() as u64;
     let bar = crate::cli::progress::bar(total, printer.progress && total > 20, "reading");
     let read = read(&|_| bar.inc(1));
     bar.finish_and_clear();
