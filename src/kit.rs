@@ -113,7 +113,7 @@ pub fn kit_files(options: &KitOptions) -> Vec<KitFile> {
     ]
 }
 
-const README: &str = r#"poolscope collection kit
+const README: &str = r"poolscope collection kit
 ========================
 
 What it does
@@ -162,7 +162,7 @@ Reading it
 ----------
   poolscope report <COMPUTERNAME>-<time>.zip -o report    (or the unzipped folder)
 poolscope reads the stamps, the zones and the layout on its own; nothing needs renaming.
-"#;
+";
 
 const INSTALL: &str = r#"#Requires -RunAsAdministrator
 # poolscope kit: registers the collection tasks (at boot, as SYSTEM) and starts them now.
@@ -195,7 +195,7 @@ Register-Collector 'poolscope-perfmon' 'perfmon-start.ps1'
 Write-Host ('Records go to {0}' -f (Join-Path $Root $env:COMPUTERNAME))
 "#;
 
-const POOLMON_LOOP: &str = r#"# poolscope kit: one poolmon snapshot every interval, each after a time stamp line, in one growing log.
+const POOLMON_LOOP: &str = r"# poolscope kit: one poolmon snapshot every interval, each after a time stamp line, in one growing log.
 param(
     [string]$Root = {ROOT},
     [int]$IntervalSeconds = {INTERVAL}
@@ -221,9 +221,9 @@ while ($true) {
     $elapsed = [int]((Get-Date) - $started).TotalSeconds
     Start-Sleep -Seconds ([Math]::Max(1, $IntervalSeconds - $elapsed))
 }
-"#;
+";
 
-const HANDLE_LOOP: &str = r#"# poolscope kit: handle -s every summary interval, handle -a -p PROCESS every dump interval.
+const HANDLE_LOOP: &str = r"# poolscope kit: handle -s every summary interval, handle -a -p PROCESS every dump interval.
 param(
     [string]$Root = {ROOT},
     [int]$SummarySeconds = {HANDLE_INTERVAL},
@@ -262,9 +262,9 @@ while ($true) {
     $next = if ($nextSummary -lt $nextDump) { $nextSummary } else { $nextDump }
     Start-Sleep -Seconds ([Math]::Max(1, [int]($next - (Get-Date)).TotalSeconds))
 }
-"#;
+";
 
-const PERFMON_START: &str = r#"# poolscope kit: (re)starts the perfmon counter collection at boot, into a new CSV file.
+const PERFMON_START: &str = r"# poolscope kit: (re)starts the perfmon counter collection at boot, into a new CSV file.
 param(
     [string]$Root = {ROOT},
     [int]$IntervalSeconds = {INTERVAL}
@@ -281,9 +281,9 @@ $counters = @(
 & logman.exe delete $name 2>$null | Out-Null
 & logman.exe create counter $name -f csv -si $IntervalSeconds -o (Join-Path $dir ('counters-{0}.csv' -f $stamp)) -c $counters
 & logman.exe start $name
-"#;
+";
 
-const COLLECT: &str = r#"#Requires -RunAsAdministrator
+const COLLECT: &str = r"#Requires -RunAsAdministrator
 # poolscope kit: adds the System event log and the driver inventory to the records, and zips them (-Zip).
 param(
     [string]$Root = {ROOT},
@@ -322,9 +322,9 @@ if ($Zip) {
 } else {
     Write-Host ('Records are in {0}' -f $hostDir)
 }
-"#;
+";
 
-const UNINSTALL: &str = r#"#Requires -RunAsAdministrator
+const UNINSTALL: &str = r"#Requires -RunAsAdministrator
 # poolscope kit: stops the collection and removes its tasks (the records stay).
 foreach ($name in 'poolscope-poolmon', 'poolscope-handle', 'poolscope-perfmon') {
     Stop-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue
@@ -333,7 +333,7 @@ foreach ($name in 'poolscope-poolmon', 'poolscope-handle', 'poolscope-perfmon') 
 & logman.exe stop poolscope-counters 2>$null | Out-Null
 & logman.exe delete poolscope-counters 2>$null | Out-Null
 Write-Host 'poolscope collection removed; the records are kept.'
-"#;
+";
 
 #[cfg(test)]
 mod tests {
@@ -356,7 +356,7 @@ mod tests {
         assert!(by_name("handle-loop.ps1").contains("[int]$DumpSeconds = 7200,"));
         assert!(by_name("perfmon-start.ps1").contains(r"'\Process(*)\Handle Count',"));
         for f in &files {
-            assert!(!f.text.contains('{') || f.name.ends_with(".ps1"), "{}", f.name);
+            assert!(f.name != "README.txt" || !f.text.contains('{'), "README placeholder left");
             assert!(!f.text.contains("{ROOT}") && !f.text.contains("{INTERVAL}"), "{}: placeholder left", f.name);
             assert!(!f.text.replace("\r\n", "").contains('\n'), "{}: bare LF", f.name);
         }

@@ -183,11 +183,59 @@ fn with_perfmon_alone_pool_and_commit_are_projected_and_the_growing_process_is_n
             .find(|p| p.boot == verdict.boot && p.pool == resource)
             .unwrap_or_else(|| panic!("no {resource:?} projection: {:#?}", analysis.projections));
         // ~24 MiB/h of Token objects (the seed case's rate), and a date it runs out.
-        assert!(p.bytes_per_hour > 20.0 * 1048576.0 && p.bytes_per_hour < 30.0 * 1048576.0, "{p:#?}");
+        assert!(p.bytes_per_hour > 20.0 * 1_048_576.0 && p.bytes_per_hour < 30.0 * 1_048_576.0, "{p:#?}");
         assert!(p.exhaustion_at.is_some(), "{p:#?}");
     }
     let commit = analysis.projections.iter().find(|p| p.pool == Resource::Commit).unwrap();
     assert_eq!(commit.limit_source, "perfmon Commit Limit");
     let who = verdict.block.who.as_deref().unwrap_or_default();
     assert!(who.starts_with("lsass.exe (pid "), "{who}");
+}
+
+#[test]
+fn the_zip_collect_ps1_sends_gives_the_same_answer_as_the_folder() {
+    let archive = kit_archive();
+    // `collect.ps1 -Zip`: Compress-Archive of <Root>\<COMPUTERNAME>, so the zip holds SRV-APP01\... .
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let host = archive.path().join("SRV-APP01");
+    let mut entries: Vec<PathBuf> = walkdir::WalkDir::new(&host)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let name = path.strip_prefix(archive.path()).unwrap().to_string_lossy().replace('\\', "/");
+        writer.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut writer, &std::fs::read(path).unwrap()).unwrap();
+    }
+    let bytes = writer.finish().unwrap().into_inner();
+    let out = tempfile::tempdir().unwrap();
+    let zip_path = out.path().join("SRV-APP01-20200523T010000Z.zip");
+    std::fs::write(&zip_path, bytes).unwrap();
+    let from_zip = analyse(&[zip_path]);
+    let from_folder = analyse(&[archive.path().to_path_buf()]);
+    assert_eq!(from_zip.verdicts.len(), 1);
+    assert_eq!(from_zip.verdicts[0].block, from_folder.verdicts[0].block);
+    assert_eq!(from_zip.suspects.len(), from_folder.suspects.len());
+    assert_eq!(
+        from_zip.process_growth,
+        from_folder
+            .process_growth
+            .iter()
+            .map(|g| {
+                let mut g = g.clone();
+                g.source = from_zip
+                    .process_growth
+                    .iter()
+                    .find(|z| z.boot == g.boot && z.process == g.process)
+                    .unwrap()
+                    .source
+                    .clone();
+                g
+            })
+            .collect::<Vec<_>>()
+    );
 }
