@@ -4,7 +4,8 @@
 //! `poolmon.log` (one growing file with timestamp lines) or `poolmon-<yyyyMMddTHHmmssZ>.txt` (one file
 //! per snapshot); `handle-s-<stamp>.txt` (`handle -s`); `handle-lsass-<stamp>.txt`
 //! (`handle -a -p lsass.exe`); `System.evtx` and `System.xml` (`wevtutil qe System /f:xml`); `wpa-pool-usage.csv`
-//! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one.
+//! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one; `driverquery.csv`,
+//! `driverquery-si.csv` and `fltmc.txt`, the driver inventory ([`super::inventory_writer`]).
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub struct HostOutput {
     dumps: Tally,
     events: Vec<FileTruth>,
     wpa: Option<FileTruth>,
+    inventory: Vec<FileTruth>,
 }
 
 impl HostOutput {
@@ -66,6 +68,7 @@ impl HostOutput {
             dumps: Tally::default(),
             events: Vec::new(),
             wpa: None,
+            inventory: Vec::new(),
         })
     }
 
@@ -163,6 +166,16 @@ impl HostOutput {
         Ok(())
     }
 
+    /// Writes the driver inventory files in the host's text style.
+    pub fn inventory(&mut self, files: &[super::inventory_writer::InventoryFile]) -> Result<()> {
+        for f in files {
+            let bytes = self.style.encode_file(f.text.as_bytes());
+            write_file(&self.dir.join(f.name), &bytes)?;
+            self.inventory.push(self.file_truth(f.name, f.kind, 1, f.records, bytes.len() as u64));
+        }
+        Ok(())
+    }
+
     fn file_truth(&self, name: &str, kind: &str, files: u64, records: u64, bytes: u64) -> FileTruth {
         FileTruth { path: format!("{}{name}", self.prefix), kind: kind.to_owned(), files, records, bytes }
     }
@@ -188,6 +201,7 @@ impl HostOutput {
         }
         files.append(&mut self.events);
         files.extend(self.wpa.take());
+        files.append(&mut self.inventory);
         Ok(files)
     }
 }
