@@ -46,7 +46,7 @@ pub struct VerdictBlock {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stacks: Option<String>,
     /// When the leaking tag is a kernel object allocated for any caller (`Toke`, `File`...): the loaded drivers
-    /// and minifilters that are not Microsoft's, to question first (`1 of 38 loaded not Microsoft's: ctxscan.sys
+    /// and minifilters that are not Microsoft's, to question first (`1 of 38 loaded drivers not Microsoft's: ctxscan.sys
     /// minifilter (altitude 329420, FSFilter Anti-Virus; publisher unknown): question it first ...`), or what to
     /// collect when the archive has no driver list (issue 13). Absent for other tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]

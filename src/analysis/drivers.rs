@@ -259,7 +259,7 @@ pub fn verdict_line(tag: &str, inventory: &DriverInventory) -> String {
              mode (see Who)"
         );
     }
-    let mut line = format!("{} of {loaded} loaded not Microsoft's: ", others.len());
+    let mut line = format!("{} of {loaded} loaded drivers not Microsoft's: ", others.len());
     let named: Vec<String> = others.iter().take(NAMED).map(|(d, p)| describe(d, p)).collect();
     line.push_str(&named.join(", "));
     if others.len() > NAMED {
@@ -320,7 +320,7 @@ mod tests {
         };
         assert_eq!(
             verdict_line("Toke", &inv),
-            "2 of 3 loaded not Microsoft's: ctxscan minifilter (altitude 329420, FSFilter Anti-Virus; publisher \
+            "2 of 3 loaded drivers not Microsoft's: ctxscan minifilter (altitude 329420, FSFilter Anti-Virus; publisher \
              unknown), vmxnet3 (publisher unknown): question them first (Toke is allocated by the kernel for any \
              caller)"
         );

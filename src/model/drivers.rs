@@ -310,6 +310,7 @@ mod tests {
             display_name: Some("Contoso Scan Filter".into()),
             path: Some(r"C:\Windows\system32\drivers\ctxscan.sys".into()),
             loaded: Some(true),
+            sources: vec![SourceRef::line("driverquery.csv", 7)],
             ..Driver::default()
         };
         let flt = Driver {
