@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationTable, DebuggerLimits, DriverInventory, DriverListing, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
+use super::{
+    AllocationTable, DebuggerLimits, Diagnostic, DriverInventory, DriverListing, Event, HandleSnapshot, PerfSeries,
+    PoolSnapshot,
+};
 
 /// All records read from the inputs, grouped by host, with every diagnostic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

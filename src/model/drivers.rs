@@ -316,7 +316,11 @@ mod tests {
         let flt = Driver {
             name: "ctxscan".into(),
             loaded: Some(true),
-            minifilter: Some(Minifilter { altitude: Some("329420".into()), instances: Some(3), ..Minifilter::default() }),
+            minifilter: Some(Minifilter {
+                altitude: Some("329420".into()),
+                instances: Some(3),
+                ..Minifilter::default()
+            }),
             ..Driver::default()
         };
         let device = SignedDevice {

@@ -29,8 +29,8 @@ pub use file::{parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{
-    AllocationTable, DebuggerLimits, Diagnostic, DriverListing, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity,
-    TimeSettings, TimeSource,
+    AllocationTable, DebuggerLimits, Diagnostic, DriverListing, Event, HandleSnapshot, PerfSeries, PoolSnapshot,
+    Severity, TimeSettings, TimeSource,
 };
 
 /// An input format poolscope can read.

@@ -77,8 +77,9 @@ const DEVICES: &[(&str, &str, &str)] = &[
 ];
 
 /// The `driverquery /v /fo csv` header.
-const VERBOSE_HEADER: &str = "\"Module Name\",\"Display Name\",\"Description\",\"Driver Type\",\"Start Mode\",\"State\",\
-\"Status\",\"Accept Stop\",\"Accept Pause\",\"Paged Pool(bytes)\",\"Code(bytes)\",\"BSS(bytes)\",\"Link Date\",\"Path\",\
+const VERBOSE_HEADER: &str = "\"Module Name\",\"Display Name\",\"Description\",\"Driver Type\",\"Start Mode\",\
+\"State\",\"Status\",\"Accept Stop\",\"Accept Pause\",\"Paged Pool(bytes)\",\"Code(bytes)\",\"BSS(bytes)\",\
+\"Link Date\",\"Path\",\
 \"Init(bytes)\"";
 
 /// The in-box minifilters of the host's release.
@@ -156,7 +157,8 @@ fn signed_devices(third: &[ThirdPartyDriver]) -> (String, u64) {
 
 /// `fltmc`: the filters table, highest altitude first (as fltmc sorts it).
 fn fltmc(minifilters: &[(&str, &str, &str)], third: &[ThirdPartyDriver]) -> (String, u64) {
-    let mut rows: Vec<(String, String)> = minifilters.iter().map(|(n, _, a)| ((*n).to_owned(), (*a).to_owned())).collect();
+    let mut rows: Vec<(String, String)> =
+        minifilters.iter().map(|(n, _, a)| ((*n).to_owned(), (*a).to_owned())).collect();
     rows.extend(third.iter().filter_map(|t| Some((t.name.clone(), t.altitude.clone()?))));
     rows.sort_by(|a, b| {
         let num = |s: &str| s.parse::<f64>().unwrap_or(0.0);
@@ -197,7 +199,8 @@ mod tests {
         let files = inventory(&scn.hosts[0]);
         let mut listings = Vec::new();
         for f in &files {
-            let (listing, diags) = drivers::parse(&f.text, &FileContext { path: f.name.into(), ..FileContext::default() });
+            let (listing, diags) =
+                drivers::parse(&f.text, &FileContext { path: f.name.into(), ..FileContext::default() });
             assert!(diags.is_empty(), "{}: {diags:?}", f.name);
             let listing = listing.unwrap();
             assert_eq!((listing.drivers.len() + listing.devices.len()) as u64, f.records, "{}", f.name);

@@ -143,14 +143,11 @@ fn err_table_format_not_read() {
 
 #[test]
 fn the_fixtures_of_one_host_merge_into_one_inventory() {
-    let lists: Vec<DriverListing> = [
-        "driverquery_v_utf16le_bom.csv",
-        "driverquery_si_signed_devices.csv",
-        "fltmc_filters_legacy_utf16le_bom.txt",
-    ]
-    .iter()
-    .filter_map(|n| fixture(n).0)
-    .collect();
+    let lists: Vec<DriverListing> =
+        ["driverquery_v_utf16le_bom.csv", "driverquery_si_signed_devices.csv", "fltmc_filters_legacy_utf16le_bom.txt"]
+            .iter()
+            .filter_map(|n| fixture(n).0)
+            .collect();
     let inv = DriverInventory::merge(&lists);
     let ctx = inv.get("CTXSCAN").unwrap();
     assert_eq!(ctx.manufacturer.as_deref(), Some("Contoso Security"), "joined through the /si device name");
@@ -178,7 +175,10 @@ fn simulated_token_leak_names_exactly_the_third_party_minifilter() {
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let line = json["verdicts"][0]["block"]["drivers"].as_str().expect("a Drivers line").to_owned();
     assert!(line.starts_with("1 of "), "{line}");
-    assert!(line.contains(&format!("{name}.sys minifilter (altitude {}", third[0]["altitude"].as_str().unwrap())), "{line}");
+    assert!(
+        line.contains(&format!("{name}.sys minifilter (altitude {}", third[0]["altitude"].as_str().unwrap())),
+        "{line}"
+    );
     assert!(line.contains(third[0]["company"].as_str().unwrap()), "{line}");
     // No Microsoft driver of the inventory is named.
     let dq = std::fs::read_to_string(dir.path().join("driverquery.csv")).unwrap();

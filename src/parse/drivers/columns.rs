@@ -81,7 +81,8 @@ impl Columns {
             });
         }
         // Win32_SystemDriver: property names, with a PathName and a ServiceType.
-        if let (Some(name), Some(path), Some(service_type)) = (find(&["name"]), find(&["pathname"]), find(&["servicetype"]))
+        if let (Some(name), Some(path), Some(service_type)) =
+            (find(&["name"]), find(&["pathname"]), find(&["servicetype"]))
         {
             return Some(Columns {
                 kind: Some(ListingKind::SystemDriverCsv),
@@ -124,8 +125,20 @@ mod tests {
     #[test]
     fn driverquery_verbose_header_in_english() {
         let header = [
-            "Module Name", "Display Name", "Description", "Driver Type", "Start Mode", "State", "Status",
-            "Accept Stop", "Accept Pause", "Paged Pool(bytes)", "Code(bytes)", "BSS(bytes)", "Link Date", "Path",
+            "Module Name",
+            "Display Name",
+            "Description",
+            "Driver Type",
+            "Start Mode",
+            "State",
+            "Status",
+            "Accept Stop",
+            "Accept Pause",
+            "Paged Pool(bytes)",
+            "Code(bytes)",
+            "BSS(bytes)",
+            "Link Date",
+            "Path",
             "Init(bytes)",
         ];
         let c = Columns::from_header(header).unwrap();

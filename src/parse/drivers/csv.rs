@@ -84,7 +84,10 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Option<DriverListing>, Vec<Diagn
                     } else {
                         ""
                     };
-                    rows.bad(line, format!("row has {} of the header's {} cells{cut}; skipped", record.len(), columns.width));
+                    rows.bad(
+                        line,
+                        format!("row has {} of the header's {} cells{cut}; skipped", record.len(), columns.width),
+                    );
                     continue;
                 }
                 rows.row(&mut listing, &columns, &record, line);
@@ -166,7 +169,8 @@ impl Rows<'_> {
             listing.system_name = cell(c.system_name);
         }
         let state = cell(c.state);
-        let loaded = cell(c.started).as_deref().and_then(yes_no).or_else(|| state.as_deref().and_then(loaded_from_state));
+        let loaded =
+            cell(c.started).as_deref().and_then(yes_no).or_else(|| state.as_deref().and_then(loaded_from_state));
         let display_name = cell(c.display_name);
         let description = cell(c.description).filter(|d| Some(d) != display_name.as_ref());
         let driver = Driver {

@@ -78,7 +78,11 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Option<DriverListing>, Vec<Diagn
     let mut diagnostics = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let Some((header, kind)) = table_start(&lines) else {
-        diagnostics.push(Diagnostic::for_file(&ctx.path, Severity::Error, "no fltmc table (a Filter header over dashes)"));
+        diagnostics.push(Diagnostic::for_file(
+            &ctx.path,
+            Severity::Error,
+            "no fltmc table (a Filter header over dashes)",
+        ));
         return (None, diagnostics);
     };
     let mut listing = DriverListing {

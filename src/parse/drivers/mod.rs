@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn table_and_list_output_is_named_not_read() {
-        let table = "\r\nModule Name  Display Name           Driver Type   Link Date\r\n============ ====================== ============= ======================\r\n";
+        let table = concat!(
+            "\r\nModule Name  Display Name           Driver Type   Link Date\r\n",
+            "============ ====================== ============= ======================\r\n"
+        );
         assert!(is_unread_driverquery(table));
         assert!(is_unread_driverquery("Module Name:  ACPI\nDisplay Name: Microsoft ACPI Driver\n"));
         let (listing, diags) = parse(table, &FileContext::default());
