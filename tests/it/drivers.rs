@@ -111,8 +111,8 @@ fn fltmc_filters_legacy_utf16le_bom() {
 }
 
 #[test]
-fn win32_systemdriver_cim_type_line() {
-    let (l, diags) = fixture("win32_systemdriver_cim_type_line.csv");
+fn cim_systemdriver_export_type_line() {
+    let (l, diags) = fixture("cim_systemdriver_export_type_line.csv");
     let l = l.unwrap();
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(l.kind, ListingKind::SystemDriverCsv);
