@@ -6,7 +6,7 @@
 #
 # Needs a nightly toolchain (cargo-fuzz builds with -Zsanitizer and coverage instrumentation); without one it
 # says so and exits 0. Installs cargo-fuzz when missing. Budgets (seconds), all overridable:
-#   FUZZ_SECONDS        run time per target (default 15; 20 targets, about 5.7 minutes in all with start-up)
+#   FUZZ_SECONDS        run time per target (default 15; 21 targets, about 6.0 minutes in all with start-up)
 #   FUZZ_BUILD_TIMEOUT  cap on the (cold) build of the targets (default 1200; measured 205 s cold on 2 cores)
 #   FUZZ_TARGETS        space-separated subset of targets (default: all of `cargo fuzz list`)
 # The corpora live in fuzz/corpus/<target>/ (not checked in) and grow across local runs; the fixtures are
@@ -65,8 +65,9 @@ seeds() {
     perfmon) echo fixtures/perfmon/* ;;
     wpa) echo fixtures/wpa/* fixtures/incidents/*/wpa-*.csv ;;
     zip) echo fixtures/zip/* ;;
+    drivers) echo fixtures/drivers/* fixtures/incidents/*/driverquery*.csv fixtures/incidents/*/fltmc.txt ;;
     detect | file) echo fixtures/poolmon/x64_n_r.log fixtures/handle/v5.0_vt_tab.tsv fixtures/events/*.csv \
-      fixtures/events/wevtutil_qe_f_xml_2004.xml fixtures/pooltag/quirks.txt fixtures/pool_csv/* fixtures/debugger/* fixtures/wpa/* fixtures/incidents/*/*.evtx ;;
+      fixtures/events/wevtutil_qe_f_xml_2004.xml fixtures/pooltag/quirks.txt fixtures/pool_csv/* fixtures/debugger/* fixtures/wpa/* fixtures/drivers/* fixtures/incidents/*/*.evtx ;;
     *) ;;
   esac
 }

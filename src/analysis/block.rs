@@ -1,6 +1,7 @@
 //! The verdict in five short lines (issue 10): what leaks, how fast, when it runs out, who holds it, and what
-//! the archive shows at the hang; and a sixth, Stacks, when the archive holds a WPA pool trace of the leaking
-//! tag (issue 13: who allocates it). Each line is short enough to paste into a ticket; the long explanation
+//! the archive shows at the hang; a sixth, Stacks, when the archive holds a WPA pool trace of the leaking
+//! tag (issue 13: who allocates it); and a seventh, Drivers, when the tag is a kernel object allocated for any
+//! caller (issue 13: the non-Microsoft drivers to question first, [`super::drivers`]). Each line is short enough to paste into a ticket; the long explanation
 //! ([`super::Verdict::text`]) follows it in every output.
 //!
 //! A line with nothing to say says why (`not attributed: no handle.exe dumps in the archive`) instead of
@@ -19,7 +20,7 @@ use crate::model::{Event, EventKind, PoolType};
 use crate::units::{bytes, rate, rate_range, thousands};
 
 /// The labels of the lines, in order.
-pub const LABELS: [&str; 6] = ["What leaks", "How fast", "When it runs out", "Who", "Evidence", "Stacks"];
+pub const LABELS: [&str; 7] = ["What leaks", "How fast", "When it runs out", "Who", "Evidence", "Stacks", "Drivers"];
 
 /// The verdict as five short lines, and the Stacks line when a WPA trace holds the leaking tag. `None` only in a one-line block (no leak, or nothing measurable), where
 /// [`VerdictBlock::what`] says so.
@@ -45,6 +46,12 @@ pub struct VerdictBlock {
     /// allocated from ntkrnlmp.exe!SepDuplicateToken`). Absent without a WPA table of the tag.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stacks: Option<String>,
+    /// When the leaking tag is a kernel object allocated for any caller (`Toke`, `File`...): the loaded drivers
+    /// and minifilters that are not Microsoft's, to question first (`1 of 38 loaded drivers not Microsoft's: ctxscan.sys
+    /// minifilter (altitude 329420, FSFilter Anti-Virus; publisher unknown): question it first ...`), or what to
+    /// collect when the archive has no driver list (issue 13). Absent for other tags.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drivers: Option<String>,
 }
 
 impl VerdictBlock {
@@ -55,7 +62,7 @@ impl VerdictBlock {
 
     /// The lines that have text, with their labels, in order.
     pub fn lines(&self) -> Vec<(&'static str, &str)> {
-        [&self.what, &self.how_fast, &self.when, &self.who, &self.evidence, &self.stacks]
+        [&self.what, &self.how_fast, &self.when, &self.who, &self.evidence, &self.stacks, &self.drivers]
             .into_iter()
             .zip(LABELS)
             .filter_map(|(text, label)| text.as_deref().map(|t| (label, t)))
@@ -369,6 +376,9 @@ mod tests {
         // The Stacks line (a WPA trace of the leaking tag) comes last, after the evidence.
         let traced = VerdictBlock { evidence: Some("e".into()), stacks: Some("s".into()), ..block };
         assert_eq!(traced.lines()[2..], [("Evidence", "e"), ("Stacks", "s")]);
+        // The Drivers line (who else to question) comes after the stacks.
+        let questioned = VerdictBlock { drivers: Some("d".into()), ..traced };
+        assert_eq!(questioned.lines()[3..], [("Stacks", "s"), ("Drivers", "d")]);
         assert!(VerdictBlock::default().is_empty());
         assert_eq!(VerdictBlock::one_line("no leak found").lines().len(), 1);
     }

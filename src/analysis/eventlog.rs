@@ -182,6 +182,7 @@ pub fn findings(
         who: None,
         evidence: None,
         stacks: None,
+        drivers: None,
     };
     let mut who_from_2004 = None;
     if let Some(span) = subject.and_then(|b| spans.iter().find(|s| s.boot == b)) {

@@ -396,6 +396,7 @@ const AT_LIMIT: f64 = 0.95;
 pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
     let mut out = analyse_records(host, data, options);
     super::stacks::attach(host, &data.allocations, &mut out);
+    super::drivers::attach(&data.driver_inventory(), &mut out);
     out
 }
 

@@ -9,6 +9,7 @@ pub mod block;
 pub mod boots;
 pub mod correlate;
 pub mod diff;
+pub mod drivers;
 pub mod eventlog;
 pub mod growth;
 pub mod handle_growth;

@@ -379,5 +379,9 @@ fn add_parsed(dataset: &mut Dataset, parsed: Parsed, file_host: &hosts::FileHost
         table.host = Some(file_host.host.clone());
         dataset.hosts.entry(file_host.host.clone()).or_default().allocations.push(table);
     }
+    for mut listing in parsed.drivers {
+        listing.host = Some(file_host.host.clone());
+        dataset.hosts.entry(file_host.host.clone()).or_default().drivers.push(listing);
+    }
     dataset.diagnostics.extend(parsed.diagnostics);
 }

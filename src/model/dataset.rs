@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocationTable, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot};
+use super::{
+    AllocationTable, DebuggerLimits, Diagnostic, DriverInventory, DriverListing, Event, HandleSnapshot, PerfSeries,
+    PoolSnapshot,
+};
 
 /// All records read from the inputs, grouped by host, with every diagnostic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,4 +36,14 @@ pub struct HostData {
     /// Pool allocations with their stacks (WPA pool-table exports), one table per file.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub allocations: Vec<AllocationTable>,
+    /// Driver and minifilter lists (`driverquery`, `fltmc`, Win32_SystemDriver CSV), one per file.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub drivers: Vec<DriverListing>,
+}
+
+impl HostData {
+    /// The host's drivers, its listings joined by name ([`DriverInventory::merge`]); empty without listings.
+    pub fn driver_inventory(&self) -> DriverInventory {
+        DriverInventory::merge(&self.drivers)
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod allocation;
 pub mod dataset;
+pub mod drivers;
 pub mod event;
 pub mod handles;
 pub mod limits;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use allocation::{AllocationKind, AllocationTable, PoolAllocation};
 pub use dataset::{Dataset, HostData};
+pub use drivers::{DriverInventory, DriverListing};
 pub use event::{Event, EventKind};
 pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, ProcessHandles};
 pub use limits::DebuggerLimits;

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod debugger;
+pub mod drivers;
 pub mod events;
 mod file;
 pub mod handle;
@@ -29,8 +30,8 @@ pub use file::{head_of, input_len, parse_file_in, read_head, stream_file};
 pub use limits::ReadLimits;
 
 use crate::model::{
-    AllocationTable, DebuggerLimits, Diagnostic, Event, HandleSnapshot, PerfSeries, PoolSnapshot, Severity,
-    TimeSettings, TimeSource,
+    AllocationTable, DebuggerLimits, Diagnostic, DriverListing, Event, HandleSnapshot, PerfSeries, PoolSnapshot,
+    Severity, TimeSettings, TimeSource,
 };
 
 /// An input format poolscope can read.
@@ -61,6 +62,9 @@ pub enum Format {
     /// A WPA pool table (Pool Usage / Pool Graphs) exported by `wpaexporter` or "Export to CSV": allocations by
     /// type (AIFO...), tag, size and stack.
     WpaPool,
+    /// A driver or minifilter list: `driverquery [/v|/si] /fo csv`, `fltmc [instances]`, or
+    /// `Get-CimInstance Win32_SystemDriver | Export-Csv`.
+    DriverList,
 }
 
 impl Format {
@@ -79,6 +83,7 @@ impl Format {
             Format::Perfmon => "perfmon CSV/TSV (relog output)",
             Format::Pooltag => "a pooltag.txt file",
             Format::WpaPool => "a WPA pool table export",
+            Format::DriverList => "a driver list (driverquery, fltmc or Win32_SystemDriver CSV)",
         }
     }
 
@@ -113,6 +118,11 @@ impl Format {
         // Before the sniffing below: a tab-delimited header may read `Pool Tag\tType`, and a stack cell anything.
         if wpa::looks_like(text) {
             return Some(Format::WpaPool);
+        }
+        // Before the sniffing below: a driver's description may quote anything. driverquery's table and list
+        // formats are claimed too, so the file is named with what to run instead.
+        if drivers::looks_like(text).is_some() || drivers::is_unread_driverquery(text) {
+            return Some(Format::DriverList);
         }
         let has = |needle: &str| text.contains(needle);
         if has("<Event ") || has("<Event>") || has("<Events>") || has("Event Xml:") {
@@ -287,6 +297,8 @@ pub struct Parsed {
     pub perf_series: Vec<PerfSeries>,
     /// Pool allocations with stacks (WPA pool tables), one per file.
     pub allocations: Vec<AllocationTable>,
+    /// Driver and minifilter lists, one per file.
+    pub drivers: Vec<DriverListing>,
     /// Problems and assumptions.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -300,6 +312,7 @@ impl Parsed {
             && self.limits.is_empty()
             && self.perf_series.is_empty()
             && self.allocations.iter().all(|t| t.allocations.is_empty())
+            && self.drivers.iter().all(DriverListing::is_empty)
     }
 }
 
@@ -325,8 +338,8 @@ pub(crate) fn detect_or_explain(head: &[u8], ctx: &FileContext) -> Result<Format
                 || {
                     (
                         Severity::Error,
-                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV, WPA pool table \
-                         or debugger output)"
+                        "not a recognised format (expected poolmon, handle.exe, event-log, perfmon, pool CSV, WPA pool table, \
+                         driver list or debugger output)"
                             .to_owned(),
                     )
                 },
@@ -385,6 +398,12 @@ fn parse_detected(bytes: &[u8], format: Format, ctx: &FileContext) -> Parsed {
             let text = text::decode(bytes);
             let (table, diags) = wpa::parse(&text.text, ctx);
             parsed.allocations.extend(table.filter(|t| !t.allocations.is_empty()));
+            parsed.diagnostics = diags;
+        }
+        Format::DriverList => {
+            let text = text::decode(bytes);
+            let (listing, diags) = drivers::parse(&text.text, ctx);
+            parsed.drivers.extend(listing.filter(|l| !l.is_empty()));
             parsed.diagnostics = diags;
         }
     }

@@ -221,6 +221,20 @@ pub fn object_type_for_tag(tag: &str) -> Option<&'static str> {
     builtin(tag).and_then(|b| b.object_type)
 }
 
+/// Tags the kernel allocates for whoever asks it for an object, besides the object types of [`BUILTIN_TAGS`]:
+/// object names and the security records every token carries. Their growth names no driver by itself (the
+/// pool tag is the kernel's, the caller is anyone), so the verdict names the loaded third-party drivers and
+/// minifilters instead (issue 13).
+pub const KERNEL_ALLOCATED_FOR_CALLERS: &[&str] = &["ObNm", "ObDi", "SeAt", "SeTl", "Se  "];
+
+/// Whether the kernel allocates the tag on a caller's behalf: a kernel object type (`Toke`, `Proc`, `Thre`,
+/// `File`, `Even`, `Muta`, `Sema`, `Key `, `Sect`, `ALPC`, `Job `) or one of [`KERNEL_ALLOCATED_FOR_CALLERS`].
+/// This is the one list of such tags.
+pub fn allocated_for_callers(tag: &str) -> bool {
+    let padded = pad_tag(tag);
+    object_type_for_tag(&padded).is_some() || KERNEL_ALLOCATED_FOR_CALLERS.contains(&padded.as_str())
+}
+
 /// The reverse of [`object_type_for_tag`]: the pool tag of a handle.exe object type name (`Token` → `Toke`).
 /// Matches the type name case-insensitively (handle.exe prints `Token`, CSV exports sometimes `token`).
 pub fn tag_for_object_type(object_type: &str) -> Option<&'static str> {
@@ -862,6 +876,16 @@ mod tests {
         for b in BUILTIN_TAGS {
             assert_eq!(b.tag.chars().count(), TAG_LEN, "{:?}", b.tag);
             assert!(!b.description.is_empty());
+        }
+    }
+
+    #[test]
+    fn kernel_allocated_tags_are_object_types_and_their_companions() {
+        for tag in ["Toke", "Proc", "Thre", "File", "Even", "Muta", "Sema", "Key", "Sect", "ObNm", "SeTl"] {
+            assert!(allocated_for_callers(tag), "{tag}");
+        }
+        for tag in ["MmSt", "CM31", "NtFs", "Ctx1", "FMfn"] {
+            assert!(!allocated_for_callers(tag), "{tag}");
         }
     }
 

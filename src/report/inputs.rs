@@ -22,6 +22,8 @@ pub struct InputFile {
     pub events: usize,
     /// WPA pool-table rows read (allocations with stacks; the table carries no times).
     pub allocation_rows: usize,
+    /// Drivers, minifilters or signed devices a driver list named (it carries no times).
+    pub drivers: usize,
     /// Where the snapshots' times came from.
     pub time_sources: BTreeSet<TimeSource>,
     /// Snapshots without any time.
@@ -58,6 +60,7 @@ impl InputFile {
         add(self.handle_snapshots, "handle.exe snapshot", "handle.exe snapshots");
         add(self.events, "event", "events");
         add(self.allocation_rows, "WPA pool-table row", "WPA pool-table rows");
+        add(self.drivers, "driver-list entry", "driver-list entries");
         if parts.is_empty() {
             "nothing usable".to_owned()
         } else {
@@ -119,6 +122,9 @@ pub fn add_records(files: &mut BTreeMap<String, InputFile>, dataset: &Dataset) {
         }
         for t in &data.allocations {
             entry(files, &t.source.path, host).allocation_rows += t.allocations.len();
+        }
+        for l in &data.drivers {
+            entry(files, &l.source.path, host).drivers += l.drivers.len() + l.devices.len();
         }
     }
 }

@@ -10,7 +10,7 @@ use super::host_output::HostOutput;
 use super::scenario::{Layout, Newline, Scenario, SimOptions, StampStyle, TextEncoding};
 use super::scenarios;
 use super::truth::{
-    BootTruth, FileTruth, HostTruth, LeakTruth, NonLeakTruth, ResponsibleTruth, Truth, TruthOptions,
+    BootTruth, DriverTruth, FileTruth, HostTruth, LeakTruth, NonLeakTruth, ResponsibleTruth, Truth, TruthOptions,
     TRUTH_SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
@@ -155,6 +155,11 @@ fn host_truth(scn: &Scenario, index: usize, multi: bool, boots: Vec<BootTruth>, 
             account: r.account.clone(),
             handles_per_hour: host.handles.leak.as_ref().map_or(0.0, |l| l.handles_per_hour),
         }),
+        third_party_drivers: host
+            .third_party_drivers
+            .iter()
+            .map(|d| DriverTruth { name: d.name.clone(), company: d.company.clone(), altitude: d.altitude.clone() })
+            .collect(),
         files,
     }
 }

@@ -120,6 +120,7 @@ pub fn run_host(scn: &Scenario, index: usize, opts: &SimOptions, out: &mut HostO
             out.wpa_pool(text.as_bytes(), rows)?;
         }
     }
+    out.inventory(&super::inventory_writer::inventory(host))?;
     let first_record = 20_000 + rng.below(60_000);
     out.events(&log.finish(first_record))?;
     Ok(boots)

@@ -5,11 +5,12 @@
 //! per snapshot); `handle-s-<stamp>.txt` (`handle -s`); `handle-lsass-<stamp>.txt`
 //! (`handle -a -p lsass.exe`); `System.evtx` and `System.xml` (`wevtutil qe System /f:xml`); `wpa-pool-usage.csv`
 //! (`wpaexporter`'s pool table of a WPR Pool usage trace) when the scenario took one; `perfmon-<boot>.csv`
-//! (`logman ... -f csv`, one per boot) when counters are collected.
+//! (`logman ... -f csv`, one per boot) when counters are collected; `driverquery.csv`, `driverquery-si.csv`
+//! and `fltmc.txt`, the driver inventory ([`super::inventory_writer`]).
 //!
 //! In the kit layout ([`Layout::Kit`]) every host has its folder and each kind its subfolder, as `poolscope kit`'s
 //! scripts write them: `poolmon/poolmon.log`, `handle/handle-s-<stamp>.txt` and `handle/handle-lsass-<stamp>.txt`,
-//! `perfmon/counters-<boot>.csv`, `eventlog/System.evtx` (`wevtutil epl`: no XML export), `wpa/`.
+//! `perfmon/counters-<boot>.csv`, `eventlog/System.evtx` (`wevtutil epl`: no XML export), `drivers/`, `wpa/`.
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,7 @@ pub struct HostOutput {
     /// The perfmon file of the boot being written: boot, its truth path, the file, rows so far.
     perf: Option<(u32, String, TextFile, u64)>,
     perf_files: Vec<FileTruth>,
+    inventory: Vec<FileTruth>,
 }
 
 impl HostOutput {
@@ -88,6 +90,7 @@ impl HostOutput {
             layout: opts.layout,
             perf: None,
             perf_files: Vec::new(),
+            inventory: Vec::new(),
         })
     }
 
@@ -242,6 +245,23 @@ impl HostOutput {
         Ok(())
     }
 
+    /// Writes the driver inventory files in the host's text style.
+    pub fn inventory(&mut self, files: &[super::inventory_writer::InventoryFile]) -> Result<()> {
+        for f in files {
+            let bytes = self.style.encode_file(f.text.as_bytes());
+            let (path, shown) = self.place(folder::DRIVERS, f.name)?;
+            write_file(&path, &bytes)?;
+            self.inventory.push(FileTruth {
+                path: shown,
+                kind: f.kind.to_owned(),
+                files: 1,
+                records: f.records,
+                bytes: bytes.len() as u64,
+            });
+        }
+        Ok(())
+    }
+
     fn file_truth(&self, name: &str, kind: &str, files: u64, records: u64, bytes: u64) -> FileTruth {
         FileTruth { path: format!("{}{name}", self.prefix), kind: kind.to_owned(), files, records, bytes }
     }
@@ -287,6 +307,7 @@ impl HostOutput {
         files.append(&mut self.events);
         files.extend(self.wpa.take());
         files.append(&mut self.perf_files);
+        files.append(&mut self.inventory);
         Ok(files)
     }
 }

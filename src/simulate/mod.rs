@@ -10,6 +10,7 @@ pub mod handle_writer;
 pub mod host;
 pub mod host_events;
 pub mod host_output;
+pub mod inventory_writer;
 pub mod math;
 pub mod perfmon_writer;
 pub mod pool_model;

@@ -305,6 +305,22 @@ pub struct HostSpec {
     pub activity_tau_h: f64,
     /// A WPR "Pool usage" trace taken during the leak, exported from WPA's pool table, when the scenario has one.
     pub wpa_trace: Option<WpaTrace>,
+    /// Drivers and minifilters loaded besides Windows' own, written into the host's driver inventory
+    /// (`driverquery`, `fltmc`; issue 13).
+    pub third_party_drivers: Vec<ThirdPartyDriver>,
+}
+
+/// A driver not shipped with Windows, as the host's driver inventory lists it.
+#[derive(Debug, Clone)]
+pub struct ThirdPartyDriver {
+    /// Module (service) name (`ctxscan`).
+    pub name: String,
+    /// Display name (`Contoso Scan Filter Driver`).
+    pub display_name: String,
+    /// The company (`driverquery /si` `Manufacturer` of its device).
+    pub company: String,
+    /// Its minifilter altitude, when it is a file-system minifilter.
+    pub altitude: Option<String>,
 }
 
 /// A WPR "Pool usage" trace of a leaking tag, as `wpaexporter` exports WPA's pool table (issue 13).

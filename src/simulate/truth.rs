@@ -97,8 +97,24 @@ pub struct HostTruth {
     /// The process, handle type and account that grow with the leak.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub responsible: Option<ResponsibleTruth>,
+    /// Drivers and minifilters loaded that are not Windows' own (the driver inventory's non-Microsoft
+    /// entries); empty when the host has none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub third_party_drivers: Vec<DriverTruth>,
     /// The files written for this host, relative to the archive.
     pub files: Vec<FileTruth>,
+}
+
+/// A loaded driver that is not Windows' own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriverTruth {
+    /// Module name (`ctxscan`).
+    pub name: String,
+    /// Its company (`Contoso Security`).
+    pub company: String,
+    /// Its minifilter altitude, when it is a minifilter.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub altitude: Option<String>,
 }
 
 /// One boot of a host.
@@ -208,11 +224,12 @@ pub struct FileTruth {
     /// Path relative to the archive, `/`-separated; a group uses `*` for the time in the name
     /// (`handle-s-*.txt`).
     pub path: String,
-    /// `poolmon`, `handle_summary`, `handle_dump`, `evtx`, `event_xml` or `wpa_pool`.
+    /// `poolmon`, `handle_summary`, `handle_dump`, `evtx`, `event_xml`, `wpa_pool`, `driverquery`,
+    /// `driverquery_si` or `fltmc`.
     pub kind: String,
     /// Number of files (1 for a single file).
     pub files: u64,
-    /// Records in them (snapshots, handle.exe runs, events or WPA table rows).
+    /// Records in them (snapshots, handle.exe runs, events, WPA table rows, drivers, devices or filters).
     pub records: u64,
     /// Total size in bytes.
     pub bytes: u64,

@@ -91,6 +91,9 @@ fn kit_patterns() -> Vec<(&'static str, &'static str)> {
         (folder::HANDLE, "handle-lsass-*.txt"),
         (folder::PERFMON, "counters-*.csv"),
         (folder::EVENTLOG, "System.evtx"),
+        (folder::DRIVERS, "driverquery.csv"),
+        (folder::DRIVERS, "driverquery-si.csv"),
+        (folder::DRIVERS, "fltmc.txt"),
         ("wpa", "wpa-pool-usage.csv"),
     ]
 }
@@ -114,6 +117,9 @@ fn the_scripts_write_the_names_the_simulated_kit_layout_has() {
     assert!(script("handle-loop.ps1").contains("ToString('yyyyMMddTHHmmssZ')"));
     assert!(script("perfmon-start.ps1").contains("'counters-{0}.csv'"));
     assert!(script("collect.ps1").contains("'System.evtx'"));
+    for name in ["'driverquery.csv'", "'driverquery-si.csv'", "'fltmc.txt'"] {
+        assert!(script("collect.ps1").contains(name), "collect.ps1 writes no {name}");
+    }
     for (kind, _) in kit_patterns().iter().filter(|(k, _)| *k != "wpa") {
         let quoted = format!("'{kind}'");
         assert!(files.iter().any(|f| f.text.contains(&quoted)), "no script writes into {kind}");

@@ -50,11 +50,13 @@ fn files_read_whole_are_bounded_and_streamed_ones_are_not() {
         .iter()
         .filter(|d| d["message"].as_str().unwrap().contains("--max-file-size"))
         .collect();
-    // The perfmon CSV and the demo's WPA pool table (both read whole) are refused; nothing that streams is.
+    // The perfmon CSV, the demo's WPA pool table and its driver lists (all read whole) are refused; nothing that
+    // streams is.
     assert!(refused.iter().all(|d| d["severity"] == "error"), "{refused:?}");
     let paths: Vec<&str> = refused.iter().map(|d| d["path"].as_str().unwrap()).collect();
     assert!(paths.contains(&perfmon), "{paths:?}");
-    assert!(paths.iter().all(|p| *p == perfmon || p.contains("wpa")), "{paths:?}");
+    let read_whole = |p: &str| p == perfmon || p.contains("wpa") || p.contains("driverquery") || p.contains("fltmc");
+    assert!(paths.iter().all(|p| read_whole(p)), "{paths:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod atomic;
 mod cli;
 mod debugger;
 mod diff;
+mod drivers;
 mod events;
 mod evtx_writer;
 mod export;

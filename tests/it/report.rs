@@ -356,6 +356,11 @@ fn analysis(names: &Names) -> Analysis {
                     "AIFO 6,189 allocations of tag Toke, allocated from {}!SepDuplicateToken",
                     names.process
                 )),
+                drivers: Some(format!(
+                    "1 of 30 loaded drivers not Microsoft's: {} minifilter (altitude 329420; publisher unknown): \
+                     question it first",
+                    names.driver
+                )),
             },
             text: format!(
                 "Paged pool tag Toke (Token objects) grows 25.4 MiB/h, 99% of the paged pool's growth; the paged pool \

@@ -54,6 +54,11 @@ fn blocks(dir: &Path) -> String {
             assert!(line.chars().count() <= 160, "Stacks is too long for a ticket line: {line}");
             out.push_str(&format!("  {:<17} {line}\n", "Stacks"));
         }
+        // The seventh when the leaking tag is a kernel object allocated for any caller (issue 13).
+        if let Some(line) = block["drivers"].as_str() {
+            assert!(line.chars().count() <= 200, "Drivers is too long for a ticket line: {line}");
+            out.push_str(&format!("  {:<17} {line}\n", "Drivers"));
+        }
     }
     out
 }

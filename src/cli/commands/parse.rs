@@ -91,6 +91,8 @@ pub enum InputFormat {
     Perfmon,
     /// WPA pool tables (`wpaexporter` or "Export to CSV" of a Pool usage trace).
     WpaPool,
+    /// Driver lists: `driverquery [/v|/si] /fo csv`, `fltmc [instances]`, Win32_SystemDriver CSV.
+    Drivers,
 }
 
 impl From<InputFormat> for Format {
@@ -107,6 +109,7 @@ impl From<InputFormat> for Format {
             InputFormat::Vm => Format::DebuggerVm,
             InputFormat::Perfmon => Format::Perfmon,
             InputFormat::WpaPool => Format::WpaPool,
+            InputFormat::Drivers => Format::DriverList,
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct ParseOutput<'a> {
     pub debugger_limits: Vec<&'a DebuggerLimits>,
     /// WPA pool tables (allocations with their stacks), by host, one per file.
     pub allocation_tables: Vec<&'a crate::model::AllocationTable>,
+    /// Driver and minifilter lists (driverquery, fltmc, Win32_SystemDriver CSV), by host, one per file.
+    pub driver_lists: Vec<&'a crate::model::DriverListing>,
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
 }
@@ -193,10 +198,11 @@ fn require_records(dataset: &Dataset, paths: &[PathBuf]) -> Result<()> {
             && h.debugger_limits.is_empty()
             && h.perf_series.is_empty()
             && h.allocations.is_empty()
+            && h.drivers.is_empty()
     }) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         bail!(
-            "no usable records in {} (expected poolmon, handle.exe, event-log, perfmon or WPA pool-table output)",
+            "no usable records in {} (expected poolmon, handle.exe, event-log, perfmon, WPA pool-table or driver-list output)",
             sanitize(&names.join(", "))
         );
     }
@@ -308,6 +314,9 @@ fn stream_records_to(
             let tables: Vec<&crate::model::AllocationTable> =
                 survey.hosts.values().flat_map(|h| &h.allocations).collect();
             push_pretty_json(&mut buf, &tables, 2)?;
+            buf.extend_from_slice(b",\n  \"driver_lists\": ");
+            let lists: Vec<&crate::model::DriverListing> = survey.hosts.values().flat_map(|h| &h.drivers).collect();
+            push_pretty_json(&mut buf, &lists, 2)?;
             buf.extend_from_slice(b",\n  \"diagnostics\": ");
             push_pretty_json(&mut buf, &survey.diagnostics, 2)?;
             buf.extend_from_slice(b"\n}\n");
@@ -469,6 +478,16 @@ fn summary_table(dataset: &Dataset) -> String {
                 sanitize(&t.source.path)
             );
         }
+        for l in &data.drivers {
+            let merged = crate::model::DriverInventory::merge(std::slice::from_ref(l));
+            let others = crate::analysis::drivers::not_microsoft(&merged).len();
+            let what = if l.devices.is_empty() {
+                format!("{} drivers, {others} not known to be Microsoft's", l.drivers.len())
+            } else {
+                format!("{} signed devices", l.devices.len())
+            };
+            let _ = writeln!(out, "  driver list ({}): {what}  {}", l.kind.command(), sanitize(&l.source.path));
+        }
     }
     let errors = dataset.diagnostics.iter().filter(|d| d.severity == crate::model::Severity::Error).count();
     let _ = writeln!(out, "diagnostics: {} ({} errors)", dataset.diagnostics.len(), errors);
@@ -576,6 +595,7 @@ mod tests {
                 events: dataset.hosts.values().flat_map(|h| &h.events).collect(),
                 debugger_limits: dataset.hosts.values().flat_map(|h| &h.debugger_limits).collect(),
                 allocation_tables: dataset.hosts.values().flat_map(|h| &h.allocations).collect(),
+                driver_lists: dataset.hosts.values().flat_map(|h| &h.drivers).collect(),
                 diagnostics: &dataset.diagnostics,
             };
             let json = crate::untrusted::to_json_pretty_string(&doc).unwrap() + "\n";

@@ -53,7 +53,8 @@ pub fn parse(bytes: &[u8], format: Format, ctx: &FileContext) -> (Vec<Event>, Ve
         | Format::DebuggerVm
         | Format::Pooltag
         | Format::Perfmon
-        | Format::WpaPool => {
+        | Format::WpaPool
+        | Format::DriverList => {
             return (
                 Vec::new(),
                 vec![Diagnostic::for_file(path, Severity::Error, format!("{format:?} is not an event-log format"))],

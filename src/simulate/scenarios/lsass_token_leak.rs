@@ -9,10 +9,14 @@
 use super::background::PoolBudget;
 use super::{host_base, token_handle_leak, utc, HostPlan, MIB};
 use crate::model::PoolType;
-use crate::simulate::scenario::{HostSpec, LeakSpec, OsSpec, Resource, Scenario, ScenarioName, SimOptions, WpaTrace};
+use crate::simulate::scenario::{
+    HostSpec, LeakSpec, OsSpec, Resource, Scenario, ScenarioName, SimOptions, ThirdPartyDriver, WpaTrace,
+};
 
 /// The leaking tag.
 pub const TAG: &str = "Toke";
+/// The security product's minifilter loaded on the leaking hosts (the only driver not Microsoft's).
+pub const SECURITY_FILTER: &str = "ctxscan";
 /// Bytes per leaked token object.
 pub const PER_ALLOC: u32 = 1664;
 /// Leaked token objects an hour.
@@ -70,6 +74,13 @@ pub fn host(opts: &SimOptions, tags: usize, name: &str, index: usize, rate: f64,
         }),
     }
     token_handle_leak(&mut host, ACCOUNT, HANDLES_PER_HOUR * rate, 0.25);
+    // The seed case's culprit: a security product's file-system minifilter that asks for tokens.
+    host.third_party_drivers.push(ThirdPartyDriver {
+        name: SECURITY_FILTER.into(),
+        display_name: "Contoso Scan Filter Driver".into(),
+        company: "Contoso Security".into(),
+        altitude: Some("329420".into()),
+    });
     host
 }
 

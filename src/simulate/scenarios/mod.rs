@@ -138,6 +138,7 @@ fn host_base(opts: &SimOptions, tags: usize, index: usize, plan: &HostPlan<'_>) 
         activity_sd: 0.1,
         activity_tau_h: 1.0,
         wpa_trace: None,
+        third_party_drivers: Vec::new(),
     }
 }
 
