@@ -114,6 +114,12 @@ const CRASH_RECORD_WINDOW: Duration = Duration::minutes(30);
 /// How long after a boot the administrator's shutdown reason (User32 1076) may be written.
 const LOGON_REASON_WINDOW: Duration = Duration::hours(24);
 
+/// Whether a snapshot has outstanding counts only (`!poolused`: every row's frees 0 and allocs its diff), so its
+/// Allocs are not poolmon's cumulative counter.
+fn outstanding_only(s: &PoolSnapshot) -> bool {
+    !s.rows.is_empty() && s.rows.iter().all(|r| r.frees == 0 && r.allocs == r.diff)
+}
+
 /// What the counters say about the step from `a` to `b`: `Some(true)` reset, `Some(false)` kept
 /// growing, `None` cannot tell.
 fn counters_reset(a: &PoolSnapshot, b: &PoolSnapshot) -> (Option<bool>, &'static str) {
@@ -192,9 +198,19 @@ pub fn split_boots(
     // between them says the two sources were read in different zones.
     let mut lone_records: Vec<DateTime<Utc>> = Vec::new();
     let mut lone_resets: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut last_cumulative = (!outstanding_only(snaps[0])).then_some(0);
     for i in 1..snaps.len() {
         let between: Vec<&Marker> = marks.iter().filter(|m| m.at > times[i - 1] && m.at <= times[i]).collect();
-        let (mut reset, mut why) = counters_reset(snaps[i - 1], snaps[i]);
+        // A debugger `!poolused` snapshot holds outstanding counts only (allocs = diff, no frees): compared with
+        // poolmon's cumulative Allocs it would look like a reset. It is compared with nothing; the snapshot
+        // after it is compared with the last cumulative one.
+        let (mut reset, mut why) = match (last_cumulative, outstanding_only(snaps[i])) {
+            (Some(prev), false) => counters_reset(snaps[prev], snaps[i]),
+            _ => (None, ""),
+        };
+        if !outstanding_only(snaps[i]) {
+            last_cumulative = Some(i);
+        }
         if reset.is_none() && restarts.iter().any(|r| *r > times[i - 1] && *r <= times[i]) {
             (reset, why) = (Some(true), "lsass.exe's process id changed (perfmon)");
         }

@@ -93,7 +93,15 @@ fn truth_options(opts: &SimOptions, scn: &Scenario) -> TruthOptions {
         handle_interval_secs: opts.handle_interval_secs,
         dump_interval_secs: opts.dump_interval_secs,
         layout: (opts.layout == Layout::Kit).then(|| "kit".to_owned()),
-        extras: if opts.extras.perfmon { vec!["perfmon".to_owned()] } else { Vec::new() },
+        extras: [
+            (opts.extras.perfmon, "perfmon"),
+            (opts.extras.pool_csv, "pool_csv"),
+            (opts.extras.debugger, "debugger"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| name.to_owned())
+        .collect(),
     }
 }
 

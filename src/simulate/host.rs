@@ -218,6 +218,12 @@ fn run_boot(
                 };
                 let at = prev_t + Duration::milliseconds(((t_next - prev_t).num_milliseconds() as f64 * frac) as i64);
                 log.exhaustion(at, &exhaustion_info(host, &st, at, resource));
+                if opts.extras.debugger {
+                    // The dump an engineer forces at the hang (a manual bugcheck) a few minutes in; the delay comes
+                    // from the time, not the random stream, so writing the dump changes nothing else of the run.
+                    let dump_at = at + Duration::minutes(3 + i64::from(at.second() % 10));
+                    out.debugger(dump_at, &dump_text(host, &st, dump_at))?;
+                }
                 let reset = at
                     + Duration::minutes((OUTAGE_MINUTES.0 + st.rng.below(OUTAGE_MINUTES.1 - OUTAGE_MINUTES.0)) as i64);
                 truth.hang_at = Some(at);
@@ -247,6 +253,15 @@ fn run_boot(
         }
         if t_next == next_pool {
             // Now and then a snapshot is missing (poolmon failed, the loop was slow).
+            if opts.extras.pool_csv {
+                let rows: Vec<(&str, PoolType, super::pool_model::RowValues)> = st
+                    .tags
+                    .iter()
+                    .zip(&host.tags)
+                    .filter_map(|(state, spec)| state.row().map(|v| (spec.tag.as_str(), spec.pool, v)))
+                    .collect();
+                out.pool_csv(t_next, &rows)?;
+            }
             if !st.rng.chance(0.002) {
                 let text = snapshot_text(host, &st);
                 out.poolmon(t_next, &text)?;
@@ -422,6 +437,33 @@ fn perf_sample(host: &HostSpec, st: &mut BootState, boot_no: u32) -> super::perf
         total_handles: st.handles.system_total(&host.handles, uptime),
         processes,
     }
+}
+
+/// The WinDbg session text of a dump written at `at` (the state of the step that crossed the limit).
+fn dump_text(host: &HostSpec, st: &BootState, at: DateTime<Utc>) -> String {
+    use super::debugger_writer::{dump_text, DumpTag, VmFigures};
+    let t = &st.totals;
+    let vm = VmFigures {
+        physical: host.ram_bytes,
+        available: host.ram_bytes.saturating_sub(memory_in_use(host, t)),
+        nonpaged: t.nonpaged,
+        nonpaged_max: host.nonpaged_limit_bytes,
+        paged: t.paged,
+        paged_max: host.paged_limit_bytes,
+        committed: t.commit.min(host.commit_limit_bytes),
+        commit_limit: host.commit_limit_bytes,
+    };
+    let tags: Vec<DumpTag<'_>> = st
+        .tags
+        .iter()
+        .zip(&host.tags)
+        .filter_map(|(state, spec)| {
+            let v = state.row()?;
+            Some(DumpTag { tag: &spec.tag, pool: spec.pool, allocs: v.diff, bytes: v.bytes })
+        })
+        .collect();
+    let uptime = (at - st.start).num_seconds().max(0) as u64;
+    dump_text((host.os.major, host.os.minor, host.os.build, host.os.service_pack), at, uptime, &vm, &tags)
 }
 
 /// What each leak realised by now.

@@ -19,6 +19,8 @@ use chrono::{DateTime, Utc};
 use super::events::{to_wevtutil_xml, write_evtx, SimEvent};
 use super::handle_writer::{self, HandleLine};
 use super::perfmon_writer::{self, PerfSample};
+use super::pool_csv_writer;
+use super::pool_model::RowValues;
 use super::poolmon_writer::{compact_utc, push_cmd_stamp, push_iso_stamp};
 use super::scenario::{Layout, Newline, SimOptions, StampStyle, TextEncoding};
 use super::sink::{TextFile, TextStyle};
@@ -55,6 +57,9 @@ pub struct HostOutput {
     perf: Option<(u32, String, TextFile, u64)>,
     perf_files: Vec<FileTruth>,
     inventory: Vec<FileTruth>,
+    /// The PoolmonViz file of the day being written: day, its truth path, the file, rows so far.
+    pool_csv: Option<(String, String, TextFile, u64)>,
+    extra_files: Vec<FileTruth>,
 }
 
 impl HostOutput {
@@ -91,6 +96,8 @@ impl HostOutput {
             perf: None,
             perf_files: Vec::new(),
             inventory: Vec::new(),
+            pool_csv: None,
+            extra_files: Vec::new(),
         })
     }
 
@@ -125,6 +132,50 @@ impl HostOutput {
             file.write_text(perfmon_writer::row(t, sample).as_bytes())?;
             *rows += 1;
         }
+        Ok(())
+    }
+
+    /// Records one snapshot's rows in PoolmonViz's file of its day (UTF-16LE with BOM, CRLF: Windows PowerShell's
+    /// `Export-Csv`, whatever the style of the other files).
+    pub fn pool_csv(&mut self, t: DateTime<Utc>, rows: &[(&str, crate::model::PoolType, RowValues)]) -> Result<()> {
+        let name = pool_csv_writer::file_name(t);
+        if self.pool_csv.as_ref().is_some_and(|(day, ..)| *day != name) {
+            self.finish_pool_csv()?;
+        }
+        if self.pool_csv.is_none() {
+            let (path, shown) = self.place("poolmonviz", &name)?;
+            let style = TextStyle { encoding: TextEncoding::Utf16, newline: Newline::Crlf };
+            let mut file = TextFile::create(&path, style)?;
+            file.write_text(pool_csv_writer::HEADER.as_bytes())?;
+            self.pool_csv = Some((name, shown, file, 0));
+        }
+        if let Some((_, _, file, count)) = &mut self.pool_csv {
+            file.write_text(pool_csv_writer::snapshot_rows(t, rows).as_bytes())?;
+            *count += rows.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn finish_pool_csv(&mut self) -> Result<()> {
+        if let Some((_, shown, file, rows)) = self.pool_csv.take() {
+            let bytes = file.finish()?;
+            self.extra_files.push(FileTruth { path: shown, kind: "pool_csv".into(), files: 1, records: rows, bytes });
+        }
+        Ok(())
+    }
+
+    /// Writes the debugger session text of a kernel dump taken at `t`.
+    pub fn debugger(&mut self, t: DateTime<Utc>, text: &str) -> Result<()> {
+        let (path, shown) = self.place("dump", &format!("memory-dmp-{}.txt", compact_utc(t)))?;
+        let bytes = self.style.encode_file(text.as_bytes());
+        write_file(&path, &bytes)?;
+        self.extra_files.push(FileTruth {
+            path: shown,
+            kind: "debugger".into(),
+            files: 1,
+            records: 1,
+            bytes: bytes.len() as u64,
+        });
         Ok(())
     }
 
@@ -270,6 +321,7 @@ impl HostOutput {
     pub fn finish(mut self) -> Result<Vec<FileTruth>> {
         self.flush_pending(true)?;
         self.finish_perf()?;
+        self.finish_pool_csv()?;
         let mut files = Vec::new();
         let kind = |kind: &str, name: &str| match self.layout {
             Layout::Flat => name.to_owned(),
@@ -308,6 +360,7 @@ impl HostOutput {
         files.extend(self.wpa.take());
         files.append(&mut self.perf_files);
         files.append(&mut self.inventory);
+        files.append(&mut self.extra_files);
         Ok(files)
     }
 }

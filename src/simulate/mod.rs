@@ -5,6 +5,7 @@ pub mod evtx;
 
 // The incident simulator (`poolscope simulate`): scenarios, the engine and the text writers.
 pub mod archive;
+pub mod debugger_writer;
 pub mod handle_model;
 pub mod handle_writer;
 pub mod host;
@@ -13,6 +14,7 @@ pub mod host_output;
 pub mod inventory_writer;
 pub mod math;
 pub mod perfmon_writer;
+pub mod pool_csv_writer;
 pub mod pool_model;
 pub mod poolmon_writer;
 pub mod rng;

@@ -129,6 +129,10 @@ pub enum Layout {
 pub struct Extras {
     /// perfmon counters (`logman ... -f csv`), one file per boot, sampled with each poolmon snapshot.
     pub perfmon: bool,
+    /// PoolmonViz's `<yyyy-MM-dd>.pool.csv` beside poolmon, with each snapshot.
+    pub pool_csv: bool,
+    /// The WinDbg text (`!vm 1`, `!poolused 4`) of a kernel dump taken at each hang.
+    pub debugger: bool,
 }
 
 /// The options of one run (`poolscope simulate` flags). `None` means the scenario's default.

@@ -55,7 +55,8 @@ pub struct TruthOptions {
     /// `kit` when the files are laid out as `poolscope kit`'s scripts write them (absent: flat).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub layout: Option<String>,
-    /// Collections written beyond poolmon, handle.exe and the System log (`perfmon`); absent when none.
+    /// Collections written beyond poolmon, handle.exe and the System log (`perfmon`, `pool_csv`, `debugger`); absent
+    /// when none.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub extras: Vec<String>,
 }

@@ -23,6 +23,7 @@ mod pool_csv;
 mod poolmon;
 mod report;
 mod short;
+mod sim_extras;
 mod simulate;
 mod stream;
 mod tags;

@@ -66,6 +66,12 @@ pub struct SimulateArgs {
     /// Also write perfmon counters (`logman ... -f csv`, one file per boot, sampled with each snapshot).
     #[arg(long)]
     pub perfmon: bool,
+    /// Also write PoolmonViz's per-day `<yyyy-MM-dd>.pool.csv` (UTF-16, every snapshot's tags).
+    #[arg(long)]
+    pub pool_csv: bool,
+    /// Also write the WinDbg text (`!vm 1`, `!poolused 4`) of a kernel dump taken at each hang.
+    #[arg(long)]
+    pub debugger: bool,
     /// Write into DIR even when it is not empty (files of the same names are replaced).
     #[arg(long)]
     pub force: bool,
@@ -170,6 +176,8 @@ fn options(args: &SimulateArgs) -> Result<SimOptions> {
         LayoutArg::Kit => Layout::Kit,
     };
     opts.extras.perfmon = args.perfmon;
+    opts.extras.pool_csv = args.pool_csv;
+    opts.extras.debugger = args.debugger;
     opts.handle_interval_secs = duration("handle-interval", &args.handle_interval, false)?;
     opts.dump_interval_secs = duration("dump-interval", &args.dump_interval, true)?;
     if let Some(start) = &args.start {
