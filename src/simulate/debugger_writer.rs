@@ -8,6 +8,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use crate::model::PoolType;
 
+/// Day and month names as the debugger prints them.
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /// Bytes of a page (x64).
 const PAGE: u64 = 4096;
 
@@ -77,8 +81,6 @@ pub fn dump_text(
         "Loading Dump File [C:\\Windows\\MEMORY.DMP]\nKernel Bitmap Dump File: Kernel address space is available\n\n",
     );
     let _ = writeln!(t, "{}", kernel_line(os.0, os.1, os.2, os.3));
-    const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let _ = writeln!(
         t,
         "Debug session time: {} {} {:>2} {:02}:{:02}:{:02}.{:03} {} (UTC + 0:00)",
