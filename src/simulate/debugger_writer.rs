@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
+use super::pool_model::merge_by_tag;
 use crate::model::PoolType;
 
 /// Day and month names as the debugger prints them.
@@ -110,27 +111,10 @@ pub fn dump_text(
         "               NonPaged                  Paged\n Tag     Allocs         Used     Allocs         Used\n\n",
     );
     // One row per tag, both pools; paged bytes first, as flag 4 sorts.
-    let mut rows: Vec<(&str, [u64; 4])> = Vec::new();
-    for tag in tags {
-        let i = match rows.iter().position(|(t, _)| *t == tag.tag) {
-            Some(i) => i,
-            None => {
-                rows.push((tag.tag, [0; 4]));
-                rows.len() - 1
-            }
-        };
-        let cols = &mut rows[i].1;
-        match tag.pool {
-            PoolType::Nonpaged => {
-                cols[0] += tag.allocs;
-                cols[1] += tag.bytes;
-            }
-            PoolType::Paged => {
-                cols[2] += tag.allocs;
-                cols[3] += tag.bytes;
-            }
-        }
-    }
+    let mut rows: Vec<(&str, [u64; 4])> = merge_by_tag(tags.iter().map(|t| (t.tag, t.pool, [t.allocs, t.bytes])))
+        .into_iter()
+        .map(|(tag, [np, p])| (tag, [np[0], np[1], p[0], p[1]]))
+        .collect();
     rows.sort_by(|a, b| b.1[3].cmp(&a.1[3]).then_with(|| b.1[1].cmp(&a.1[1])).then_with(|| a.0.cmp(b.0)));
     let mut total = [0u64; 4];
     for (tag, c) in &rows {

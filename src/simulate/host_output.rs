@@ -103,12 +103,13 @@ impl HostOutput {
 
     /// Where a file of `kind` named `name` goes: its path on disk (its folder created) and in the truth.
     fn place(&self, kind: &str, name: &str) -> Result<(PathBuf, String)> {
+        let shown = format!("{}{}", self.prefix, in_kind(self.layout, kind, name));
         match self.layout {
-            Layout::Flat => Ok((self.dir.join(name), format!("{}{name}", self.prefix))),
+            Layout::Flat => Ok((self.dir.join(name), shown)),
             Layout::Kit => {
                 let folder = self.dir.join(kind);
                 std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
-                Ok((folder.join(name), format!("{}{kind}/{name}", self.prefix)))
+                Ok((folder.join(name), shown))
             }
         }
     }
@@ -323,10 +324,8 @@ impl HostOutput {
         self.finish_perf()?;
         self.finish_pool_csv()?;
         let mut files = Vec::new();
-        let kind = |kind: &str, name: &str| match self.layout {
-            Layout::Flat => name.to_owned(),
-            Layout::Kit => format!("{kind}/{name}"),
-        };
+        let layout = self.layout;
+        let kind = |kind: &str, name: &str| in_kind(layout, kind, name);
         if let Some(log) = self.poolmon_log.take() {
             let bytes = log.finish()?;
             files.push(self.file_truth(
@@ -362,6 +361,14 @@ impl HostOutput {
         files.append(&mut self.inventory);
         files.append(&mut self.extra_files);
         Ok(files)
+    }
+}
+
+/// A file's path within the host's folder: `name`, or `kind/name` in the kit layout.
+fn in_kind(layout: Layout, kind: &str, name: &str) -> String {
+    match layout {
+        Layout::Flat => name.to_owned(),
+        Layout::Kit => format!("{kind}/{name}"),
     }
 }
 

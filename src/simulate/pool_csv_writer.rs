@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::pool_model::RowValues;
+use super::pool_model::{merge_by_tag, RowValues};
 use crate::model::PoolType;
 
 /// The `#TYPE` line and the header.
@@ -21,28 +21,14 @@ pub fn file_name(t: DateTime<Utc>) -> String {
 
 /// The rows of one snapshot (tags as poolmon lists them: one row per tag and pool), merged per tag.
 pub fn snapshot_rows(t: DateTime<Utc>, rows: &[(&str, PoolType, RowValues)]) -> String {
-    // Per tag: [paged allocs, frees, diff, bytes, nonpaged allocs, frees, diff, bytes], in first-seen order.
-    let mut merged: Vec<(&str, [u64; 8])> = Vec::new();
-    for (tag, pool, v) in rows {
-        let i = match merged.iter().position(|(t, _)| t == tag) {
-            Some(i) => i,
-            None => {
-                merged.push((tag, [0; 8]));
-                merged.len() - 1
-            }
-        };
-        let at = if *pool == PoolType::Paged { 0 } else { 4 };
-        let cols = &mut merged[i].1;
-        for (k, value) in [v.allocs, v.frees, v.diff, v.bytes].into_iter().enumerate() {
-            cols[at + k] += value;
-        }
-    }
+    let merged = merge_by_tag(rows.iter().map(|(tag, pool, v)| (*tag, *pool, [v.allocs, v.frees, v.diff, v.bytes])));
     // The collector runs on the server in its zone; the simulated hosts run on UTC.
     let stamp = t.format("%Y-%m-%dT%H:%M:%S").to_string();
     let mut out = String::with_capacity(merged.len() * 110);
-    for (tag, c) in merged {
+    for (tag, [nonpaged, paged]) in merged {
         let _ = write!(out, "\"{stamp}\",\"{stamp}\",\"{}\"", tag.replace('"', "\"\""));
-        for v in c.iter().chain(std::iter::once(&(c[3] + c[7]))) {
+        // Paged columns, nonpaged columns, TotalUsedBytes.
+        for v in paged.iter().chain(&nonpaged).chain(std::iter::once(&(paged[3] + nonpaged[3]))) {
             let _ = write!(out, ",\"{v}\"");
         }
         out.push_str(",\"\",\"\"\n");

@@ -157,6 +157,26 @@ impl TagState {
     }
 }
 
+/// Counters of (tag, pool) rows merged per tag, in first-seen order, as `[nonpaged, paged]` (the debugger's and
+/// PoolmonViz's one-row-per-tag tables).
+pub fn merge_by_tag<'a, const N: usize>(
+    rows: impl IntoIterator<Item = (&'a str, crate::model::PoolType, [u64; N])>,
+) -> Vec<(&'a str, [[u64; N]; 2])> {
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(&str, [[u64; N]; 2])> = Vec::new();
+    for (tag, pool, values) in rows {
+        let i = *index.entry(tag).or_insert_with(|| {
+            out.push((tag, [[0; N]; 2]));
+            out.len() - 1
+        });
+        let slot = &mut out[i].1[usize::from(pool == crate::model::PoolType::Paged)];
+        for (sum, v) in slot.iter_mut().zip(values) {
+            *sum += v;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

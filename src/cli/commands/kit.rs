@@ -63,12 +63,7 @@ pub fn run(args: &KitArgs, printer: &Printer) -> Result<ExitStatus> {
         processes,
     };
     let dir = &args.output;
-    if !args.force && dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!("{} is not empty (use --force to write into it anyway)", dir.display());
-        }
-    }
+    super::check_empty_or_forced(dir, args.force)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let files = kit_files(&options);
     for f in &files {

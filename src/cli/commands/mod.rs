@@ -75,6 +75,17 @@ pub fn parse_time_arg(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<
     anyhow::bail!("expected a time like 2020-05-22T22:35:55Z or \"2020-05-22 22:35:55\"")
 }
 
+/// Refuses to write into `dir` when it exists and holds anything, unless `force` (`simulate`, `kit`).
+pub fn check_empty_or_forced(dir: &Path, force: bool) -> Result<()> {
+    if !force && dir.exists() {
+        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() {
+            anyhow::bail!("{} is not empty (use --force to write into it anyway)", dir.display());
+        }
+    }
+    Ok(())
+}
+
 /// Refuses `-o FILE` when it is an input or lies in an input's folder (checked before anything is read, so
 /// a long read does not end in a refusal).
 pub fn check_output(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {

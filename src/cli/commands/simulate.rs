@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use super::parse_time_arg;
@@ -190,12 +190,7 @@ fn options(args: &SimulateArgs) -> Result<SimOptions> {
 pub fn run(args: &SimulateArgs, printer: &Printer) -> Result<ExitStatus> {
     let opts = options(args)?;
     let dir = &args.output;
-    if !args.force && dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!("{} is not empty (use --force to write into it anyway)", dir.display());
-        }
-    }
+    super::check_empty_or_forced(dir, args.force)?;
     let started = std::time::Instant::now();
     let truth =
         simulate::simulate(&opts, dir).with_context(|| format!("writing the archive into {}", dir.display()))?;
