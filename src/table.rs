@@ -157,7 +157,13 @@ impl TextTable {
                     .map(|i| self.columns[i].header.as_str())
                     .collect();
                 if !hidden.is_empty() {
-                    let note = format!("(not shown at {width} columns: {}; --wide shows them)", hidden.join(", "));
+                    // A long list (one column per series) is named by its first few.
+                    let named = if hidden.len() > 6 {
+                        format!("{} and {} more", hidden[..3].join(", "), hidden.len() - 3)
+                    } else {
+                        hidden.join(", ")
+                    };
+                    let note = format!("(not shown at {width} columns: {named}; --wide shows them)");
                     out.push_str(&wrap(&note, Some(width), indent, indent));
                 }
                 return out;
@@ -359,6 +365,25 @@ pub fn markdown_cell(text: &str) -> String {
     out
 }
 
+/// Units that never start a line: a figure and its unit (`1.35 GiB`, `+23.2 MiB/h`) stay together.
+const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB", "B/h", "KiB/h", "MiB/h", "GiB/h", "TiB/h", "h", "%", "UTC"];
+
+/// The words of a text, each unit joined to the figure before it.
+fn words<'a>(pieces: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in pieces.filter(|w| !w.is_empty()) {
+        let unit = UNITS.contains(&piece.trim_end_matches([',', ';', '.', ')', ':']));
+        match out.last_mut() {
+            Some(last) if unit && last.ends_with(|c: char| c.is_ascii_digit()) => {
+                last.push(' ');
+                last.push_str(piece);
+            }
+            _ => out.push(piece.to_owned()),
+        }
+    }
+    out
+}
+
 /// Folds text into lines of at most `width` characters at spaces; a word longer than a line is cut.
 pub fn fold(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
@@ -367,7 +392,7 @@ pub fn fold(text: &str, width: usize) -> Vec<String> {
     }
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    for word in words(text.split(' ')) {
         let mut word: Vec<char> = word.chars().collect();
         loop {
             let used = line.chars().count();
@@ -402,7 +427,7 @@ pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String
     let mut out = String::new();
     let mut line = first.to_owned();
     let mut empty = true;
-    for word in text.split_whitespace() {
+    for word in words(text.split_whitespace()) {
         if !empty && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(line.trim_end());
             out.push('\n');
@@ -412,7 +437,7 @@ pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String
         if !empty {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
         empty = false;
     }
     out.push_str(line.trim_end());
@@ -423,6 +448,17 @@ pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_and_its_unit_stay_on_one_line() {
+        assert_eq!(
+            wrap("commit 4.25 GiB of 4.25 GiB; processes 1.35 GiB", Some(30), "", ""),
+            "commit 4.25 GiB of 4.25 GiB;\nprocesses 1.35 GiB\n"
+        );
+        assert_eq!(fold("grows +23.2 MiB/h since boot", 13), ["grows", "+23.2 MiB/h", "since boot"]);
+        // A unit after a word is a word.
+        assert_eq!(fold("B side of the tape", 6), ["B side", "of the", "tape"]);
+    }
 
     fn sample() -> TextTable {
         let mut t = TextTable::new(vec![

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod drivers;
 pub mod eventlog;
 pub mod growth;
+pub mod handle_counts;
 pub mod handle_growth;
 pub mod host;
 pub mod limits;

@@ -90,6 +90,32 @@ fn parse_table_format_shows_the_chosen_records_fitted_to_the_terminal() {
     assert!(wide.lines().nth(1).is_some_and(|l| l.contains("source_path")), "{}", &wide[..300]);
 }
 
+/// Every command's text output on the demo fits an 80-column terminal, and `--wide` lifts the limit.
+#[test]
+fn every_text_command_fits_the_terminal_width() {
+    let demo = "fixtures/incidents/lsass-token-leak";
+    let run = |args: &[&str]| {
+        let out = poolscope().env("COLUMNS", "80").args(args).assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let commands: [&[&str]; 6] = [
+        &["analyze", "-q", demo],
+        &["events", "-q", demo],
+        &["handles", "-q", demo],
+        &["handles", "-q", "--by", "account", "--type", "token", demo],
+        &["tags", "-q", "Toke", "MmSt"],
+        &["diff", "-q", "fixtures/incidents/lsass-token-leak/poolmon.log"],
+    ];
+    for args in commands {
+        let text = run(args);
+        assert!(text.lines().count() > 3, "{args:?} printed almost nothing:\n{text}");
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= 80, "{args:?}: a line of {widest} columns:\n{text}");
+    }
+    let wide = run(&["--wide", "events", "-q", demo]);
+    assert!(wide.lines().any(|l| l.contains("#") && l.contains("record")), "--wide keeps every column:\n{wide}");
+}
+
 /// `poolscope man -o DIR` writes one roff page per subcommand, each with its own name and options.
 #[test]
 fn man_writes_one_page_per_subcommand() {

@@ -947,14 +947,28 @@ fn path_str(p: &Path) -> String {
 
 #[test]
 fn cli_text_view_of_a_2004_reads_like_evidence() {
-    let text = stdout_of(&["events", &path_str(&fixture("wevtutil_qe_f_xml_2004.xml"))]);
+    let text = String::from_utf8(
+        poolscope()
+            .args(["events", &path_str(&fixture("wevtutil_qe_f_xml_2004.xml"))])
+            .env("COLUMNS", "100")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "wider than COLUMNS=100:\n{text}");
     for needle in [
-        "2024-03-08 03:05:12.456Z  SRV-APP01  Resource-Exhaustion-Detector 2004  warning  low virtual memory diagnosed",
+        "Events of host SRV-APP01",
+        "1  2024-03-08 03:05:12  Resource-Exhaustion-Detector  2004  warning  low virtual memory diagnosed",
+        "[1] resource exhaustion on SRV-APP01 at 2024-03-08 03:05:12.456Z:",
         "detected at    2024-03-08 03:05:10.987Z (-1.5 s from the log time)",
         "commit         31.9 GiB of 32.0 GiB limit (99.6% of the limit)",
         "pool           paged 3.00 GiB, nonpaged 384 MiB",
         "paged tags     Toke 2.30 GiB, MmSt 100 MiB, CM31 60.0 MiB",
-        "lsass.exe     pid    640   2.00 GiB  1,394,724 handles  started 2024-03-04 08:01:25Z",
+        "process        pid    commit    handles  started (UTC)",
+        "lsass.exe      640  2.00 GiB  1,394,724  2024-03-04 08:01:25",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -14,6 +14,7 @@ use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::{PoolSnapshot, PoolType, TimeSettings, TimeSource};
 use crate::parse::{FileContext, Format, ReadLimits};
+use crate::table::wrap;
 use crate::table::{Column, TextTable};
 
 /// Rows shown by text and Markdown output when `--top` is not given.
@@ -514,8 +515,8 @@ fn list_tags(items: &[snapdiff::TagPool]) -> String {
 /// The aligned text report: both snapshots, totals, the ranked rows, appeared/disappeared tags and notes.
 pub fn render_text(d: &SnapshotDiff, top_defaulted: bool, width: Option<usize>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "A: {}", describe_side(&d.before));
-    let _ = writeln!(out, "B: {}", describe_side(&d.after));
+    out.push_str(&wrap(&format!("A: {}", describe_side(&d.before)), width, "", "   "));
+    out.push_str(&wrap(&format!("B: {}", describe_side(&d.after)), width, "", "   "));
     match d.hours {
         Some(h) => {
             let _ = writeln!(out, "Interval: {h:.2} hours");
@@ -617,18 +618,24 @@ pub fn render_text(d: &SnapshotDiff, top_defaulted: bool, width: Option<usize>) 
         );
     }
     out.push('\n');
-    let _ = writeln!(out, "Appeared in B ({}): {}", d.appeared.len(), list_tags(&d.appeared));
-    let _ = writeln!(out, "Disappeared from A ({}): {}", d.disappeared.len(), list_tags(&d.disappeared));
+    let appeared = format!("Appeared in B ({}): {}", d.appeared.len(), list_tags(&d.appeared));
+    out.push_str(&wrap(&appeared, width, "", "  "));
+    let disappeared = format!("Disappeared from A ({}): {}", d.disappeared.len(), list_tags(&d.disappeared));
+    out.push_str(&wrap(&disappeared, width, "", "  "));
 
-    let row_notes: Vec<String> = d
+    // A row's note starts with its tag as printed, own spaces included (`Irp `): only the text after it wraps.
+    let row_notes: Vec<(String, &String)> = d
         .rows
         .iter()
-        .flat_map(|r| r.notes.iter().map(move |n| format!("{} ({}): {n}", sanitize(&r.tag), r.pool)))
+        .flat_map(|r| r.notes.iter().map(move |n| (format!("  - {} ({}): ", sanitize(&r.tag), r.pool), n)))
         .collect();
     if !d.notes.is_empty() || !row_notes.is_empty() {
         out.push_str("\nNotes:\n");
-        for n in d.notes.iter().chain(&row_notes) {
-            let _ = writeln!(out, "  - {}", sanitize(n));
+        for n in &d.notes {
+            out.push_str(&wrap(&sanitize(n), width, "  - ", "    "));
+        }
+        for (head, n) in &row_notes {
+            out.push_str(&wrap(&sanitize(n), width, head, "    "));
         }
     }
     out.trim_end().to_owned() + "\n"

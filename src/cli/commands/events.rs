@@ -203,7 +203,7 @@ pub fn run(args: &EventsArgs, printer: &Printer) -> Result<ExitStatus> {
         }
         EventsFormat::Csv => csv_table(&all)?,
         EventsFormat::Markdown => markdown(&all, events_read),
-        EventsFormat::Text => text_view(&all),
+        EventsFormat::Text => text_view(&all, printer.width),
     };
     emit(output, text.as_bytes())?;
     Ok(ExitStatus::Success)
@@ -332,98 +332,121 @@ pub fn summary(e: &Event) -> String {
 
 /// The evidence lines of a 2004 event: when, commit and pool figures, top tags, top processes. An export
 /// without event data has none; its message is shown instead (as printed, never read for values).
-fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str) -> String {
+fn exhaustion_details(re: &ResourceExhaustion, e: &Event, indent: &str, width: Option<usize>) -> String {
     let logged = e.time;
     let mut out = String::new();
     let opt = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), bytes);
+    // `label  value` lines, the value wrapped under itself.
+    let hanging = format!("{indent}{}", " ".repeat(15));
+    let mut field = |label: &str, value: String| {
+        out.push_str(&crate::table::wrap(&value, width, &format!("{indent}{label:<14} "), &hanging));
+    };
     if let Some(t) = re.detected_at {
         let delta = (t - logged).num_milliseconds() as f64 / 1000.0;
-        let _ = writeln!(out, "{indent}detected at    {} ({delta:+.1} s from the log time)", when(t));
+        field("detected at", format!("{} ({delta:+.1} s from the log time)", when(t)));
     }
     if re.commit_limit.is_some() || re.commit_charge.is_some() {
         let pct = match (re.commit_charge, re.commit_limit) {
             (Some(c), Some(l)) if l > 0 => format!(" ({} of the limit)", crate::units::percent(c as f64 / l as f64)),
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "{indent}commit         {} of {} limit{pct}; processes {}",
-            opt(re.commit_charge),
-            opt(re.commit_limit),
-            opt(re.process_commit_charge)
+        field(
+            "commit",
+            format!(
+                "{} of {} limit{pct}; processes {}",
+                opt(re.commit_charge),
+                opt(re.commit_limit),
+                opt(re.process_commit_charge)
+            ),
         );
     }
     if re.paged_pool_usage.is_some() || re.nonpaged_pool_usage.is_some() {
-        let _ = writeln!(
-            out,
-            "{indent}pool           paged {}, nonpaged {}",
-            opt(re.paged_pool_usage),
-            opt(re.nonpaged_pool_usage)
-        );
+        field("pool", format!("paged {}, nonpaged {}", opt(re.paged_pool_usage), opt(re.nonpaged_pool_usage)));
     }
     if re.physical_memory_size.is_some() {
-        let _ = writeln!(
-            out,
-            "{indent}memory         {} of {} physical in use",
-            opt(re.physical_memory_usage),
-            opt(re.physical_memory_size)
-        );
+        let memory = format!("{} of {} physical in use", opt(re.physical_memory_usage), opt(re.physical_memory_size));
+        field("memory", memory);
     }
     if let Some(n) = re.process_count {
-        let _ = writeln!(out, "{indent}processes      {}", thousands(n));
+        field("processes", thousands(n));
     }
     for (label, tags) in [("paged tags", &re.paged_tags), ("nonpaged tags", &re.nonpaged_tags)] {
         if !tags.is_empty() {
             let list: Vec<String> = tags.iter().map(|t| format!("{} {}", sanitize(&t.tag), bytes(t.bytes))).collect();
-            let _ = writeln!(out, "{indent}{label:<14} {}", list.join(", "));
+            field(label, list.join(", "));
         }
     }
     if !re.processes.is_empty() {
         let _ = writeln!(out, "{indent}top processes by commit charge:");
-        let width = re.processes.iter().map(|p| sanitize(&p.name).chars().count()).max().unwrap_or(0);
+        let mut table =
+            TextTable::new(crate::table::columns(&["process@f", "pid@r", "commit@r", "handles@r", "started (UTC)@1"]));
         for p in &re.processes {
-            let started =
-                p.created_at.map(|t| format!("  started {}", t.format("%Y-%m-%d %H:%M:%SZ"))).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{indent}  {:<width$}  pid {:>6}  {:>9}  {:>9} handles{started}",
-                sanitize(&p.name),
-                p.pid,
+            table.push(vec![
+                p.name.clone(),
+                p.pid.to_string(),
                 bytes(p.commit_charge),
                 thousands(p.handle_count),
-            );
+                p.created_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default(),
+            ]);
         }
+        out.push_str(&table.render(&format!("{indent}  "), width));
     }
     if out.is_empty() {
         let _ = writeln!(out, "{indent}(no event data in this export: figures unavailable)");
         if let Some(message) = &e.message {
             let _ = writeln!(out, "{indent}message:");
             for line in message.lines().filter(|l| !l.trim().is_empty()) {
-                let _ = writeln!(out, "{indent}  {}", sanitize(line.trim()));
+                out.push_str(&crate::table::wrap(
+                    &sanitize(line.trim()),
+                    width,
+                    &format!("{indent}  "),
+                    &format!("{indent}  "),
+                ));
             }
         }
     }
     out
 }
 
-/// The readable listing: one line per event, and the evidence of 2004 events under it.
-fn text_view(events: &[HostEvent<'_>]) -> String {
-    let mut out = String::new();
-    for he in events {
+/// The readable listing: a table of events fitted to `width` (the summary folds; the level, host and record
+/// columns go first when it is narrow), then the evidence of each 2004 event under a heading naming its row.
+fn text_view(events: &[HostEvent<'_>], width: Option<usize>) -> String {
+    let one_host = events.windows(2).all(|w| w[0].host == w[1].host);
+    // Row numbers only when the evidence below the table refers to them.
+    let numbered = events.iter().any(|he| matches!(he.event.kind, EventKind::ResourceExhaustion(_)));
+    let mut specs = if numbered { vec!["#@r", "time (UTC)"] } else { vec!["time (UTC)"] };
+    if !one_host {
+        specs.push("host@1");
+    }
+    specs.extend(["provider@f", "id@r", "level@2", "summary@f", "record@r3"]);
+    let mut table = TextTable::new(crate::table::columns(&specs));
+    for (i, he) in events.iter().enumerate() {
         let e = he.event;
-        let record = e.record_id.map(|r| format!("  #{r}")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{}  {}  {} {}  {}  {}{record}",
-            when(e.time),
-            sanitize(he.host),
-            sanitize(short_provider(&e.provider)),
-            e.event_id,
-            level_name(e.level),
+        // Seconds are enough to read by; the order (sub-second included) is the sort's.
+        let time = e.time.format("%Y-%m-%d %H:%M:%S").to_string();
+        let mut row = if numbered { vec![format!("{}", i + 1), time] } else { vec![time] };
+        if !one_host {
+            row.push(he.host.to_owned());
+        }
+        row.extend([
+            short_provider(&e.provider).to_owned(),
+            e.event_id.to_string(),
+            level_name(e.level).to_owned(),
             summary(e),
-        );
-        if let EventKind::ResourceExhaustion(re) = &e.kind {
-            out.push_str(&exhaustion_details(re, e, "    "));
+            e.record_id.map(|r| format!("#{r}")).unwrap_or_default(),
+        ]);
+        table.push(row);
+    }
+    let mut out = String::new();
+    if let (true, Some(first)) = (one_host, events.first()) {
+        let _ = writeln!(out, "Events of host {}", sanitize(first.host));
+    }
+    out.push_str(&table.render("", width));
+    for (i, he) in events.iter().enumerate() {
+        if let EventKind::ResourceExhaustion(re) = &he.event.kind {
+            let _ =
+                writeln!(out, "\n[{}] resource exhaustion on {} at {}:", i + 1, sanitize(he.host), when(he.event.time));
+            out.push_str(&exhaustion_details(re, he.event, "  ", width));
         }
     }
     out
@@ -512,7 +535,7 @@ fn markdown(events: &[HostEvent<'_>], read: usize) -> String {
                 crate::table::markdown_cell(he.host),
                 when(he.event.time)
             );
-            let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event, ""));
+            let _ = writeln!(out, "```\n{}```", exhaustion_details(re, he.event, "", None));
         }
     }
     out

@@ -1,7 +1,6 @@
 //! `poolscope handles`: who holds which handles (handle.exe output), and how the counts grow over time
 //! (ANALYSIS.md §5: Token handles by account name the account whose logons leak).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::table::{markdown_cell, Column, TextTable};
@@ -12,12 +11,12 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::analysis::handle_growth::{self, HandleGrowth};
+use crate::analysis::handle_counts::{self, GroupKey, GroupSeries, HandleCounts, HandleQuery};
 use crate::cli::args::{OutputArgs, TimeArgs};
 use crate::cli::printer::sanitize;
 use crate::cli::{ExitStatus, Printer};
 use crate::model::handles::HandleMode;
-use crate::model::{Diagnostic, HandleSnapshot, ObjectIdentity, SourceRef, TimeSource};
+use crate::model::TimeSource;
 
 /// Arguments of `poolscope handles`.
 #[derive(Debug, Args)]
@@ -83,189 +82,21 @@ pub enum HandlesFormat {
     Markdown,
 }
 
-/// Label of a summary that covers every process.
-const ALL_PROCESSES: &str = "(all processes)";
-
-/// What a count is of: the parts of the key that `--by` selects.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-struct GroupKey {
-    /// `summary` (an `-s` count) or `listing` (handles listed one by one); never mixed in one series.
-    view: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    process: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    handle_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-}
-
-/// The filters and grouping of one invocation.
-struct Query<'a> {
-    by: Option<GroupBy>,
-    handle_type: Option<&'a str>,
-    process: Option<&'a str>,
-}
-
-impl Query<'_> {
-    fn type_matches(&self, handle_type: &str) -> bool {
-        self.handle_type.is_none_or(|t| t.eq_ignore_ascii_case(handle_type))
-    }
-
-    fn process_matches(&self, name: &str, pid: u32) -> bool {
-        self.process.is_none_or(|p| match p.parse::<u32>() {
-            Ok(want) => want == pid,
-            Err(_) => name.to_lowercase().starts_with(&p.to_lowercase()),
-        })
-    }
-
-    /// Whether a summary limited by `-p filter` (or not at all) speaks about the `--process` asked for.
-    fn summary_matches(&self, filter: Option<&str>) -> bool {
-        match (self.process, filter) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(want), Some(filter)) => {
-                let (want, filter) = (want.to_lowercase(), filter.to_lowercase());
-                want.starts_with(&filter) || filter.starts_with(&want)
-            }
-        }
-    }
-
-    /// Counts one snapshot's handles by group; empty when nothing in it matches.
-    fn count(&self, snap: &HandleSnapshot) -> BTreeMap<GroupKey, u64> {
-        let mut counts = BTreeMap::new();
-        if snap.mode == HandleMode::Summary {
-            self.count_summary(snap, &mut counts);
-            return counts;
-        }
-        for process in &snap.processes {
-            if !self.process_matches(&process.name, process.pid) {
-                continue;
-            }
-            for handle in process.handles.iter().filter(|h| self.type_matches(&h.handle_type)) {
-                let mut key = GroupKey {
-                    view: "listing",
-                    process: None,
-                    pid: None,
-                    handle_type: None,
-                    account: None,
-                    name: None,
-                };
-                match self.by {
-                    None => {
-                        key.process = Some(process.name.clone());
-                        key.pid = Some(process.pid);
-                        key.handle_type = Some(handle.handle_type.clone());
-                    }
-                    Some(GroupBy::Type) => key.handle_type = Some(handle.handle_type.clone()),
-                    Some(GroupBy::Process) => {
-                        key.process = Some(process.name.clone());
-                        key.pid = Some(process.pid);
-                    }
-                    Some(GroupBy::Account) => match &handle.identity {
-                        Some(ObjectIdentity::Token { account, .. }) => key.account = Some(account.clone()),
-                        _ => continue,
-                    },
-                    Some(GroupBy::Name) => {
-                        key.handle_type = Some(handle.handle_type.clone());
-                        key.name = Some(handle.name.clone());
-                    }
-                }
-                *counts.entry(key).or_insert(0) += 1;
-            }
-        }
-        counts
-    }
-
-    fn count_summary(&self, snap: &HandleSnapshot, counts: &mut BTreeMap<GroupKey, u64>) {
-        let filter = snap.process_filter.as_deref();
-        if !self.summary_matches(filter) {
-            return;
-        }
-        let scope = filter.unwrap_or(ALL_PROCESSES).to_owned();
-        let key = |process: Option<String>, handle_type: Option<String>| GroupKey {
-            view: "summary",
-            process,
-            pid: None,
-            handle_type,
-            account: None,
-            name: None,
-        };
-        match self.by {
-            None | Some(GroupBy::Type) => {
-                for (handle_type, &n) in snap.type_counts.iter().filter(|(t, _)| self.type_matches(t)) {
-                    let process = self.by.is_none().then(|| scope.clone());
-                    *counts.entry(key(process, Some(handle_type.clone()))).or_insert(0) += n;
-                }
-            }
-            Some(GroupBy::Process) => {
-                let n = if self.handle_type.is_some() {
-                    snap.type_counts.iter().filter(|(t, _)| self.type_matches(t)).map(|(_, n)| n).sum()
-                } else {
-                    snap.total_handles.unwrap_or_else(|| snap.type_counts.values().sum())
-                };
-                if n > 0 || !snap.type_counts.is_empty() {
-                    counts.insert(key(Some(scope), None), n);
-                }
-            }
-            Some(GroupBy::Account | GroupBy::Name) => {}
-        }
-    }
-}
-
-/// A snapshot that had something to count.
-#[derive(Debug, Serialize)]
-struct CountedSnapshot {
-    host: String,
-    source: SourceRef,
-    taken_at: Option<DateTime<Utc>>,
-    time_source: TimeSource,
-    mode: HandleMode,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    process_filter: Option<String>,
-    /// Handles counted (after filters).
-    handles: u64,
-    #[serde(skip)]
-    counts: BTreeMap<GroupKey, u64>,
-}
-
-/// One row of a latest snapshot's grouped table.
-#[derive(Debug, Serialize)]
-struct GroupRow {
-    host: String,
-    /// Index of the snapshot in `snapshots`.
-    snapshot: usize,
-    #[serde(flatten)]
-    key: GroupKey,
-    count: u64,
-    /// Share of the snapshot's counted handles, in percent.
-    share: f64,
-}
-
 /// A group's count over one boot, and its growth.
-type Series = HandleGrowth<GroupKey>;
+type Series = GroupSeries;
 
 /// Everything `handles` prints, in every format.
-#[derive(Debug, Serialize)]
-struct HandlesReport {
-    schema_version: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    by: Option<GroupBy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter_process: Option<String>,
-    snapshots: Vec<CountedSnapshot>,
-    /// The latest counted snapshot of each host and view (summary, listing), grouped.
-    groups: Vec<GroupRow>,
-    /// Groups with counts at two or more times.
-    series: Vec<Series>,
-    diagnostics: Vec<Diagnostic>,
+type HandlesReport = HandleCounts;
+
+impl From<GroupBy> for handle_counts::GroupBy {
+    fn from(by: GroupBy) -> Self {
+        match by {
+            GroupBy::Type => Self::Type,
+            GroupBy::Process => Self::Process,
+            GroupBy::Account => Self::Account,
+            GroupBy::Name => Self::Name,
+        }
+    }
 }
 
 /// Runs `poolscope handles`.
@@ -281,10 +112,12 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
             .error(&anyhow::anyhow!("no handle.exe output found in the inputs (expected -s, -a, search or -v output)"));
         return Ok(ExitStatus::Error);
     }
-    let query = Query { by: args.by, handle_type: args.handle_type.as_deref(), process: args.process.as_deref() };
-    let mut report = build(&dataset, &query, args.top);
-    report.filter_type.clone_from(&args.handle_type);
-    report.filter_process.clone_from(&args.process);
+    let query = HandleQuery {
+        by: args.by.map(Into::into),
+        handle_type: args.handle_type.as_deref(),
+        process: args.process.as_deref(),
+    };
+    let report = handle_counts::count(&dataset, &query, args.top);
     if report.snapshots.is_empty() {
         let only_summaries =
             dataset.hosts.values().flat_map(|h| &h.handle_snapshots).all(|s| s.mode == HandleMode::Summary);
@@ -318,99 +151,25 @@ pub fn run(args: &HandlesArgs, printer: &Printer) -> Result<ExitStatus> {
             text
         }
         HandlesFormat::Csv => render_csv(&report)?,
-        HandlesFormat::Text => render_text(&report, false).into_bytes(),
-        HandlesFormat::Markdown => render_text(&report, true).into_bytes(),
+        HandlesFormat::Text => render_text(&report, false, printer.width).into_bytes(),
+        HandlesFormat::Markdown => render_text(&report, true, None).into_bytes(),
     };
     super::emit(args.output.output.as_deref(), &bytes)?;
     Ok(ExitStatus::Success)
 }
 
-/// Counts every snapshot, picks each host's latest for the grouped table, and builds the series.
-fn build(dataset: &crate::model::Dataset, query: &Query<'_>, top: Option<usize>) -> HandlesReport {
-    let mut snapshots = Vec::new();
-    for (host, data) in &dataset.hosts {
-        for snap in &data.handle_snapshots {
-            let counts = query.count(snap);
-            if counts.is_empty() {
-                continue;
-            }
-            snapshots.push(CountedSnapshot {
-                host: host.clone(),
-                source: snap.source.clone(),
-                taken_at: snap.taken_at,
-                time_source: snap.time_source,
-                mode: snap.mode,
-                tool_version: snap.tool_version.clone(),
-                process_filter: snap.process_filter.clone(),
-                handles: counts.values().sum(),
-                counts,
-            });
-        }
-    }
-    let mut groups = Vec::new();
-    // Snapshots are in time order per host: the last one of each view wins.
-    let mut latest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (at, snap) in snapshots.iter().enumerate() {
-        if let Some(key) = snap.counts.keys().next() {
-            latest.insert((&snap.host, key.view), at);
-        }
-    }
-    let mut latest: Vec<usize> = latest.into_values().collect();
-    latest.sort_unstable();
-    for at in latest {
-        let snap = &snapshots[at];
-        let mut rows: Vec<GroupRow> = snap
-            .counts
-            .iter()
-            .map(|(key, &count)| GroupRow {
-                host: snap.host.clone(),
-                snapshot: at,
-                key: key.clone(),
-                count,
-                share: if snap.handles == 0 { 0.0 } else { count as f64 * 100.0 / snap.handles as f64 },
-            })
-            .collect();
-        rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-        rows.truncate(top.unwrap_or(usize::MAX));
-        groups.extend(rows);
-    }
-    let mut series = build_series(dataset, &snapshots);
-    series.truncate(top.unwrap_or(usize::MAX));
-    HandlesReport {
-        schema_version: 1,
-        by: query.by,
-        filter_type: None,
-        filter_process: None,
-        snapshots,
-        groups,
-        series,
-        diagnostics: dataset.diagnostics.clone(),
-    }
-}
-
-/// Series per (host, boot, group) over the timed snapshots, fastest-growing first (the library's rules: no
-/// series across a reboot, no rate from collapsed or too-close times).
-fn build_series(dataset: &crate::model::Dataset, snapshots: &[CountedSnapshot]) -> Vec<Series> {
-    let starts: BTreeMap<String, Vec<DateTime<Utc>>> =
-        dataset.hosts.iter().map(|(host, data)| (host.clone(), handle_growth::boot_starts(data))).collect();
-    let observations = snapshots.iter().filter_map(|snap| Some((snap, snap.taken_at?))).flat_map(|(snap, at)| {
-        snap.counts.iter().map(move |(key, &count)| (snap.host.clone(), key.clone(), at, count))
-    });
-    handle_growth::series(observations, &starts)
-}
-
 /// The columns a key shows, by `--by`.
-fn key_columns(by: Option<GroupBy>) -> &'static [&'static str] {
+fn key_columns(by: Option<handle_counts::GroupBy>) -> &'static [&'static str] {
     match by {
         None => &["process", "pid", "type"],
-        Some(GroupBy::Type) => &["type"],
-        Some(GroupBy::Process) => &["process", "pid"],
-        Some(GroupBy::Account) => &["account"],
-        Some(GroupBy::Name) => &["type", "name"],
+        Some(handle_counts::GroupBy::Type) => &["type"],
+        Some(handle_counts::GroupBy::Process) => &["process", "pid"],
+        Some(handle_counts::GroupBy::Account) => &["account"],
+        Some(handle_counts::GroupBy::Name) => &["type", "name"],
     }
 }
 
-fn key_cells(key: &GroupKey, by: Option<GroupBy>) -> Vec<String> {
+fn key_cells(key: &GroupKey, by: Option<handle_counts::GroupBy>) -> Vec<String> {
     key_columns(by)
         .iter()
         .map(|column| match *column {
@@ -432,7 +191,7 @@ fn fmt_rate(rate: Option<f64>) -> String {
 }
 
 /// Text (aligned columns, sanitised) or Markdown (escaped table cells).
-fn render_text(report: &HandlesReport, markdown: bool) -> String {
+fn render_text(report: &HandlesReport, markdown: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     let mixed_views =
         report.groups.iter().any(|g| g.key.view == "summary") && report.groups.iter().any(|g| g.key.view == "listing");
@@ -442,9 +201,9 @@ fn render_text(report: &HandlesReport, markdown: bool) -> String {
         let mut shown: Vec<usize> = report.groups.iter().filter(|g| g.host == host).map(|g| g.snapshot).collect();
         shown.dedup();
         for at in shown {
-            render_groups(&mut out, report, at, markdown);
+            render_groups(&mut out, report, at, markdown, width);
         }
-        render_series(&mut out, report, host, mixed_views, markdown);
+        render_series(&mut out, report, host, mixed_views, markdown, width);
     }
     if report.snapshots.is_empty() {
         out.push_str(if markdown { "No handles match the filters.\n" } else { "no handles match the filters\n" });
@@ -460,8 +219,17 @@ fn heading(out: &mut String, text: &str, markdown: bool) {
     }
 }
 
+/// A line of prose under a table: indented and wrapped to the width in text, as is in Markdown.
+fn note(out: &mut String, text: &str, markdown: bool, width: Option<usize>) {
+    if markdown {
+        let _ = writeln!(out, "{text}");
+    } else {
+        out.push_str(&crate::table::wrap(text, width, "  ", "  "));
+    }
+}
+
 /// The grouped table of one snapshot.
-fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: bool) {
+fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: bool, width: Option<usize>) {
     let snap = &report.snapshots[at];
     let version = snap.tool_version.as_deref().map(|v| format!(", handle v{v}")).unwrap_or_default();
     let line = snap.source.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -472,14 +240,14 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
     };
     heading(out, &format!("{}; host {}", describe(report), snap.host), markdown);
     let path = if markdown { markdown_cell(&snap.source.path) } else { sanitize(&snap.source.path) };
-    let _ = writeln!(
-        out,
-        "{}latest {}{scope}: {} UTC ({}){version}, {path}{line}\n",
-        if markdown { "" } else { "  " },
+    let latest = format!(
+        "latest {}{scope}: {} UTC ({}){version}, {path}{line}",
         mode_label(snap.mode),
         fmt_time(snap.taken_at),
         time_source_label(snap.time_source),
     );
+    note(out, &latest, markdown, width);
+    out.push('\n');
     let mut headers: Vec<&str> = key_columns(report.by).to_vec();
     headers.extend(["handles", "share"]);
     let mut rows: Vec<Vec<String>> = report
@@ -497,12 +265,19 @@ fn render_groups(out: &mut String, report: &HandlesReport, at: usize, markdown: 
     "total".clone_into(&mut total[0]);
     total[headers.len() - 2] = snap.handles.to_string();
     rows.push(total);
-    out.push_str(&table(&headers, &rows, markdown));
+    out.push_str(&table(&headers, &rows, markdown, width));
     out.push('\n');
 }
 
 /// The growth table and the counts at each time of one host's series.
-fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_views: bool, markdown: bool) {
+fn render_series(
+    out: &mut String,
+    report: &HandlesReport,
+    host: &str,
+    mixed_views: bool,
+    markdown: bool,
+    width: Option<usize>,
+) {
     let series: Vec<&Series> = report.series.iter().filter(|s| s.host == host).collect();
     let mut times: Vec<DateTime<Utc>> = series.iter().flat_map(|s| s.points.iter().map(|p| p.taken_at)).collect();
     times.sort();
@@ -542,19 +317,16 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
             row
         })
         .collect();
-    out.push_str(&table(&headers, &rows, markdown));
+    out.push_str(&table(&headers, &rows, markdown, width));
     for (i, s) in series.iter().enumerate() {
         if let Some(why) = &s.no_rate {
-            let _ = writeln!(out, "{}[{}] has no rate: {why}", if markdown { "" } else { "  " }, i + 1);
+            note(out, &format!("[{}] has no rate: {why}", i + 1), markdown, width);
         }
     }
     if several_boots {
-        let _ = writeln!(
-            out,
-            "{}A boot starts at a boot record or where lsass.exe (or another process that lives as long as the \
-             boot) has a new pid; no series spans a reboot.",
-            if markdown { "" } else { "  " }
-        );
+        let boots = "A boot starts at a boot record or where lsass.exe (or another process that lives as long as the \
+                     boot) has a new pid; no series spans a reboot.";
+        note(out, boots, markdown, width);
     }
     out.push('\n');
 
@@ -575,7 +347,7 @@ fn render_series(out: &mut String, report: &HandlesReport, host: &str, mixed_vie
             row
         })
         .collect();
-    out.push_str(&table(&headers, &rows, markdown));
+    out.push_str(&table(&headers, &rows, markdown, width));
     out.push('\n');
 }
 
@@ -592,10 +364,10 @@ fn describe(report: &HandlesReport) -> String {
     let of = report.filter_process.as_deref().map(|p| format!(" of {p}")).unwrap_or_default();
     let by = match report.by {
         None => "process and type",
-        Some(GroupBy::Type) => "type",
-        Some(GroupBy::Process) => "process",
-        Some(GroupBy::Account) => "account",
-        Some(GroupBy::Name) => "object name",
+        Some(handle_counts::GroupBy::Type) => "type",
+        Some(handle_counts::GroupBy::Process) => "process",
+        Some(handle_counts::GroupBy::Account) => "account",
+        Some(handle_counts::GroupBy::Name) => "object name",
     };
     format!("{what}{of}, by {by}")
 }
@@ -627,14 +399,25 @@ fn numeric_column(header: &str) -> bool {
 }
 
 /// An aligned text table, or a Markdown table (the one table renderer; numbers right-aligned).
-fn table(headers: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
-    let columns =
-        headers.iter().map(|h| if numeric_column(h) { Column::new(h).right() } else { Column::new(h) }).collect();
+fn table(headers: &[&str], rows: &[Vec<String>], markdown: bool, width: Option<usize>) -> String {
+    let columns = headers
+        .iter()
+        .map(|h| match *h {
+            // A series' column in the counts at each time: the rightmost (slowest-growing) go first.
+            h if h.starts_with('[') => Column::new(h).right().optional(1),
+            // The rates are the answer; the counts they come from can be left out of a narrow terminal.
+            "first" | "last" => Column::new(h).right().optional(1),
+            h if numeric_column(h) => Column::new(h).right(),
+            // Object names and accounts are the long free text: they fold before anything is dropped.
+            "name" | "account" | "process" => Column::new(h).fold(),
+            h => Column::new(h),
+        })
+        .collect();
     let table = TextTable { columns, rows: rows.to_vec() };
     if markdown {
         table.render_markdown()
     } else {
-        table.render("  ", None)
+        table.render("  ", width)
     }
 }
 
@@ -686,18 +469,5 @@ mod tests {
     fn markdown_cells_cannot_inject_html_or_break_tables() {
         assert_eq!(markdown_cell(r"<Unknown type>|x"), r"&lt;Unknown type&gt;\|x");
         assert_eq!(markdown_cell("C:\\$Extend\u{1b}[2J"), r"C:\\$Extend\x1b\[2J");
-    }
-
-    #[test]
-    fn process_filter_is_a_prefix_or_a_pid() {
-        let q = Query { by: None, handle_type: None, process: Some("LSASS") };
-        assert!(q.process_matches("lsass.exe", 768));
-        assert!(!q.process_matches("svchost.exe", 768));
-        let q = Query { by: None, handle_type: None, process: Some("768") };
-        assert!(q.process_matches("lsass.exe", 768));
-        assert!(q.summary_matches(Some("768")));
-        let q = Query { by: None, handle_type: None, process: Some("lsass.exe") };
-        assert!(q.summary_matches(Some("lsass")));
-        assert!(!q.summary_matches(None));
     }
 }

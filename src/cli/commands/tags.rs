@@ -203,7 +203,8 @@ pub fn render_text(reports: &[TagReport], descriptions: &TagDescriptions, width:
         }
         out.push('\n');
         if let Some(ty) = &r.object_type {
-            let _ = writeln!(out, "  kernel object type: {ty} (poolscope compares this tag with {ty} handle counts)");
+            let line = format!("kernel object type: {ty} (poolscope compares this tag with {ty} handle counts)");
+            out.push_str(&crate::table::wrap(&line, width, "  ", "    "));
         }
         if r.matches.is_empty() {
             for line in unknown_hint(&r.tag, descriptions).lines() {
