@@ -283,20 +283,24 @@ pub fn split_boots(
 /// [`split_boots`] reads them) and the perfmon `restarts`. A sample is before such an instant or after it;
 /// [`owns`] keeps samples outside the poolmon snapshots from crossing one.
 pub fn boundaries(events: &[Event], restarts: &[DateTime<Utc>]) -> Vec<DateTime<Utc>> {
-    let mut out: Vec<DateTime<Utc>> = markers(events).into_iter().map(|m| m.at).chain(restarts.iter().copied()).collect();
+    let mut out: Vec<DateTime<Utc>> =
+        markers(events).into_iter().map(|m| m.at).chain(restarts.iter().copied()).collect();
     out.sort_unstable();
     out.dedup();
     out
 }
 
 /// Whether a sample at `t` taken outside the poolmon snapshots (a perfmon row) belongs to `boot`, whose first
-/// snapshot was at `first`. Between its snapshots, whenever [`BootSpan::contains`] says so. Before the first
+/// snapshot was at `first` (`boundaries` sorted, as [`boundaries`] gives them). Between its snapshots, whenever [`BootSpan::contains`] says so. Before the first
 /// snapshot, when no boundary lies between the sample and it. After the last, when no boundary lies between it
 /// and the sample, and, if a boot follows, one lies between the sample and the next boot's first snapshot: a
 /// reboot whose instant no record gives (a counter reset alone) could be anywhere in that stretch, and the new
 /// boot's low totals would read as a drop.
 pub fn owns(boot: &BootSpan, first: DateTime<Utc>, t: DateTime<Utc>, boundaries: &[DateTime<Utc>]) -> bool {
-    let any_in = |from: DateTime<Utc>, to: DateTime<Utc>| boundaries.iter().any(|b| *b > from && *b <= to);
+    // `boundaries` is sorted: the first one after `from` tells (a perfmon log holds a sample every few seconds).
+    let any_in = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        boundaries.get(boundaries.partition_point(|b| *b <= from)).is_some_and(|b| *b <= to)
+    };
     if !boot.contains(t) {
         return false;
     }

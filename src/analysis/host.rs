@@ -205,7 +205,15 @@ fn analyse_boot(
     }
     if let Some(limit) = limits::nonpaged_limit(options.limit_nonpaged, limits) {
         let (t, h, v) = series.total_points(PoolType::Nonpaged);
-        projections.extend(projection::project(host, boot, Resource::Nonpaged, (&t, &h, &v), &limit, &nonpaged, fit_from));
+        projections.extend(projection::project(
+            host,
+            boot,
+            Resource::Nonpaged,
+            (&t, &h, &v),
+            &limit,
+            &nonpaged,
+            fit_from,
+        ));
     }
     if let (Some((_, _, rate)), Some(limit)) = (&commit, limits::commit_limit(limits)) {
         let (t, h, v) = &commit_points;

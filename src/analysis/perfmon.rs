@@ -52,8 +52,7 @@ pub fn pool_snapshots(series: &[PerfSeries]) -> Vec<PoolSnapshot> {
 
 /// The median of the positive steps between consecutive times (sorted), in milliseconds.
 fn median_step_ms(times: &[DateTime<Utc>]) -> Option<i64> {
-    let mut steps: Vec<i64> =
-        times.windows(2).map(|w| (w[1] - w[0]).num_milliseconds()).filter(|ms| *ms > 0).collect();
+    let mut steps: Vec<i64> = times.windows(2).map(|w| (w[1] - w[0]).num_milliseconds()).filter(|ms| *ms > 0).collect();
     if steps.is_empty() {
         return None;
     }
