@@ -279,6 +279,42 @@ pub fn split_boots(
     boots
 }
 
+/// The instants at which a boot may have ended or begun, sorted: every boot and shutdown record (as
+/// [`split_boots`] reads them) and the perfmon `restarts`. A sample is before such an instant or after it;
+/// [`owns`] keeps samples outside the poolmon snapshots from crossing one.
+pub fn boundaries(events: &[Event], restarts: &[DateTime<Utc>]) -> Vec<DateTime<Utc>> {
+    let mut out: Vec<DateTime<Utc>> =
+        markers(events).into_iter().map(|m| m.at).chain(restarts.iter().copied()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether a sample at `t` taken outside the poolmon snapshots (a perfmon row) belongs to `boot`, whose first
+/// snapshot was at `first` (`boundaries` sorted, as [`boundaries`] gives them). Between its snapshots, whenever [`BootSpan::contains`] says so. Before the first
+/// snapshot, when no boundary lies between the sample and it. After the last, when no boundary lies between it
+/// and the sample, and, if a boot follows, one lies between the sample and the next boot's first snapshot: a
+/// reboot whose instant no record gives (a counter reset alone) could be anywhere in that stretch, and the new
+/// boot's low totals would read as a drop.
+pub fn owns(boot: &BootSpan, first: DateTime<Utc>, t: DateTime<Utc>, boundaries: &[DateTime<Utc>]) -> bool {
+    // `boundaries` is sorted: the first one after `from` tells (a perfmon log holds a sample every few seconds).
+    let any_in = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        boundaries.get(boundaries.partition_point(|b| *b <= from)).is_some_and(|b| *b <= to)
+    };
+    if !boot.contains(t) {
+        return false;
+    }
+    if t < first {
+        return !any_in(t, first);
+    }
+    if t > boot.end {
+        // A boundary at `t` itself puts the sample in the next boot: a restart is dated by the first sample after
+        // it, a boot record by the instant the boot began.
+        return !any_in(boot.end, t) && boot.next_first_sample.is_none_or(|n| any_in(t, n));
+    }
+    true
+}
+
 /// Largest zone offset looked for, in hours (UTC-12 to UTC+14).
 const MAX_ZONE_HOURS: i64 = 14;
 
@@ -410,6 +446,37 @@ mod tests {
         let times: Vec<_> = snaps.iter().map(|s| s.taken_at.unwrap()).collect();
         let mut diags = Vec::new();
         (split_boots("web1", &refs, &times, events, &[], None, &mut diags), diags)
+    }
+
+    #[test]
+    fn samples_after_the_last_snapshot_stay_in_the_boot_until_a_boundary() {
+        // Boot 0: snapshots 0..=9 h; boot 1 from a reset at 20 h whose instant a record gives (6005 at 15 h).
+        let snaps: Vec<_> =
+            (0..10).chain(20..25).map(|h| snap(t(h), if h < 10 { 1000 + 100 * h as u64 } else { 10 }, None)).collect();
+        let events = vec![event(t(15), 6005, EventKind::Boot { start_time: None })];
+        let (boots, _) = split(&snaps, &events);
+        assert_eq!(boots.len(), 2);
+        let bounds = boundaries(&events, &[]);
+        let owner = |t: DateTime<Utc>| {
+            boots.iter().find(|b| owns(b, snaps[b.snapshots.start].taken_at.unwrap(), t, &bounds)).map(|b| b.boot)
+        };
+        assert_eq!(owner(t(5) + Duration::minutes(30)), Some(0));
+        assert_eq!(owner(t(14)), Some(0));
+        // Boot 1 began at 15 h, before its first snapshot at 20 h.
+        assert_eq!(owner(t(15)), Some(1));
+        assert_eq!(owner(t(16)), Some(1));
+        assert_eq!(owner(t(30)), Some(1));
+        // Without the record the reboot could be anywhere between 9 h and 20 h: no sample there is boot 0's.
+        let (boots, _) = split(&snaps, &[]);
+        let owner = |t: DateTime<Utc>| {
+            boots.iter().find(|b| owns(b, snaps[b.snapshots.start].taken_at.unwrap(), t, &[])).map(|b| b.boot)
+        };
+        assert_eq!((owner(t(14)), owner(t(19))), (None, None));
+        // A perfmon restart after the last boot's last snapshot ends its samples.
+        let restart = [t(27)];
+        let last = &boots[1];
+        let first = snaps[last.snapshots.start].taken_at.unwrap();
+        assert!(owns(last, first, t(26), &restart) && !owns(last, first, t(27), &restart));
     }
 
     #[test]

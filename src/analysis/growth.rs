@@ -66,6 +66,51 @@ pub struct BootSeries {
     pub paged_header: Vec<Option<f64>>,
     /// The header's `Pool N:` nonpaged pool total in bytes, per snapshot.
     pub nonpaged_header: Vec<Option<f64>>,
+    /// perfmon samples filling the gaps of this boot's poolmon series ([`super::perfmon::gap_fills`]), in time
+    /// order. They join the pool totals and commit only, never the tag series: a tag absent from a snapshot
+    /// would read as 0 bytes.
+    pub fills: Vec<TotalsPoint>,
+}
+
+/// One pool-totals sample from outside poolmon (a perfmon row), in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TotalsPoint {
+    /// When it was taken.
+    pub time: DateTime<Utc>,
+    /// Hours since the boot's start (set when the point is given to a boot).
+    pub hours: f64,
+    /// `\Memory\Pool Paged Bytes`.
+    pub paged: Option<f64>,
+    /// `\Memory\Pool Nonpaged Bytes`.
+    pub nonpaged: Option<f64>,
+    /// `\Memory\Committed Bytes`.
+    pub commit: Option<f64>,
+}
+
+/// A usage series: times, hours since the boot's start, values.
+pub type Points = (Vec<DateTime<Utc>>, Vec<f64>, Vec<f64>);
+
+/// Merges poolmon points (`Some` values only) with fill points by time; poolmon first on equal times.
+fn merged(
+    times: &[DateTime<Utc>],
+    hours: &[f64],
+    values: &[Option<f64>],
+    fills: &[TotalsPoint],
+    fill_value: impl Fn(&TotalsPoint) -> Option<f64>,
+) -> Points {
+    let poolmon = times.iter().zip(hours).zip(values).filter_map(|((t, h), v)| v.map(|v| (*t, *h, v)));
+    let extra = fills.iter().filter_map(|f| fill_value(f).map(|v| (f.time, f.hours, v)));
+    let mut all: Vec<(DateTime<Utc>, f64, f64, bool)> =
+        poolmon.map(|(t, h, v)| (t, h, v, false)).chain(extra.map(|(t, h, v)| (t, h, v, true))).collect();
+    // Stable sort: poolmon's points come first in `all`, and `false < true` keeps them first on ties.
+    all.sort_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
+    let mut out: Points = (Vec::with_capacity(all.len()), Vec::with_capacity(all.len()), Vec::with_capacity(all.len()));
+    for (t, h, v, _) in all {
+        out.0.push(t);
+        out.1.push(h);
+        out.2.push(v);
+    }
+    out
 }
 
 impl BootSeries {
@@ -87,6 +132,47 @@ impl BootSeries {
         } else {
             rows.clone()
         }
+    }
+
+    /// The total of one pool with the perfmon fills merged in by time, for the projection and the chart. The
+    /// fills join only a header total (`P:`/`Pool N:` is the kernel counter perfmon reads); beside sums of rows
+    /// (no header) their untagged share would read as a step.
+    pub fn total_points(&self, pool: PoolType) -> Points {
+        let (rows, header) = match pool {
+            PoolType::Paged => (&self.paged_total, &self.paged_header),
+            PoolType::Nonpaged => (&self.nonpaged_total, &self.nonpaged_header),
+        };
+        if !header.is_empty() && header.iter().all(Option::is_some) {
+            merged(&self.times, &self.hours, header, &self.fills, |f| match pool {
+                PoolType::Paged => f.paged,
+                PoolType::Nonpaged => f.nonpaged,
+            })
+        } else {
+            (self.times.clone(), self.hours.clone(), rows.clone())
+        }
+    }
+
+    /// Commit charge where poolmon's header or a perfmon fill has it, merged by time.
+    pub fn commit_points(&self) -> Points {
+        merged(&self.times, &self.hours, &self.commit, &self.fills, |f| f.commit)
+    }
+
+    /// Runs of fill points with no poolmon snapshot between them: the gaps the fills closed.
+    pub fn fill_gaps(&self) -> usize {
+        let mut gaps = 0;
+        let mut k = 0;
+        let mut last_fill_gap: Option<usize> = None;
+        // The number of poolmon snapshots before each fill tells its gap apart.
+        for f in &self.fills {
+            while k < self.times.len() && self.times[k] <= f.time {
+                k += 1;
+            }
+            if last_fill_gap != Some(k) {
+                gaps += 1;
+                last_fill_gap = Some(k);
+            }
+        }
+        gaps
     }
 
     /// A series' values on every snapshot of the boot: the last known value carried forward, 0 before
@@ -448,6 +534,37 @@ mod tests {
         // Key appears once; dense() carries it forward.
         let key = &series.tags[&("Key ".to_owned(), PoolType::Paged)];
         assert_eq!(series.dense(key, &key.bytes), vec![400.0, 400.0, 400.0]);
+    }
+
+    #[test]
+    fn fills_join_the_header_totals_and_commit_but_not_the_tags() {
+        let t0 = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+        let times: Vec<_> = [0, 1, 5].iter().map(|h| t0 + Duration::hours(*h)).collect();
+        let mut snaps: Vec<_> = times.iter().map(|t| snap(*t, vec![row("Toke", 10, 0, 100)])).collect();
+        for s in &mut snaps {
+            s.header.pool_paged_kb = Some(2);
+        }
+        let refs: Vec<&PoolSnapshot> = snaps.iter().collect();
+        let mut series = boot_series(&boot_of(&times), &refs, &times);
+        let fill = |h: i64, paged: Option<f64>| TotalsPoint {
+            time: t0 + Duration::hours(h),
+            hours: h as f64,
+            paged,
+            nonpaged: None,
+            commit: Some(7.0),
+        };
+        series.fills = vec![fill(2, Some(3000.0)), fill(3, None), fill(6, Some(4000.0))];
+        let (t, h, v) = series.total_points(PoolType::Paged);
+        assert_eq!(h, vec![0.0, 1.0, 2.0, 5.0, 6.0]);
+        assert_eq!(v, vec![2048.0, 2048.0, 3000.0, 2048.0, 4000.0]);
+        assert_eq!(t.len(), 5);
+        assert_eq!(series.commit_points().1, vec![0.0, 1.0, 2.0, 3.0, 5.0, 6.0]);
+        // Two gaps (2-3 h, after 5 h); the tag keeps its three poolmon points.
+        assert_eq!(series.fill_gaps(), 2);
+        assert_eq!(series.tags[&("Toke".to_owned(), PoolType::Paged)].idx, vec![0, 1, 2]);
+        // Without the header on every snapshot the total is the rows' sum, and fills stay out of it.
+        series.paged_header[1] = None;
+        assert_eq!(series.total_points(PoolType::Paged).2, vec![1000.0; 3]);
     }
 
     #[test]

@@ -191,47 +191,33 @@ fn analyse_boot(
     let nonpaged = projection::sustained_pool(series, PoolType::Nonpaged, &suspects, min_late_snr);
     let fit_from = series.hours.get(series.fit_from).copied().unwrap_or(0.0);
     let mut projections = Vec::new();
+    // The rates come from the poolmon snapshots; the usage they start from, and the naive line, from the totals
+    // with perfmon's gap fills (the last sample may be perfmon's, hours after poolmon stopped).
     let commit = projection::sustained_commit(series, &paged, &nonpaged, min_late_snr);
-    let last_commit = series.commit.iter().rev().flatten().next().copied();
+    let commit_points = series.commit_points();
+    let last_commit = commit_points.2.last().copied();
     let headroom =
         limits.commit.as_ref().zip(last_commit).map(|((limit, _), now)| (*limit as f64 - now).max(0.0) as u64);
-    let paged_total = series.total(PoolType::Paged);
-    let paged_now = paged_total.last().copied().unwrap_or(0.0) as u64;
+    let (pt, ph, pv) = series.total_points(PoolType::Paged);
+    let paged_now = pv.last().copied().unwrap_or(0.0) as u64;
     if let Some(limit) = limits::paged_limit(options.limit_paged, limits, paged_now, headroom) {
-        projections.extend(projection::project(
-            host,
-            boot,
-            Resource::Paged,
-            (&series.times, &series.hours, &paged_total),
-            &limit,
-            &paged,
-            fit_from,
-        ));
+        projections.extend(projection::project(host, boot, Resource::Paged, (&pt, &ph, &pv), &limit, &paged, fit_from));
     }
     if let Some(limit) = limits::nonpaged_limit(options.limit_nonpaged, limits) {
-        let total = series.total(PoolType::Nonpaged);
+        let (t, h, v) = series.total_points(PoolType::Nonpaged);
         projections.extend(projection::project(
             host,
             boot,
             Resource::Nonpaged,
-            (&series.times, &series.hours, &total),
+            (&t, &h, &v),
             &limit,
             &nonpaged,
             fit_from,
         ));
     }
-    if let (Some((hours, values, rate)), Some(limit)) = (&commit, limits::commit_limit(limits)) {
-        let times: Vec<DateTime<Utc>> =
-            series.commit.iter().zip(&series.times).filter(|(c, _)| c.is_some()).map(|(_, t)| *t).collect();
-        projections.extend(projection::project(
-            host,
-            boot,
-            Resource::Commit,
-            (&times, hours, values),
-            &limit,
-            rate,
-            fit_from,
-        ));
+    if let (Some((_, _, rate)), Some(limit)) = (&commit, limits::commit_limit(limits)) {
+        let (t, h, v) = &commit_points;
+        projections.extend(projection::project(host, boot, Resource::Commit, (t, h, v), &limit, rate, fit_from));
     }
     projection::observe(&mut projections, boot, &data.events);
     let sustained = BTreeMap::from([(PoolType::Paged, paged), (PoolType::Nonpaged, nonpaged)]);
@@ -400,6 +386,45 @@ pub fn analyse_host(host: &str, data: &HostData, options: &AnalyzeOptions) -> Ho
     out
 }
 
+/// Gives each boot the perfmon samples in the gaps of its poolmon series (the pool totals only, see
+/// [`super::perfmon`]), and says how many filled how many gaps.
+fn fill_gaps(
+    host: &str,
+    data: &HostData,
+    spans: &[BootSpan],
+    times: &[DateTime<Utc>],
+    restarts: &[DateTime<Utc>],
+    all_series: &mut [BootSeries],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let fills = super::perfmon::gap_fills(&data.perf_series, times);
+    if fills.is_empty() {
+        return;
+    }
+    let bounds = super::boots::boundaries(&data.events, restarts);
+    let (mut points, mut gaps) = (0, 0);
+    for (span, series) in spans.iter().zip(all_series.iter_mut()) {
+        let Some(&first) = times.get(span.snapshots.start) else { continue };
+        series.fills = fills
+            .iter()
+            .filter(|f| super::boots::owns(span, first, f.time, &bounds))
+            .map(|f| growth::TotalsPoint { hours: super::boots::hours_between(span.start, f.time), ..*f })
+            .collect();
+        points += series.fills.len();
+        gaps += series.fill_gaps();
+    }
+    if points > 0 {
+        diagnostics.push(Diagnostic::for_file(
+            "",
+            Severity::Info,
+            format!(
+                "{host}: perfmon filled {points} pool-total points in {gaps} {} of the poolmon series",
+                if gaps == 1 { "gap" } else { "gaps" }
+            ),
+        ));
+    }
+}
+
 /// Analyses one host's pool, handle and event records.
 fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> HostResult {
     let mut out = HostResult::default();
@@ -440,7 +465,10 @@ fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> Hos
     let handle_counts = crate::frame::host_handle_counts(host, data);
     let handles: Vec<HandleSeries> = correlate::handle_series(&handle_counts);
     let mut per_boot_rates: BTreeMap<u32, Vec<(String, PoolType, f64)>> = BTreeMap::new();
-    let all_series: Vec<BootSeries> = spans.iter().map(|span| boot_series(span, &snaps, &times)).collect();
+    let mut all_series: Vec<BootSeries> = spans.iter().map(|span| boot_series(span, &snaps, &times)).collect();
+    if from_perfmon.is_empty() {
+        fill_gaps(host, data, &spans, &times, &restarts, &mut all_series, &mut out.diagnostics);
+    }
     let tests: Vec<Tested> = all_series.iter().map(|series| test_boot(series, options)).collect();
     let ranked: Vec<(u32, Vec<Candidate>)> = spans
         .iter()
@@ -575,22 +603,11 @@ fn analyse_records(host: &str, data: &HostData, options: &AnalyzeOptions) -> Hos
             }
             out.series.push(chart_series(host, span.boot, format!("tag:{}:{}", c.tag, c.pool), &tag_times, &s.bytes));
         }
-        out.series.push(chart_series(
-            host,
-            span.boot,
-            "paged_total".into(),
-            &series.times,
-            &series.total(PoolType::Paged),
-        ));
-        out.series.push(chart_series(
-            host,
-            span.boot,
-            "nonpaged_total".into(),
-            &series.times,
-            &series.total(PoolType::Nonpaged),
-        ));
-        let (ct, cv): (Vec<DateTime<Utc>>, Vec<f64>) =
-            series.times.iter().zip(&series.commit).filter_map(|(t, c)| c.map(|c| (*t, c))).unzip();
+        for (name, pool) in [("paged_total", PoolType::Paged), ("nonpaged_total", PoolType::Nonpaged)] {
+            let (t, _, v) = series.total_points(pool);
+            out.series.push(chart_series(host, span.boot, name.into(), &t, &v));
+        }
+        let (ct, _, cv) = series.commit_points();
         if !ct.is_empty() {
             out.series.push(chart_series(host, span.boot, "commit".into(), &ct, &cv));
         }

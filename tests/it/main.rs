@@ -19,6 +19,7 @@ mod limits;
 mod markdown;
 mod memory;
 mod perfmon;
+mod perfmon_fill;
 mod pool_csv;
 mod poolmon;
 mod report;
