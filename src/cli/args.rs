@@ -111,6 +111,9 @@ pub struct LimitArgs {
     /// Longest line kept; the rest of a longer line is skipped with a warning [default: 1MiB].
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     pub max_line_length: Option<u64>,
+    /// Most records (pool rows, handles, events) kept from one file [default: 50000000].
+    #[arg(long, value_name = "N")]
+    pub max_records: Option<u64>,
     /// Most files read in one run [default: 1000000].
     #[arg(long, value_name = "N")]
     pub max_files: Option<usize>,
@@ -138,6 +141,7 @@ impl LimitArgs {
             max_line_bytes: self
                 .max_line_length
                 .map_or(default.max_line_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            max_records: self.max_records.unwrap_or(default.max_records),
             max_files: self.max_files.unwrap_or(default.max_files),
             max_total_bytes: self.max_total_size.unwrap_or(default.max_total_bytes),
             max_archive_entries: self.max_archive_entries.unwrap_or(default.max_archive_entries),

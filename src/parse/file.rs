@@ -53,14 +53,39 @@ pub fn stream_file(
         let read = super::archive::with_member(path, &ctx.limits, |reader, size| {
             stream_source(Source::Member(reader), size, format, ctx, on_pool)
         });
-        return read.unwrap_or_else(|e| cannot_read(ctx, &e));
+        return keep_records_within_limit(read.unwrap_or_else(|e| cannot_read(ctx, &e)), ctx);
     }
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return cannot_read(ctx, &e),
     };
     let size = file.metadata().map_or(0, |m| m.len());
-    stream_source(Source::Disk(file), size, format, ctx, on_pool)
+    keep_records_within_limit(stream_source(Source::Disk(file), size, format, ctx, on_pool), ctx)
+}
+
+/// Cuts a file's handle snapshots and events to [`ReadLimits::max_records`] (poolmon logs are cut while they
+/// stream, in [`stream_source`]): the first records are kept, whole snapshots only, and the file says so.
+fn keep_records_within_limit(mut parsed: Parsed, ctx: &FileContext) -> Parsed {
+    let limit = ctx.limits.max_records;
+    let mut cut = false;
+    if parsed.events.len() as u64 > limit {
+        parsed.events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        cut = true;
+    }
+    let mut kept = 0u64;
+    let before = parsed.handle_snapshots.len();
+    parsed.handle_snapshots.retain(|snap| {
+        // A summary counts as one record per type; a listing as one per handle.
+        let records =
+            snap.type_counts.len() as u64 + snap.processes.iter().map(|p| p.handles.len() as u64).sum::<u64>();
+        kept += records.max(1);
+        kept <= limit
+    });
+    cut |= parsed.handle_snapshots.len() < before;
+    if cut {
+        parsed.diagnostics.push(super::limits::too_many_records(&ctx.path, limit));
+    }
+    parsed
 }
 
 /// The diagnostic of a file that cannot be opened or read.
@@ -105,12 +130,21 @@ fn stream_source(
     };
     match format {
         Format::Poolmon => {
-            let mut streamed = 0usize;
+            let (mut streamed, mut rows, mut cut) = (0usize, 0u64, false);
             let reader = BufReader::with_capacity(STREAM_BUFFER, Cursor::new(head).chain(source));
-            let diagnostics = poolmon::stream::parse_reader(reader, ctx, |s| {
+            let mut diagnostics = poolmon::stream::parse_reader(reader, ctx, |s| {
+                // Whole snapshots only: the one that would pass the limit and every later one are left out.
+                rows += s.rows.len() as u64;
+                if cut || rows > ctx.limits.max_records {
+                    cut = true;
+                    return;
+                }
                 streamed += 1;
                 on_pool(s);
             });
+            if cut {
+                diagnostics.push(super::limits::too_many_records(&ctx.path, ctx.limits.max_records));
+            }
             let mut parsed = Parsed { diagnostics, ..Parsed::default() };
             parsed.note_if_empty(format, &ctx.path, streamed);
             parsed

@@ -16,6 +16,10 @@ pub struct ReadLimits {
     pub max_file_bytes: u64,
     /// Longest line kept, bytes (`--max-line-length`); the rest of a longer line is skipped with a diagnostic.
     pub max_line_bytes: usize,
+    /// Most records kept from one file (`--max-records`): pool rows, handles and events. A poolmon log stops
+    /// keeping snapshots at the limit while it is read; other files are cut to it after reading. Either way the
+    /// file's error names the limit and the flag.
+    pub max_records: u64,
     /// Most files read in one run (`--max-files`).
     pub max_files: usize,
     /// Most bytes read in one run, over all files (`--max-total-size`).
@@ -35,6 +39,9 @@ pub struct ReadLimits {
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
 /// 1 MiB: the longest real line (an event message or a handle name) is a few KiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+/// 50,000,000 records: a 3 GB poolmon log (a month of one-minute snapshots of 1,000 tags), about 5 GB in memory;
+/// more than a 24 GB machine holds beside the analysis of a second file that size.
+pub const DEFAULT_MAX_RECORDS: u64 = 50_000_000;
 /// 1,000,000 files: ten years of one-minute snapshot files for two tools.
 pub const DEFAULT_MAX_FILES: usize = 1_000_000;
 /// 1 TiB: far above any one archive; a guard against pointing poolscope at the wrong share.
@@ -52,11 +59,24 @@ pub const DEFAULT_MAX_COMPRESSION_RATIO: u64 = 200;
 /// lines or zeros is no bomb.
 pub const RATIO_CHECKED_FROM: u64 = 1 << 20;
 
+/// The error said once for a file cut at [`ReadLimits::max_records`].
+pub fn too_many_records(path: &str, limit: u64) -> crate::model::Diagnostic {
+    crate::model::Diagnostic::for_file(
+        path,
+        crate::model::Severity::Error,
+        format!(
+            "more than {limit} records in this file: the rest is left out (--max-records raises the limit; the \
+             records kept are the first ones)"
+        ),
+    )
+}
+
 impl Default for ReadLimits {
     fn default() -> Self {
         Self {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_records: DEFAULT_MAX_RECORDS,
             max_files: DEFAULT_MAX_FILES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_archive_entries: DEFAULT_MAX_ARCHIVE_ENTRIES,

@@ -113,7 +113,7 @@ fn every_text_command_fits_the_terminal_width() {
         assert!(widest <= 80, "{args:?}: a line of {widest} columns:\n{text}");
     }
     let wide = run(&["--wide", "events", "-q", demo]);
-    assert!(wide.lines().any(|l| l.contains("#") && l.contains("record")), "--wide keeps every column:\n{wide}");
+    assert!(wide.lines().any(|l| l.contains('#') && l.contains("record")), "--wide keeps every column:\n{wide}");
 }
 
 /// `poolscope man -o DIR` writes one roff page per subcommand, each with its own name and options.

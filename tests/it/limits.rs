@@ -80,3 +80,39 @@ fn a_line_without_end_is_cut_at_the_limit() {
     assert_eq!(cut["line"], 4);
     assert!(cut["message"].as_str().unwrap().contains(&format!("{} bytes", (3 << 20) - (1 << 20))), "{cut}");
 }
+
+/// `--max-records` cuts a file to its first records (whole poolmon snapshots, whole handle.exe runs, events) and
+/// says so once per file, naming the flag; files under the limit are untouched.
+#[test]
+fn records_beyond_the_per_file_limit_are_left_out_and_named() {
+    let parse = |extra: &[&str]| {
+        let (poolmon, events) = (format!("{DEMO}/poolmon.log"), format!("{DEMO}/System.xml"));
+        let out =
+            poolscope().args(["parse", "--format", "json", "-q"]).args(extra).args([poolmon, events]).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let whole = parse(&[]);
+    let cut = parse(&["--max-records", "100"]);
+    let snapshots = |d: &serde_json::Value| d["pool_snapshots"].as_array().unwrap().clone();
+    let rows: usize = snapshots(&cut).iter().map(|s| s["rows"].as_array().unwrap().len()).sum();
+    assert!(rows <= 100 && rows > 0, "{rows} rows kept");
+    assert!(snapshots(&cut).len() < snapshots(&whole).len());
+    assert_eq!(snapshots(&cut)[..], snapshots(&whole)[..snapshots(&cut).len()], "the first snapshots are kept");
+    let events = |d: &serde_json::Value| d["events"].as_array().unwrap().len();
+    assert!(events(&whole) > 10);
+    let cut_events = parse(&["--max-records", "10"]);
+    assert_eq!(events(&cut_events), 10);
+    let named: Vec<&str> = cut_events["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["message"].as_str().unwrap().contains("--max-records"))
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(named.len(), 2, "one error per cut file: {named:?}");
+    assert!(whole["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| !d["message"].as_str().unwrap().contains("--max-records")));
+}
