@@ -10,7 +10,8 @@
 //! 3. a host-like part of the file name (`WEB01_poolmon.log`, `poolmon-SRV-SQL-03-20240311.log`);
 //! 4. the folder structure: the nearest folder below the walked root whose name is not a kind of evidence
 //!    (`poolmon`, `handles`, `evtx`, `logs`, `collect*`, dates, ...), else the walked folder's own name when it
-//!    looks like a computer name.
+//!    looks like a computer name. A weak name (`h`, `pm`, `logs2`) under a folder that is a host is a folder per
+//!    tool (see [`settle_tool_folders`]).
 //!
 //! Files are grouped by their folder (item 4); a group whose files name exactly one host by records or file
 //! names gives that host to its files that name none (the demo's `poolmon.log` beside the `System.evtx` of
@@ -237,6 +238,12 @@ pub struct PathClues {
     pub root: Option<String>,
     /// A host-like part of the file name.
     pub file_name: Option<String>,
+    /// Whether `folder` is a weak host name (`h`, `pm`, `logs2`, `webserver`: not a computer name on its own),
+    /// which may be a tool folder under the real host folder (see [`settle_tool_folders`]).
+    pub weak_folder: bool,
+    /// Folders above `folder` that could be hosts, nearest first, as (group key, name, whether the name looks
+    /// like a computer name on its own).
+    pub outer_folders: Vec<(String, String, bool)>,
 }
 
 /// Reads the host clues of `file`, found by walking `root` (`None` for a file given on the command line).
@@ -247,7 +254,14 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
         let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let root_name =
             parent.file_name().map(|n| folder_name(&n.to_string_lossy()).to_owned()).filter(|n| is_host_like_strict(n));
-        return PathClues { group: parent.display().to_string(), folder: None, root: root_name, file_name };
+        return PathClues {
+            group: parent.display().to_string(),
+            folder: None,
+            root: root_name,
+            file_name,
+            weak_folder: false,
+            outer_folders: Vec::new(),
+        };
     };
     let rel = file.strip_prefix(root).unwrap_or(file);
     let folders: Vec<String> = rel
@@ -256,15 +270,55 @@ pub fn path_clues(root: Option<&Path>, file: &Path) -> PathClues {
         .unwrap_or_default();
     // The nearest folder that can be a host, walking up from the file (a zip's inside is a folder of its name).
     let host_folder = folders.iter().enumerate().rev().find(|(_, name)| is_host_folder(folder_name(name)));
-    let (group, folder) = match host_folder {
+    let group_of = |i: usize| root.join(folders[..=i].iter().collect::<PathBuf>()).display().to_string();
+    let (group, folder, weak_folder, outer_folders) = match host_folder {
         Some((i, name)) => {
-            let path: PathBuf = folders[..=i].iter().collect();
-            (root.join(path).display().to_string(), Some(folder_name(name).to_owned()))
+            let name = folder_name(name);
+            let outer = (0..i)
+                .rev()
+                .map(|j| (j, folder_name(&folders[j])))
+                .filter(|(_, n)| is_host_folder(n))
+                .map(|(j, n)| (group_of(j), n.to_owned(), is_host_like_strict(n)))
+                .collect();
+            (group_of(i), Some(name.to_owned()), !is_host_like_strict(name), outer)
         }
-        None => (root.display().to_string(), None),
+        None => (root.display().to_string(), None, false, Vec::new()),
     };
     let root_name = absolute_name(root).filter(|n| is_host_like_strict(n));
-    PathClues { group, folder, root: root_name, file_name }
+    PathClues { group, folder, root: root_name, file_name, weak_folder, outer_folders }
+}
+
+/// Moves files out of tool folders that only look like hosts: a weak folder name (`h`, `pm`, `logs2`) under a
+/// folder that is a host is a folder per tool, whatever its name (`case 4711/SRV-APP01/{pool,logs,h}/`). The
+/// outer folder is a host when other files sit in it or in its kind folders (`SRV-APP01/pool/`), or when it
+/// looks like a computer name and the inner name looks like a tool's (at most 3 characters, or only known
+/// non-host words: `pm`, `logs2`, `data-old`). A weak name under a folder that is not a host stays a host
+/// (`SITE1/webserver/`, `SITE1/mailhost/` are two hosts).
+pub fn settle_tool_folders<'a>(clues: impl IntoIterator<Item = &'a mut PathClues>) {
+    let mut clues: Vec<&mut PathClues> = clues.into_iter().collect();
+    let hosts: BTreeSet<String> = clues.iter().filter(|c| c.folder.is_some()).map(|c| c.group.clone()).collect();
+    for c in &mut clues {
+        let Some(folder) = c.folder.as_deref().filter(|_| c.weak_folder) else { continue };
+        let tool_like = is_tool_like(folder);
+        let outer = c.outer_folders.iter().find(|(group, _, strict)| hosts.contains(group) || (*strict && tool_like));
+        if let Some((group, name, strict)) = outer.cloned() {
+            c.group = group;
+            c.folder = Some(name);
+            c.weak_folder = !strict;
+            c.outer_folders.clear();
+        }
+    }
+}
+
+/// A folder name that reads as a tool's or a copy's rather than a machine's: at most 3 characters (`h`, `pm`,
+/// `hd`), or only known non-host words, with or without numbers (`logs2`, `data-old`, `run1`).
+fn is_tool_like(name: &str) -> bool {
+    let name = name.trim();
+    name.len() <= 3
+        || name
+            .split(['-', '_', '.', ' '])
+            .filter(|w| !w.is_empty())
+            .all(|w| is_not_host_word(w) || w.chars().all(|c| c.is_ascii_digit()) || is_kind_word(w))
 }
 
 /// The last component of a path, resolving `.` and `..` (`poolscope analyze .` inside `WEB01/`).

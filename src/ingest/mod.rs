@@ -218,6 +218,8 @@ fn read_inputs(
             ((hosts::path_clues(root.as_deref(), file), parsed), read)
         })
         .unzip();
+    let mut parsed = parsed;
+    hosts::settle_tool_folders(parsed.iter_mut().map(|(clues, _)| clues));
     let (file_hosts, host_diagnostics) = hosts::decide(&parsed, options.host.as_deref());
     let mut read = read;
     for (((_, parsed), file_host), file) in parsed.into_iter().zip(file_hosts).zip(&mut read) {

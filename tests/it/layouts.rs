@@ -193,6 +193,41 @@ fn every_scenario_in_other_layouts_gives_one_host_and_its_leaks() {
     }
 }
 
+/// Tool folders whose names could pass for hosts (`h`, `pm`, `logs2`) under the host folder are folders per
+/// tool: their files stay with the host, whether a kind folder beside them (`pool/`) already made the host folder
+/// a host or only the names say so. Two weak names under a folder nobody's files sit in stay two hosts.
+#[test]
+fn short_tool_folders_under_a_host_folder_stay_with_the_host() {
+    let layouts: [(&str, fn(&str) -> &'static str); 2] = [
+        ("case 4711/SRV-APP01/{pool,logs,h}", |kind| match kind {
+            "handles" => "case 4711/SRV-APP01/h",
+            "events" => "case 4711/SRV-APP01/logs",
+            _ => "case 4711/SRV-APP01/pool",
+        }),
+        ("SRV-APP01/{pm,logs2,h}", |kind| match kind {
+            "handles" => "SRV-APP01/h",
+            "events" => "SRV-APP01/logs2",
+            _ => "SRV-APP01/pm",
+        }),
+    ];
+    for (label, folder) in layouts {
+        let dir = tempfile::tempdir().unwrap();
+        lay_out(dir.path(), Mtimes::CopiedMsApart, |name, kind| Some(PathBuf::from(folder(kind)).join(name)));
+        let a = analyze(dir.path());
+        assert_eq!(hosts(&a), ["SRV-APP01"], "{label}: {:?}", host_lines(&a));
+        assert_seed_conclusion(&a, "SRV-APP01", true);
+    }
+    // Hosts with plain names under a site folder: each its own host (no events, which would name SRV-APP01).
+    let dir = tempfile::tempdir().unwrap();
+    for host in ["webserver", "mailhost"] {
+        lay_out(dir.path(), Mtimes::Frozen, |name, kind| {
+            (kind != "events").then(|| PathBuf::from("SITE1").join(host).join(name))
+        });
+    }
+    let a = analyze(dir.path());
+    assert_eq!(hosts(&a), ["mailhost", "webserver"], "{:?}", host_lines(&a));
+}
+
 #[test]
 fn a_fleet_root_gives_one_host_per_folder_and_records_override_a_wrong_folder() {
     let dir = tempfile::tempdir().unwrap();
