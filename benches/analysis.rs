@@ -42,7 +42,7 @@ fn dataset(hours: usize) -> (Dataset, u64) {
         let mut push = |tag: &str, pool, outstanding: f64, per_alloc: u64, churn: u64| {
             let diff = outstanding.max(0.0) as u64;
             rows.push(PoolRow {
-                tag: tag.to_owned(),
+                tag: tag.into(),
                 pool,
                 allocs: churn * m as u64 + diff,
                 frees: churn * m as u64,

@@ -401,7 +401,7 @@ mod tests {
     fn snap(at: DateTime<Utc>, allocs: u64, page_faults: Option<u64>) -> PoolSnapshot {
         let rows = (0..12)
             .map(|i| PoolRow {
-                tag: format!("T{i:03}"),
+                tag: format!("T{i:03}").into(),
                 pool: PoolType::Paged,
                 allocs: allocs + i,
                 frees: allocs / 2,

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{PoolRow, PoolSnapshot, PoolType, SourceRef, TimeSource};
+use crate::model::{PoolRow, PoolSnapshot, PoolTag, PoolType, SourceRef, TimeSource};
 use crate::units::thousands;
 
 /// Version of the JSON layout of [`SnapshotDiff`]; bumped on any incompatible change.
@@ -306,12 +306,12 @@ impl Counters {
     }
 }
 
-type Key = (String, PoolType);
+type Key = (PoolTag, PoolType);
 
 fn index(snapshot: &PoolSnapshot, pool: Option<PoolType>) -> BTreeMap<Key, Counters> {
     let mut map: BTreeMap<Key, Counters> = BTreeMap::new();
     for row in snapshot.rows.iter().filter(|r| pool.is_none_or(|p| p == r.pool)) {
-        map.entry((row.tag.clone(), row.pool)).or_default().add(row);
+        map.entry((row.tag, row.pool)).or_default().add(row);
     }
     map
 }
@@ -448,7 +448,7 @@ fn row_for(
     }
     let per_alloc = |c: &Counters| (c.diff > 0).then(|| c.bytes / c.diff);
     DiffRow {
-        tag: key.0.clone(),
+        tag: key.0.to_string(),
         pool: key.1,
         status,
         bytes_before: a.bytes,
@@ -911,7 +911,7 @@ mod tests {
             let rows = |v: &[(u8, bool, u64, u64, u64)]| -> Vec<PoolRow> {
                 v.iter()
                     .map(|&(t, paged, allocs, frees, bytes)| PoolRow {
-                        tag: format!("T{t}  "),
+                        tag: format!("T{t}  ").into(),
                         pool: if paged { Paged } else { Nonpaged },
                         allocs,
                         frees,

@@ -12,6 +12,7 @@ pub mod handles;
 pub mod limits;
 pub mod perf;
 pub mod pool;
+pub mod tag;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ pub use handles::{HandleEntry, HandleMode, HandleSnapshot, ObjectIdentity, Proce
 pub use limits::DebuggerLimits;
 pub use perf::{PerfSample, PerfSeries, ProcessCounters};
 pub use pool::{PoolHeader, PoolRow, PoolSnapshot, PoolType};
+pub use tag::PoolTag;
 pub use time::{DateOrder, TimeSettings, TimeSource};
 
 /// Where a record came from: the input file and the line (text formats) or byte offset (binary formats).

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{SourceRef, TimeSource};
+use super::{PoolTag, SourceRef, TimeSource};
 
 /// Kernel pool type of a row. poolmon prints `Paged` or `Nonp`; session pool rows are one of these too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,8 +63,8 @@ pub struct PoolHeader {
 /// One row of a poolmon table: one tag in one pool type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolRow {
-    /// The 4-character pool tag, spaces kept (`Key `, `Dh 1`).
-    pub tag: String,
+    /// The 4-character pool tag, spaces kept (`Key `, `Dh 1`), held inline.
+    pub tag: PoolTag,
     /// Paged or nonpaged.
     pub pool: PoolType,
     /// Cumulative allocations (a 32-bit kernel counter on most builds: it wraps).

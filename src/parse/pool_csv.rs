@@ -9,7 +9,7 @@
 //! `TOTAL` row is not a tag and is skipped. `DateTimeUTC` wins over `DateTime`; a file with neither gets its
 //! name's time, then its mtime.
 
-use crate::model::{Diagnostic, PoolHeader, PoolRow, PoolSnapshot, PoolType, Severity, SourceRef, TimeSource};
+use crate::model::{Diagnostic, PoolHeader, PoolRow, PoolSnapshot, PoolTag, PoolType, Severity, SourceRef, TimeSource};
 use crate::parse::timestamp::{stamp_line, StampClock};
 use crate::parse::FileContext;
 
@@ -178,7 +178,7 @@ pub fn parse(text: &str, ctx: &FileContext) -> (Vec<PoolSnapshot>, Vec<Diagnosti
             }
             let diff = if cols[2].is_some() { diff } else { allocs.saturating_sub(frees) };
             snapshot.rows.push(PoolRow {
-                tag: tag.clone(),
+                tag,
                 pool: *pool,
                 allocs,
                 frees,
@@ -224,12 +224,12 @@ fn number(text: &str) -> Option<u64> {
 }
 
 /// Pool tags are 4 characters; PowerShell and WPA trim trailing spaces (`Key`), poolmon keeps them (`Key `).
-pub(crate) fn fit_tag(tag: &str) -> String {
+pub(crate) fn fit_tag(tag: &str) -> PoolTag {
     let mut tag: String = tag.chars().take(4).collect();
     while tag.chars().count() < 4 {
         tag.push(' ');
     }
-    tag
+    PoolTag::new(&tag)
 }
 
 #[cfg(test)]

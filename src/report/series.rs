@@ -367,7 +367,7 @@ impl<'a> SeriesSource<'a> {
             .iter()
             .map(|r| {
                 let was = before.get(&(r.tag.as_str(), r.pool)).copied().unwrap_or(0);
-                ((r.tag.clone(), r.pool), r.bytes as f64 - was as f64)
+                ((r.tag.to_string(), r.pool), r.bytes as f64 - was as f64)
             })
             .filter(|(_, g)| *g > 0.0)
             .collect();

@@ -16,7 +16,7 @@
 //! the file was cut). `Allocs` is the count outstanding, not poolmon's cumulative count: a row becomes a
 //! [`PoolRow`] with `allocs = diff` = that count and `frees = 0`.
 
-use crate::model::{Diagnostic, PoolRow, PoolType, Severity};
+use crate::model::{Diagnostic, PoolRow, PoolTag, PoolType, Severity};
 
 /// One `!poolused` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub fn tables(text: &str, path: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     continue;
                 }
                 table.rows.push(PoolRow {
-                    tag: tag.clone(),
+                    tag: PoolTag::new(&tag),
                     pool,
                     allocs,
                     frees: 0,

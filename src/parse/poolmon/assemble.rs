@@ -4,7 +4,7 @@
 //! where the next one starts, at a timestamp line, or at the end of the input. Lines are fed one at a time,
 //! so the same code serves whole-text parsing and streaming; memory is one table.
 
-use crate::model::{Diagnostic, PoolHeader, PoolRow, PoolSnapshot, Severity, SourceRef, TimeSource};
+use crate::model::{Diagnostic, PoolHeader, PoolRow, PoolSnapshot, PoolTag, Severity, SourceRef, TimeSource};
 use crate::parse::timestamp::{stamp_line, RawStamp};
 
 use super::grammar::{
@@ -405,16 +405,16 @@ fn repeated_rows(rows: &[PoolRow]) -> Vec<usize> {
 }
 
 /// A tag as the model keeps it: 4 characters, padded with spaces when a paste lost the padding (`Io` → `Io  `).
-fn pad_tag(tag: &str) -> String {
+fn pad_tag(tag: &str) -> PoolTag {
     if tag.len() == 4 && tag.is_ascii() {
-        return tag.to_owned();
+        return PoolTag::new(tag);
     }
     let mut s = String::with_capacity(4);
     s.push_str(tag);
     for _ in tag.chars().count()..4 {
         s.push(' ');
     }
-    s
+    PoolTag::new(&s)
 }
 
 #[cfg(test)]

@@ -240,7 +240,7 @@ impl Rows<'_> {
         self.kept.push(Pending {
             allocation: PoolAllocation {
                 source: SourceRef::line(&self.ctx.path, line),
-                tag: super::pool_csv::fit_tag(tag),
+                tag: super::pool_csv::fit_tag(tag).to_string(),
                 pool: cell(c.pool).and_then(pool_type),
                 kind,
                 size,
