@@ -12,6 +12,9 @@
 //! `<Binary>` is keyed `Binary`; `UserData` leaves are keyed by their element path below the `UserData`
 //! root element (`SystemInfo/SystemCommitLimit` for a 2004 event's `MemoryExhaustionInfo`).
 
+mod rendered;
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
@@ -170,9 +173,8 @@ impl EventReader {
         self.text.as_str().to_owned()
     }
 
-    fn open_element(&mut self, e: &BytesStart<'_>) {
-        let local = e.local_name();
-        let name = local.as_ref();
+    /// An element opened: `name` is its local name, `attrs` its attributes.
+    fn open_element(&mut self, name: &[u8], attrs: &impl Attributes) {
         self.text.clear();
         match self.depth {
             1 => {
@@ -187,17 +189,16 @@ impl EventReader {
             2 => {
                 self.leaf = match (self.section, name) {
                     (Section::System, b"Provider") => {
-                        self.fields.provider = attribute(e, b"Name").map(std::borrow::Cow::into_owned);
+                        self.fields.provider = attrs.get(b"Name").map(Cow::into_owned);
                         // Classic sources' `EventSourceName` is only needed when `Name` is missing.
                         if self.fields.provider.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                            self.fields.source_name =
-                                attribute(e, b"EventSourceName").map(std::borrow::Cow::into_owned);
+                            self.fields.source_name = attrs.get(b"EventSourceName").map(Cow::into_owned);
                         }
                         Leaf::None
                     }
                     (Section::System, b"TimeCreated") => {
-                        self.fields.time_created = attribute(e, b"SystemTime")
-                            .map(|t| localtime::system_time(&t).ok_or_else(|| t.into_owned()));
+                        self.fields.time_created =
+                            attrs.get(b"SystemTime").map(|t| localtime::system_time(&t).ok_or_else(|| t.into_owned()));
                         Leaf::None
                     }
                     (Section::System, b"EventID") => Leaf::EventId,
@@ -206,11 +207,11 @@ impl EventReader {
                     (Section::System, b"Channel") => Leaf::Channel,
                     (Section::System, b"Computer") => Leaf::Computer,
                     (Section::EventData, b"Data") => {
-                        let key = match attribute(e, b"Name") {
+                        let key = match attrs.get(b"Name") {
                             Some(n) if !n.is_empty() => n.into_owned(),
                             _ => {
                                 self.unnamed += 1;
-                                (self.unnamed - 1).to_string()
+                                itoa::Buffer::new().format(self.unnamed - 1).to_owned()
                             }
                         };
                         Leaf::Data(key)
@@ -271,9 +272,8 @@ impl EventReader {
         self.text.clear();
     }
 
-    /// Reads up to the end tag of the `<Event>` whose start tag was just read. The reader's buffers are
-    /// kept for the next event.
-    fn read(&mut self, reader: &mut Reader<&[u8]>) -> Result<EventFields, ReadError> {
+    /// Starts a new `<Event>` (its start tag was just read), keeping the buffers of the last one.
+    fn begin(&mut self) {
         self.depth = 0;
         self.section = Section::Other;
         self.leaf = Leaf::None;
@@ -282,6 +282,41 @@ impl EventReader {
         self.path.clear();
         self.open.clear();
         self.fields = EventFields::default();
+    }
+
+    /// A start tag inside the event.
+    fn start(&mut self, name: &[u8], attrs: &impl Attributes) {
+        self.depth += 1;
+        self.open_element(name, attrs);
+    }
+
+    /// An empty-element tag (`<X/>`) inside the event.
+    fn empty(&mut self, name: &[u8], attrs: &impl Attributes) {
+        self.depth += 1;
+        self.open_element(name, attrs);
+        self.close_element();
+        self.depth -= 1;
+    }
+
+    /// An end tag; `true` when it ends the `<Event>` itself (end tags are matched by depth, not name).
+    fn end(&mut self) -> bool {
+        if self.depth == 0 {
+            return true;
+        }
+        self.close_element();
+        self.depth -= 1;
+        false
+    }
+
+    /// The fields of the event that just ended.
+    fn finish(&mut self) -> EventFields {
+        std::mem::take(&mut self.fields)
+    }
+
+    /// Reads up to the end tag of the `<Event>` whose start tag was just read. The reader's buffers are
+    /// kept for the next event.
+    fn read(&mut self, reader: &mut Reader<&[u8]>) -> Result<EventFields, ReadError> {
+        self.begin();
         let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| match e {
             // Every `Unclosed*` syntax error means the input ended inside markup.
             quick_xml::Error::Syntax(s) if s != quick_xml::errors::SyntaxError::InvalidBangMarkup => {
@@ -291,22 +326,12 @@ impl EventReader {
         };
         loop {
             match reader.read_event().map_err(|e| xml_err(reader, e))? {
-                XmlEvent::Start(e) => {
-                    self.depth += 1;
-                    self.open_element(&e);
-                }
-                XmlEvent::Empty(e) => {
-                    self.depth += 1;
-                    self.open_element(&e);
-                    self.close_element();
-                    self.depth -= 1;
-                }
+                XmlEvent::Start(e) => self.start(e.local_name().as_ref(), &e),
+                XmlEvent::Empty(e) => self.empty(e.local_name().as_ref(), &e),
                 XmlEvent::End(_) => {
-                    if self.depth == 0 {
-                        return Ok(std::mem::take(&mut self.fields));
+                    if self.end() {
+                        return Ok(self.finish());
                     }
-                    self.close_element();
-                    self.depth -= 1;
                 }
                 XmlEvent::Text(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
                 XmlEvent::CData(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
@@ -345,18 +370,29 @@ fn event_body(
     body.read(reader)
 }
 
-/// The value of attribute `name` (local name), unescaped; borrowed from the input when it can be.
-fn attribute<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Option<std::borrow::Cow<'a, str>> {
-    e.attributes().with_checks(false).flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| {
-        match a.value {
-            std::borrow::Cow::Borrowed(raw) => match std::str::from_utf8(raw) {
-                // No `&`: nothing to unescape, borrow as is.
-                Ok(s) if !s.contains('&') => std::borrow::Cow::Borrowed(s),
-                _ => std::borrow::Cow::Owned(unescape_lossy(raw)),
-            },
-            std::borrow::Cow::Owned(raw) => std::borrow::Cow::Owned(unescape_lossy(&raw)),
-        }
-    })
+/// An element's attributes, looked up by local name (`xmlns:x` is `x`), the first of that name winning;
+/// values unescaped and borrowed from the input when nothing needs unescaping.
+trait Attributes {
+    fn get(&self, name: &[u8]) -> Option<Cow<'_, str>>;
+}
+
+impl Attributes for BytesStart<'_> {
+    fn get(&self, name: &[u8]) -> Option<Cow<'_, str>> {
+        self.attributes().with_checks(false).flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| {
+            match a.value {
+                Cow::Borrowed(raw) => attribute_value(raw),
+                Cow::Owned(raw) => Cow::Owned(unescape_lossy(&raw)),
+            }
+        })
+    }
+}
+
+/// A raw attribute value, unescaped; borrowed as is when it is UTF-8 without `&` (the usual case).
+fn attribute_value(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(s) if !s.contains('&') => Cow::Borrowed(s),
+        _ => Cow::Owned(unescape_lossy(raw)),
+    }
 }
 
 /// Unescapes an attribute value; one that is not valid UTF-8 or has a bad entity is kept as written.
@@ -378,22 +414,57 @@ fn reader(input: &[u8]) -> Reader<&[u8]> {
     reader
 }
 
-/// Reads one record as the evtx crate renders it: a declaration and one `<Event>`.
+/// Reads one record as the evtx crate renders it: a declaration and one `<Event>`. One-off; a reader of
+/// many records keeps a [`RecordReader`].
 pub fn record(xml: &[u8]) -> Result<EventFields, String> {
-    let mut reader = reader(xml);
-    loop {
-        match reader.read_event() {
-            Ok(XmlEvent::Start(e)) if e.local_name().as_ref() == b"Event" => break,
-            Ok(XmlEvent::Empty(e)) if e.local_name().as_ref() == b"Event" => return Ok(EventFields::default()),
-            Ok(XmlEvent::Eof) => return Err("no <Event> element in the rendered record".to_owned()),
-            Ok(_) => {}
-            Err(e) => return Err(format!("rendered record is not XML: {e}")),
-        }
+    RecordReader::new().read(xml)
+}
+
+/// Reads records as the evtx crate renders them, keeping its buffers from record to record. The crate's
+/// exact shape (see [`rendered`]) is read by a scanner of its own; anything else, or anything that
+/// scanner is not sure of, by quick-xml. Both drive the same field mapping, so a record reads the same
+/// either way (and the same as in an XML export).
+pub struct RecordReader {
+    body: EventReader,
+}
+
+impl Default for RecordReader {
+    fn default() -> Self {
+        Self::new()
     }
-    event_body(&mut EventReader::new(), &mut reader, false).map_err(|e| match e {
-        ReadError::Xml { offset, message } => format!("rendered record is not XML at byte {offset}: {message}"),
-        ReadError::Truncated => "rendered record ends inside <Event>".to_owned(),
-    })
+}
+
+impl RecordReader {
+    /// A reader with empty buffers.
+    pub fn new() -> Self {
+        Self { body: EventReader::new() }
+    }
+
+    /// Reads one rendered record.
+    pub fn read(&mut self, xml: &[u8]) -> Result<EventFields, String> {
+        if let Some(fields) = rendered::record(xml, &mut self.body) {
+            return Ok(fields);
+        }
+        self.read_general(xml)
+    }
+
+    /// [`Self::read`] through quick-xml alone (tests compare the two paths).
+    pub fn read_general(&mut self, xml: &[u8]) -> Result<EventFields, String> {
+        let mut reader = reader(xml);
+        loop {
+            match reader.read_event() {
+                Ok(XmlEvent::Start(e)) if e.local_name().as_ref() == b"Event" => break,
+                Ok(XmlEvent::Empty(e)) if e.local_name().as_ref() == b"Event" => return Ok(EventFields::default()),
+                Ok(XmlEvent::Eof) => return Err("no <Event> element in the rendered record".to_owned()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("rendered record is not XML: {e}")),
+            }
+        }
+        event_body(&mut self.body, &mut reader, false).map_err(|e| match e {
+            ReadError::Xml { offset, message } => format!("rendered record is not XML at byte {offset}: {message}"),
+            ReadError::Truncated => "rendered record ends inside <Event>".to_owned(),
+        })
+    }
 }
 
 /// Counts lines up to increasing offsets without rescanning.
