@@ -15,7 +15,6 @@
 mod rendered;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +22,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
 
 use super::localtime;
+use crate::model::event::{EventData, EventDataBuilder};
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
 
 /// The parts of an `<Event>` as read, before they are checked and typed. Numbers and times are parsed
@@ -46,7 +46,7 @@ pub struct EventFields {
     /// `Computer` text.
     pub computer: Option<String>,
     /// EventData/UserData fields (see the module docs for the keys).
-    pub data: BTreeMap<String, String>,
+    pub data: EventData,
     /// `RenderingInfo/Message`, when the export carried one.
     pub message: Option<String>,
 }
@@ -132,8 +132,8 @@ enum Leaf {
     RecordId,
     Channel,
     Computer,
-    /// An EventData `<Data>` or `<Binary>`, with its key.
-    Data(String),
+    /// An EventData `<Data>` or `<Binary>`; its key is the reader's `key`.
+    Data,
     Message,
     None,
 }
@@ -148,6 +148,10 @@ struct EventReader {
     unnamed: usize,
     /// Text of the open element, reused from element to element.
     text: String,
+    /// The key of the open EventData element.
+    key: String,
+    /// The event's data fields as read.
+    data: EventDataBuilder,
     /// `UserData`: the element path below the root element, and for each open element the path length
     /// before it and whether it has element children (only leaves become data).
     path: String,
@@ -163,6 +167,8 @@ impl EventReader {
             leaf: Leaf::None,
             unnamed: 0,
             text: String::new(),
+            key: String::new(),
+            data: EventDataBuilder::default(),
             path: String::new(),
             open: Vec::new(),
         }
@@ -207,16 +213,21 @@ impl EventReader {
                     (Section::System, b"Channel") => Leaf::Channel,
                     (Section::System, b"Computer") => Leaf::Computer,
                     (Section::EventData, b"Data") => {
-                        let key = match attrs.get(b"Name") {
-                            Some(n) if !n.is_empty() => n.into_owned(),
+                        self.key.clear();
+                        match attrs.get(b"Name") {
+                            Some(n) if !n.is_empty() => self.key.push_str(&n),
                             _ => {
                                 self.unnamed += 1;
-                                itoa::Buffer::new().format(self.unnamed - 1).to_owned()
+                                self.key.push_str(itoa::Buffer::new().format(self.unnamed - 1));
                             }
-                        };
-                        Leaf::Data(key)
+                        }
+                        Leaf::Data
                     }
-                    (Section::EventData, b"Binary") => Leaf::Data("Binary".to_owned()),
+                    (Section::EventData, b"Binary") => {
+                        self.key.clear();
+                        self.key.push_str("Binary");
+                        Leaf::Data
+                    }
                     (Section::RenderingInfo, b"Message") => Leaf::Message,
                     (Section::UserData, _) => {
                         self.path.clear();
@@ -253,18 +264,14 @@ impl EventReader {
                 Leaf::RecordId => self.fields.record_id = trimmed().parse().ok(),
                 Leaf::Channel => self.fields.channel = Some(trimmed().to_owned()),
                 Leaf::Computer => self.fields.computer = Some(trimmed().to_owned()),
-                Leaf::Data(key) => {
-                    let value = self.take_text();
-                    self.fields.data.insert(key, value);
-                }
+                Leaf::Data => self.data.push(&self.key, &self.text),
                 Leaf::Message => self.fields.message = Some(self.take_text()),
                 Leaf::None => {}
             }
         } else if self.depth >= 3 && self.section == Section::UserData {
             if let Some((len, has_child)) = self.open.pop() {
                 if !has_child {
-                    let value = self.take_text();
-                    self.fields.data.insert(self.path.clone(), value);
+                    self.data.push(&self.path, &self.text);
                 }
                 self.path.truncate(len);
             }
@@ -281,6 +288,8 @@ impl EventReader {
         self.text.clear();
         self.path.clear();
         self.open.clear();
+        // A record that failed half-way leaves fields behind.
+        self.data.clear();
         self.fields = EventFields::default();
     }
 
@@ -310,6 +319,7 @@ impl EventReader {
 
     /// The fields of the event that just ended.
     fn finish(&mut self) -> EventFields {
+        self.fields.data = self.data.finish();
         std::mem::take(&mut self.fields)
     }
 
@@ -728,8 +738,8 @@ mod tests {
         assert_eq!((e.provider.as_str(), e.event_id, e.level, e.record_id), ("EventLog", 6008, Some(2), Some(17)));
         assert_eq!(e.computer.as_deref(), Some("HOST"));
         assert_eq!(e.channel.as_deref(), Some("System"));
-        assert_eq!(e.data.get("0").map(String::as_str), Some("2:41:02 AM"));
-        assert_eq!(e.data.get("2").map(String::as_str), Some(""));
+        assert_eq!(e.data.get("0"), Some("2:41:02 AM"));
+        assert_eq!(e.data.get("2"), Some(""));
         assert_eq!(e.source.line, Some(1));
     }
 
@@ -748,9 +758,9 @@ mod tests {
         let text = "<Event><System><Provider Name='Microsoft-Windows-Kernel-Power'/><EventID>41</EventID><TimeCreated SystemTime='2023-05-29T02:57:39Z'/></System><EventData><Data Name='BugcheckCode'>159</Data><Data Name='SleepInProgress'/><Binary>0100</Binary></EventData></Event>";
         let (events, _) = read(text);
         let d = &events[0].data;
-        assert_eq!(d.get("BugcheckCode").map(String::as_str), Some("159"));
-        assert_eq!(d.get("SleepInProgress").map(String::as_str), Some(""));
-        assert_eq!(d.get("Binary").map(String::as_str), Some("0100"));
+        assert_eq!(d.get("BugcheckCode"), Some("159"));
+        assert_eq!(d.get("SleepInProgress"), Some(""));
+        assert_eq!(d.get("Binary"), Some("0100"));
     }
 
     #[test]
@@ -759,10 +769,10 @@ mod tests {
         let (events, diags) = read(text);
         assert!(diags.is_empty(), "{diags:?}");
         let d = &events[0].data;
-        assert_eq!(d.get("SystemInfo/SystemCommitLimit").map(String::as_str), Some("5"));
-        assert_eq!(d.get("PagedPoolInfo/Tag_1/Name").map(String::as_str), Some("Toke"));
-        assert_eq!(d.get("ProcessInfo/Process_4/Name").map(String::as_str), Some(""));
-        assert_eq!(d.get("ProcessInfo/Process_4/Version").map(String::as_str), Some(""));
+        assert_eq!(d.get("SystemInfo/SystemCommitLimit"), Some("5"));
+        assert_eq!(d.get("PagedPoolInfo/Tag_1/Name"), Some("Toke"));
+        assert_eq!(d.get("ProcessInfo/Process_4/Name"), Some(""));
+        assert_eq!(d.get("ProcessInfo/Process_4/Version"), Some(""));
         assert_eq!(d.len(), 5);
     }
 
@@ -807,7 +817,7 @@ mod tests {
     fn record_from_evtx_rendering() {
         let xml = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Event xmlns=\"e\"><System><Provider Name=\"EventLog\"/><EventID Qualifiers=\"32768\">6013</EventID><TimeCreated SystemTime=\"2017-07-12T17:18:17.7723848Z\"/><EventRecordID>177</EventRecordID></System><EventData><Data></Data><Data></Data><Data></Data><Data></Data><Data>46</Data></EventData></Event>";
         let fields = record(xml).unwrap();
-        assert_eq!(fields.data.get("4").map(String::as_str), Some("46"));
+        assert_eq!(fields.data.get("4"), Some("46"));
         let e = fields.into_event(SourceRef::offset("f", 0), None, None).unwrap();
         assert_eq!((e.event_id, e.record_id), (6013, Some(177)));
     }
@@ -816,6 +826,6 @@ mod tests {
     fn char_references_are_resolved() {
         let (events, _) = read("<Event><System><Provider Name='a&amp;b'/><EventID>1</EventID><TimeCreated SystemTime='2020-01-01T00:00:00Z'/></System><EventData><Data Name='x'>&#x41;&lt;</Data></EventData></Event>");
         assert_eq!(events[0].provider, "a&b");
-        assert_eq!(events[0].data.get("x").map(String::as_str), Some("A<"));
+        assert_eq!(events[0].data.get("x"), Some("A<"));
     }
 }
