@@ -68,13 +68,13 @@ impl EventData {
     }
 
     /// The fields as (name, value), in name order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
         (0..self.ends.len()).map(|i| self.field(i))
     }
 
     /// The names, in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.iter().map(|(k, _)| k)
+        self.fields().map(|(k, _)| k)
     }
 }
 
@@ -90,13 +90,13 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for EventData {
 
 impl fmt::Debug for EventData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map().entries(self.fields()).finish()
     }
 }
 
 impl Serialize for EventData {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
+        serializer.collect_map(self.fields())
     }
 }
 
@@ -191,7 +191,7 @@ mod tests {
     fn fields_are_in_name_order_and_the_last_of_a_name_wins() {
         let data: EventData = [("b", "1"), ("a", "2"), ("b", "3"), ("", "e"), ("aa", "")].into_iter().collect();
         let map: BTreeMap<&str, &str> = [("b", "3"), ("a", "2"), ("", "e"), ("aa", "")].into_iter().collect();
-        assert_eq!(data.iter().collect::<Vec<_>>(), map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>());
+        assert_eq!(data.fields().collect::<Vec<_>>(), map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>());
         assert_eq!(data.len(), 4);
         assert_eq!(data.get("b"), Some("3"));
         assert_eq!(data.get(""), Some("e"));
