@@ -124,7 +124,7 @@ fn raw(data: &EventData, key: &str) -> Option<String> {
 /// The first of `keys` that holds a number: decimal as the manifests' `UInt` types render, or `0x` hex.
 fn number(data: &EventData, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
-        let v = data.get(*k)?.trim();
+        let v = data.get(k)?.trim();
         match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
             Some(hex) => u64::from_str_radix(hex, 16).ok(),
             None => v.parse().ok(),
@@ -134,7 +134,7 @@ fn number(data: &EventData, keys: &[&str]) -> Option<u64> {
 
 /// A FILETIME rendered as ISO UTC; the empty slot's `1601-01-01T00:00:00` means "none".
 fn filetime(data: &EventData, keys: &[&str]) -> Option<DateTime<Utc>> {
-    let t = keys.iter().find_map(|k| data.get(*k).and_then(|v| localtime::system_time(v)))?;
+    let t = keys.iter().find_map(|k| data.get(k).and_then(localtime::system_time))?;
     (t.timestamp() > -11_644_473_600).then_some(t)
 }
 
@@ -220,7 +220,7 @@ fn previous_shutdown(
         let slack = chrono::TimeDelta::days(1);
         candidates.iter().copied().filter(|t| *t <= logged_at + slack).max().or_else(|| candidates.first().copied())
     });
-    let at = parsed.or_else(|| data.get("Binary").and_then(|hex| binary_systemtimes(hex)));
+    let at = parsed.or_else(|| data.get("Binary").and_then(binary_systemtimes));
     (printed, at)
 }
 

@@ -338,11 +338,8 @@ impl EventReader {
             match reader.read_event().map_err(|e| xml_err(reader, e))? {
                 XmlEvent::Start(e) => self.start(e.local_name().as_ref(), &e),
                 XmlEvent::Empty(e) => self.empty(e.local_name().as_ref(), &e),
-                XmlEvent::End(_) => {
-                    if self.end() {
-                        return Ok(self.finish());
-                    }
-                }
+                // `end` closes the element either way; an end tag that does not end the event falls to `_`.
+                XmlEvent::End(_) if self.end() => return Ok(self.finish()),
                 XmlEvent::Text(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
                 XmlEvent::CData(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
                 XmlEvent::GeneralRef(r) => {
@@ -431,7 +428,7 @@ pub fn record(xml: &[u8]) -> Result<EventFields, String> {
 }
 
 /// Reads records as the evtx crate renders them, keeping its buffers from record to record. The crate's
-/// exact shape (see [`rendered`]) is read by a scanner of its own; anything else, or anything that
+/// exact shape (see the `rendered` module) is read by a scanner of its own; anything else, or anything that
 /// scanner is not sure of, by quick-xml. Both drive the same field mapping, so a record reads the same
 /// either way (and the same as in an XML export).
 pub struct RecordReader {
