@@ -400,7 +400,7 @@ mod tests {
             computer: None,
             channel: None,
             record_id: Some(1),
-            data: std::collections::BTreeMap::new(),
+            data: crate::model::event::EventData::new(),
             message: None,
             kind: EventKind::Boot { start_time: None },
         };

@@ -431,7 +431,7 @@ mod tests {
             computer: None,
             channel: None,
             record_id: None,
-            data: std::collections::BTreeMap::new(),
+            data: crate::model::event::EventData::new(),
             message: None,
             kind,
         }

@@ -1,11 +1,13 @@
 //! Event-log records (binary .evtx or any export), typed where they matter to a pool-leak post-mortem.
 
-use std::collections::BTreeMap;
+mod data;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{PoolType, SourceRef};
+
+pub use data::{EventData, EventDataBuilder};
 
 /// One event-log record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,7 +33,7 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub record_id: Option<u64>,
     /// EventData/UserData fields by name; unnamed `<Data>` elements are keyed `0`, `1`, ...
-    pub data: BTreeMap<String, String>,
+    pub data: EventData,
     /// The rendered message, when the export carried one (never parsed for values).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,

@@ -172,7 +172,7 @@ mod tests {
             computer: None,
             channel: None,
             record_id: None,
-            data: BTreeMap::new(),
+            data: crate::model::event::EventData::new(),
             message: None,
             kind: EventKind::Boot { start_time: None },
         });

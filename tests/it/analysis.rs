@@ -63,7 +63,7 @@ fn event(at: DateTime<Utc>, id: u32, kind: EventKind) -> Event {
         computer: Some("SYNTH".into()),
         channel: Some("System".into()),
         record_id: None,
-        data: BTreeMap::new(),
+        data: poolscope::model::event::EventData::new(),
         message: None,
         kind,
     }

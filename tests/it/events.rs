@@ -246,7 +246,7 @@ fn srv_2019_is_nonpaged_and_2020_paged() {
         ]
     );
     let e = &parsed.events[1];
-    assert_eq!(e.data.get("0").map(String::as_str), Some("\\Device\\LanmanServer"));
+    assert_eq!(e.data.get("0"), Some("\\Device\\LanmanServer"));
     // The IO_ERROR_LOG_PACKET: ErrorCode 0xC00007E4 and STATUS_INSUFFICIENT_RESOURCES (reference §1.2).
     let binary = e.data.get("Binary").unwrap();
     assert!(binary.contains("E40700C0") && binary.contains("9A0000C0"), "{binary}");
@@ -258,7 +258,7 @@ fn setup_2004_is_not_exhaustion() {
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     assert_eq!(parsed.events.len(), 2);
     assert!(parsed.events.iter().all(|e| e.event_id == 2004 && e.kind == EventKind::Other));
-    assert_eq!(parsed.events[0].data.get("OSbuildversion").map(String::as_str), Some("20348"));
+    assert_eq!(parsed.events[0].data.get("OSbuildversion"), Some("20348"));
 }
 
 /// (id, kind, level, time, line) of an Event Viewer CSV row.
@@ -472,7 +472,7 @@ fn sample_evtx_repo_system() {
     // 6013 record 177: "The system uptime is 46 seconds"? The data value, whatever it is, is the uptime.
     let uptime = parsed.events.iter().find(|e| e.record_id == Some(177)).unwrap();
     let EventKind::Uptime { seconds } = uptime.kind else { panic!("{:?}", uptime.kind) };
-    assert_eq!(Some(seconds.to_string()), uptime.data.get("4").cloned());
+    assert_eq!(Some(seconds.to_string()), uptime.data.get("4").map(str::to_owned));
 }
 
 #[test]

@@ -197,7 +197,7 @@ fn event(id: u32, provider: &str, at: DateTime<Utc>, kind: EventKind, offset: u6
         computer: Some(format!("{HOST}.corp.local")),
         channel: Some("System".into()),
         record_id: Some(offset / 512),
-        data: BTreeMap::new(),
+        data: poolscope::model::event::EventData::new(),
         message: None,
         kind,
     }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Cursor, Read};
 
 use super::localtime::{LocalClock, LocalStamp};
+use crate::model::event::EventData;
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
 use crate::parse::lines::LineTracker;
 
@@ -264,7 +265,7 @@ pub fn parse_delimited_reader<R: BufRead>(
             computer,
             channel,
             record_id,
-            data: BTreeMap::new(),
+            data: EventData::new(),
             message,
             kind: EventKind::Other,
         });

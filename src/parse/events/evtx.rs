@@ -10,6 +10,7 @@
 
 use std::error::Error as StdError;
 use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,10 +28,10 @@ const FILE_HEADER_SIZE: u64 = 4096;
 const CHUNK_SIZE: u64 = 65536;
 /// A chunk header; a cut chunk shorter than this has nothing to read.
 const CHUNK_HEADER_SIZE: usize = 512;
+/// Most records a chunk can hold (a record takes at least a header and a little `BinXML`).
+const MAX_RECORDS_PER_CHUNK: usize = (CHUNK_SIZE as usize - CHUNK_HEADER_SIZE) / 32;
 /// A record header precedes each record's `BinXML`.
 const RECORD_HEADER_SIZE: u64 = 24;
-/// Chunks handed to the thread pool at a time (bounds the copies in flight and spaces deadline checks).
-const BATCH: usize = 64;
 
 /// How long one file may take: generous for real logs on a busy machine (a 100 MiB log takes seconds),
 /// short enough that a pathological file cannot stall a run.
@@ -97,6 +98,9 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
             format!("chunk {number}: checksum mismatch (damaged or partly written); its records are read anyway"),
         ));
     }
+    // Room for every record the header counts (bounded: the header may be damaged).
+    let counted = data.header.last_event_record_number.saturating_sub(data.header.first_event_record_number);
+    out.events.reserve(usize::try_from(counted.saturating_add(1)).unwrap_or(0).min(MAX_RECORDS_PER_CHUNK));
     let mut chunk = match data.parse(Arc::clone(settings)) {
         Ok(chunk) => chunk,
         Err(e) => {
@@ -109,6 +113,7 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
             return out;
         }
     };
+    let mut reader = xml::RecordReader::new();
     for record in chunk.iter() {
         let record = match record {
             Ok(r) => r,
@@ -139,7 +144,8 @@ fn chunk_events(mut data: EvtxChunkData, settings: &Arc<ParserSettings>, path: &
         };
         // The XML's TimeCreated and EventRecordID are the real ones: in exported or filtered logs the
         // record header's differ (§3). The header's are only a fallback.
-        match xml::record(&rendered.data)
+        match reader
+            .read(&rendered.data)
             .and_then(|fields| fields.into_event(SourceRef::offset(path, offset), header_ts, Some(header_id)))
         {
             Ok(event) => out.events.push(event),
@@ -188,7 +194,7 @@ pub fn parse_file(file: std::fs::File, path: &str) -> (Vec<Event>, Vec<Diagnosti
 }
 
 /// The reader of [`parse_file`] and [`parse`]: `len` is the size of the whole log.
-fn parse_seekable<R: Read + Seek>(
+fn parse_seekable<R: Read + Seek + Send>(
     mut reader: R,
     len: u64,
     path: &str,
@@ -242,38 +248,44 @@ fn parse_seekable<R: Read + Seek>(
     }
     let settings = Arc::new(ParserSettings::new().indent(false).validate_checksums(false));
 
-    let mut chunks = parser.chunks();
-    let mut stopped = false;
+    // Chunks stream through the pool: each worker takes the next chunk from the reader when it is free
+    // (so reading overlaps parsing and no worker waits for a batch to end), and outputs are put back in
+    // file order by their sequence number. Memory in flight is one chunk per worker. The deadline is
+    // checked before each chunk is taken.
+    let stopped = AtomicBool::new(false);
+    let chunks = parser.chunks().enumerate().take_while(|_| {
+        let late = started.elapsed() > budget;
+        if late {
+            stopped.store(true, Ordering::Relaxed);
+        }
+        !late
+    });
+    let mut outs: Vec<(usize, ChunkOut)> = chunks
+        .par_bridge()
+        .map(|(seq, chunk)| match chunk {
+            Ok(data) => (seq, chunk_events_guarded(data, &settings, path)),
+            Err(e) => (
+                seq,
+                ChunkOut {
+                    events: Vec::new(),
+                    diags: vec![diagnostic(
+                        path,
+                        error_offset(&e, None),
+                        Severity::Error,
+                        format!("chunk skipped: {}", describe(&e)),
+                    )],
+                },
+            ),
+        })
+        .collect();
+    outs.sort_unstable_by_key(|(seq, _)| *seq);
     // Per-chunk event lists, joined once at the end (no regrowth copies of a large list).
-    let mut per_chunk: Vec<Vec<Event>> = Vec::new();
-    loop {
-        let mut batch = Vec::with_capacity(BATCH);
-        for chunk in chunks.by_ref().take(BATCH) {
-            match chunk {
-                Ok(data) => batch.push(data),
-                Err(e) => diags.push(diagnostic(
-                    path,
-                    error_offset(&e, None),
-                    Severity::Error,
-                    format!("chunk skipped: {}", describe(&e)),
-                )),
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let outs: Vec<ChunkOut> =
-            batch.into_par_iter().map(|data| chunk_events_guarded(data, &settings, path)).collect();
-        for out in outs {
-            per_chunk.push(out.events);
-            diags.extend(out.diags);
-        }
-        if started.elapsed() > budget {
-            stopped = true;
-            break;
-        }
+    let mut per_chunk: Vec<Vec<Event>> = Vec::with_capacity(outs.len() + 1);
+    for (_, out) in outs {
+        per_chunk.push(out.events);
+        diags.extend(out.diags);
     }
-    if stopped {
+    if stopped.into_inner() {
         diags.push(Diagnostic::for_file(
             path,
             Severity::Error,

@@ -19,6 +19,8 @@ pub mod xml;
 
 use std::io::{BufRead, BufReader, Cursor, Read};
 
+use rayon::prelude::*;
+
 use crate::model::{Diagnostic, Event, EventKind, Severity};
 use crate::parse::lines::{CutLines, DecodeReader, LineReader, PART};
 use crate::parse::{FileContext, Format};
@@ -183,9 +185,10 @@ pub fn sort_by_time(events: &mut Vec<Event>) {
     if events.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
         return;
     }
+    // The keys are unique (the index is one), so the parallel unstable sort is deterministic.
     let mut order: Vec<(chrono::DateTime<chrono::Utc>, Option<u64>, usize)> =
-        events.iter().enumerate().map(|(i, e)| (e.time, e.record_id, i)).collect();
-    order.sort_unstable();
+        events.par_iter().enumerate().map(|(i, e)| (e.time, e.record_id, i)).collect();
+    order.par_sort_unstable();
     let mut slots: Vec<Option<Event>> = std::mem::take(events).into_iter().map(Some).collect();
     events.extend(order.into_iter().filter_map(|(_, _, i)| slots[i].take()));
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use super::localtime::{LocalClock, LocalStamp};
+use crate::model::event::EventData;
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
 use crate::parse::lines::LineReader;
 
@@ -208,7 +209,7 @@ impl<'p> LabelledBlocks<'p> {
                 computer: label("Computer"),
                 channel: label("Log Name"),
                 record_id: None,
-                data: BTreeMap::new(),
+                data: EventData::new(),
                 message: (!message.trim().is_empty()).then_some(message),
                 kind: EventKind::Other,
             });

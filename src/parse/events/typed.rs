@@ -3,12 +3,10 @@
 //! part of the match. Values come from the event's data (EventData/UserData), never from its localized
 //! message (§1.1: messages carry the locale's digit grouping).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use super::localtime::{self, LocalClock, LocalStamp};
-use crate::model::event::{ExhaustedProcess, ResourceExhaustion, TagUsage};
+use crate::model::event::{EventData, ExhaustedProcess, ResourceExhaustion, TagUsage};
 use crate::model::{DateOrder, Event, EventKind, PoolType};
 
 /// `Microsoft-Windows-Resource-Exhaustion-Detector` (§1.1).
@@ -112,21 +110,21 @@ pub fn classify(event: &Event, clock: &mut LocalClock<'_>) -> EventKind {
 }
 
 /// A data value, trimmed; `None` when absent or blank.
-fn text(data: &BTreeMap<String, String>, key: &str) -> Option<String> {
+fn text(data: &EventData, key: &str) -> Option<String> {
     let v = data.get(key)?.trim();
     (!v.is_empty()).then(|| v.to_owned())
 }
 
 /// A data value as written (pool tags keep their trailing spaces, `Ntf `); `None` when absent or blank.
-fn raw(data: &BTreeMap<String, String>, key: &str) -> Option<String> {
+fn raw(data: &EventData, key: &str) -> Option<String> {
     let v = data.get(key)?.trim_matches('\0');
     (!v.trim().is_empty()).then(|| v.to_owned())
 }
 
 /// The first of `keys` that holds a number: decimal as the manifests' `UInt` types render, or `0x` hex.
-fn number(data: &BTreeMap<String, String>, keys: &[&str]) -> Option<u64> {
+fn number(data: &EventData, keys: &[&str]) -> Option<u64> {
     keys.iter().find_map(|k| {
-        let v = data.get(*k)?.trim();
+        let v = data.get(k)?.trim();
         match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
             Some(hex) => u64::from_str_radix(hex, 16).ok(),
             None => v.parse().ok(),
@@ -135,15 +133,15 @@ fn number(data: &BTreeMap<String, String>, keys: &[&str]) -> Option<u64> {
 }
 
 /// A FILETIME rendered as ISO UTC; the empty slot's `1601-01-01T00:00:00` means "none".
-fn filetime(data: &BTreeMap<String, String>, keys: &[&str]) -> Option<DateTime<Utc>> {
-    let t = keys.iter().find_map(|k| data.get(*k).and_then(|v| localtime::system_time(v)))?;
+fn filetime(data: &EventData, keys: &[&str]) -> Option<DateTime<Utc>> {
+    let t = keys.iter().find_map(|k| data.get(k).and_then(localtime::system_time))?;
     (t.timestamp() > -11_644_473_600).then_some(t)
 }
 
 /// Resource-Exhaustion-Detector 2004, from `UserData/MemoryExhaustionInfo` (§1.1). Keys are the element
 /// paths below `MemoryExhaustionInfo` (`SystemInfo/SystemCommitLimit`); the manifest's flat template
 /// names (`SystemCommitLimit`, `PagedPoolTag_1`) are accepted too, for renderings that use them.
-pub fn resource_exhaustion(data: &BTreeMap<String, String>) -> ResourceExhaustion {
+pub fn resource_exhaustion(data: &EventData) -> ResourceExhaustion {
     let sys = |name: &str| number(data, &[&format!("SystemInfo/{name}"), name]);
     let tags = |pool: &str| -> Vec<TagUsage> {
         (1..=3)
@@ -197,7 +195,7 @@ pub fn resource_exhaustion(data: &BTreeMap<String, String>) -> ResourceExhaustio
 /// (a mangled AM/PM marker), the binary data's two SYSTEMTIMEs are used if they agree (then the machine
 /// ran on UTC and they are exact; which one is local when they differ is unverified).
 fn previous_shutdown(
-    data: &BTreeMap<String, String>,
+    data: &EventData,
     logged_at: DateTime<Utc>,
     clock: &mut LocalClock<'_>,
 ) -> (Option<String>, Option<DateTime<Utc>>) {
@@ -222,7 +220,7 @@ fn previous_shutdown(
         let slack = chrono::TimeDelta::days(1);
         candidates.iter().copied().filter(|t| *t <= logged_at + slack).max().or_else(|| candidates.first().copied())
     });
-    let at = parsed.or_else(|| data.get("Binary").and_then(|hex| binary_systemtimes(hex)));
+    let at = parsed.or_else(|| data.get("Binary").and_then(binary_systemtimes));
     (printed, at)
 }
 

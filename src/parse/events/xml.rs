@@ -12,7 +12,9 @@
 //! `<Binary>` is keyed `Binary`; `UserData` leaves are keyed by their element path below the `UserData`
 //! root element (`SystemInfo/SystemCommitLimit` for a 2004 event's `MemoryExhaustionInfo`).
 
-use std::collections::BTreeMap;
+mod rendered;
+
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +22,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
 
 use super::localtime;
+use crate::model::event::{EventData, EventDataBuilder};
 use crate::model::{Diagnostic, Event, EventKind, Severity, SourceRef};
 
 /// The parts of an `<Event>` as read, before they are checked and typed. Numbers and times are parsed
@@ -43,7 +46,7 @@ pub struct EventFields {
     /// `Computer` text.
     pub computer: Option<String>,
     /// EventData/UserData fields (see the module docs for the keys).
-    pub data: BTreeMap<String, String>,
+    pub data: EventData,
     /// `RenderingInfo/Message`, when the export carried one.
     pub message: Option<String>,
 }
@@ -129,8 +132,8 @@ enum Leaf {
     RecordId,
     Channel,
     Computer,
-    /// An EventData `<Data>` or `<Binary>`, with its key.
-    Data(String),
+    /// An EventData `<Data>` or `<Binary>`; its key is the reader's `key`.
+    Data,
     Message,
     None,
 }
@@ -145,6 +148,10 @@ struct EventReader {
     unnamed: usize,
     /// Text of the open element, reused from element to element.
     text: String,
+    /// The key of the open EventData element.
+    key: String,
+    /// The event's data fields as read.
+    data: EventDataBuilder,
     /// `UserData`: the element path below the root element, and for each open element the path length
     /// before it and whether it has element children (only leaves become data).
     path: String,
@@ -160,6 +167,8 @@ impl EventReader {
             leaf: Leaf::None,
             unnamed: 0,
             text: String::new(),
+            key: String::new(),
+            data: EventDataBuilder::default(),
             path: String::new(),
             open: Vec::new(),
         }
@@ -170,9 +179,8 @@ impl EventReader {
         self.text.as_str().to_owned()
     }
 
-    fn open_element(&mut self, e: &BytesStart<'_>) {
-        let local = e.local_name();
-        let name = local.as_ref();
+    /// An element opened: `name` is its local name, `attrs` its attributes.
+    fn open_element(&mut self, name: &[u8], attrs: &impl Attributes) {
         self.text.clear();
         match self.depth {
             1 => {
@@ -187,17 +195,16 @@ impl EventReader {
             2 => {
                 self.leaf = match (self.section, name) {
                     (Section::System, b"Provider") => {
-                        self.fields.provider = attribute(e, b"Name").map(std::borrow::Cow::into_owned);
+                        self.fields.provider = attrs.get(b"Name").map(Cow::into_owned);
                         // Classic sources' `EventSourceName` is only needed when `Name` is missing.
                         if self.fields.provider.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                            self.fields.source_name =
-                                attribute(e, b"EventSourceName").map(std::borrow::Cow::into_owned);
+                            self.fields.source_name = attrs.get(b"EventSourceName").map(Cow::into_owned);
                         }
                         Leaf::None
                     }
                     (Section::System, b"TimeCreated") => {
-                        self.fields.time_created = attribute(e, b"SystemTime")
-                            .map(|t| localtime::system_time(&t).ok_or_else(|| t.into_owned()));
+                        self.fields.time_created =
+                            attrs.get(b"SystemTime").map(|t| localtime::system_time(&t).ok_or_else(|| t.into_owned()));
                         Leaf::None
                     }
                     (Section::System, b"EventID") => Leaf::EventId,
@@ -206,16 +213,21 @@ impl EventReader {
                     (Section::System, b"Channel") => Leaf::Channel,
                     (Section::System, b"Computer") => Leaf::Computer,
                     (Section::EventData, b"Data") => {
-                        let key = match attribute(e, b"Name") {
-                            Some(n) if !n.is_empty() => n.into_owned(),
+                        self.key.clear();
+                        match attrs.get(b"Name") {
+                            Some(n) if !n.is_empty() => self.key.push_str(&n),
                             _ => {
                                 self.unnamed += 1;
-                                (self.unnamed - 1).to_string()
+                                self.key.push_str(itoa::Buffer::new().format(self.unnamed - 1));
                             }
-                        };
-                        Leaf::Data(key)
+                        }
+                        Leaf::Data
                     }
-                    (Section::EventData, b"Binary") => Leaf::Data("Binary".to_owned()),
+                    (Section::EventData, b"Binary") => {
+                        self.key.clear();
+                        self.key.push_str("Binary");
+                        Leaf::Data
+                    }
                     (Section::RenderingInfo, b"Message") => Leaf::Message,
                     (Section::UserData, _) => {
                         self.path.clear();
@@ -252,18 +264,14 @@ impl EventReader {
                 Leaf::RecordId => self.fields.record_id = trimmed().parse().ok(),
                 Leaf::Channel => self.fields.channel = Some(trimmed().to_owned()),
                 Leaf::Computer => self.fields.computer = Some(trimmed().to_owned()),
-                Leaf::Data(key) => {
-                    let value = self.take_text();
-                    self.fields.data.insert(key, value);
-                }
+                Leaf::Data => self.data.push(&self.key, &self.text),
                 Leaf::Message => self.fields.message = Some(self.take_text()),
                 Leaf::None => {}
             }
         } else if self.depth >= 3 && self.section == Section::UserData {
             if let Some((len, has_child)) = self.open.pop() {
                 if !has_child {
-                    let value = self.take_text();
-                    self.fields.data.insert(self.path.clone(), value);
+                    self.data.push(&self.path, &self.text);
                 }
                 self.path.truncate(len);
             }
@@ -271,9 +279,8 @@ impl EventReader {
         self.text.clear();
     }
 
-    /// Reads up to the end tag of the `<Event>` whose start tag was just read. The reader's buffers are
-    /// kept for the next event.
-    fn read(&mut self, reader: &mut Reader<&[u8]>) -> Result<EventFields, ReadError> {
+    /// Starts a new `<Event>` (its start tag was just read), keeping the buffers of the last one.
+    fn begin(&mut self) {
         self.depth = 0;
         self.section = Section::Other;
         self.leaf = Leaf::None;
@@ -281,7 +288,45 @@ impl EventReader {
         self.text.clear();
         self.path.clear();
         self.open.clear();
+        // A record that failed half-way leaves fields behind.
+        self.data.clear();
         self.fields = EventFields::default();
+    }
+
+    /// A start tag inside the event.
+    fn start(&mut self, name: &[u8], attrs: &impl Attributes) {
+        self.depth += 1;
+        self.open_element(name, attrs);
+    }
+
+    /// An empty-element tag (`<X/>`) inside the event.
+    fn empty(&mut self, name: &[u8], attrs: &impl Attributes) {
+        self.depth += 1;
+        self.open_element(name, attrs);
+        self.close_element();
+        self.depth -= 1;
+    }
+
+    /// An end tag; `true` when it ends the `<Event>` itself (end tags are matched by depth, not name).
+    fn end(&mut self) -> bool {
+        if self.depth == 0 {
+            return true;
+        }
+        self.close_element();
+        self.depth -= 1;
+        false
+    }
+
+    /// The fields of the event that just ended.
+    fn finish(&mut self) -> EventFields {
+        self.fields.data = self.data.finish();
+        std::mem::take(&mut self.fields)
+    }
+
+    /// Reads up to the end tag of the `<Event>` whose start tag was just read. The reader's buffers are
+    /// kept for the next event.
+    fn read(&mut self, reader: &mut Reader<&[u8]>) -> Result<EventFields, ReadError> {
+        self.begin();
         let xml_err = |reader: &Reader<&[u8]>, e: quick_xml::Error| match e {
             // Every `Unclosed*` syntax error means the input ended inside markup.
             quick_xml::Error::Syntax(s) if s != quick_xml::errors::SyntaxError::InvalidBangMarkup => {
@@ -291,23 +336,10 @@ impl EventReader {
         };
         loop {
             match reader.read_event().map_err(|e| xml_err(reader, e))? {
-                XmlEvent::Start(e) => {
-                    self.depth += 1;
-                    self.open_element(&e);
-                }
-                XmlEvent::Empty(e) => {
-                    self.depth += 1;
-                    self.open_element(&e);
-                    self.close_element();
-                    self.depth -= 1;
-                }
-                XmlEvent::End(_) => {
-                    if self.depth == 0 {
-                        return Ok(std::mem::take(&mut self.fields));
-                    }
-                    self.close_element();
-                    self.depth -= 1;
-                }
+                XmlEvent::Start(e) => self.start(e.local_name().as_ref(), &e),
+                XmlEvent::Empty(e) => self.empty(e.local_name().as_ref(), &e),
+                // `end` closes the element either way; an end tag that does not end the event falls to `_`.
+                XmlEvent::End(_) if self.end() => return Ok(self.finish()),
                 XmlEvent::Text(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
                 XmlEvent::CData(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(reader, e.into()))?),
                 XmlEvent::GeneralRef(r) => {
@@ -345,18 +377,29 @@ fn event_body(
     body.read(reader)
 }
 
-/// The value of attribute `name` (local name), unescaped; borrowed from the input when it can be.
-fn attribute<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Option<std::borrow::Cow<'a, str>> {
-    e.attributes().with_checks(false).flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| {
-        match a.value {
-            std::borrow::Cow::Borrowed(raw) => match std::str::from_utf8(raw) {
-                // No `&`: nothing to unescape, borrow as is.
-                Ok(s) if !s.contains('&') => std::borrow::Cow::Borrowed(s),
-                _ => std::borrow::Cow::Owned(unescape_lossy(raw)),
-            },
-            std::borrow::Cow::Owned(raw) => std::borrow::Cow::Owned(unescape_lossy(&raw)),
-        }
-    })
+/// An element's attributes, looked up by local name (`xmlns:x` is `x`), the first of that name winning;
+/// values unescaped and borrowed from the input when nothing needs unescaping.
+trait Attributes {
+    fn get(&self, name: &[u8]) -> Option<Cow<'_, str>>;
+}
+
+impl Attributes for BytesStart<'_> {
+    fn get(&self, name: &[u8]) -> Option<Cow<'_, str>> {
+        self.attributes().with_checks(false).flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| {
+            match a.value {
+                Cow::Borrowed(raw) => attribute_value(raw),
+                Cow::Owned(raw) => Cow::Owned(unescape_lossy(&raw)),
+            }
+        })
+    }
+}
+
+/// A raw attribute value, unescaped; borrowed as is when it is UTF-8 without `&` (the usual case).
+fn attribute_value(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(s) if !s.contains('&') => Cow::Borrowed(s),
+        _ => Cow::Owned(unescape_lossy(raw)),
+    }
 }
 
 /// Unescapes an attribute value; one that is not valid UTF-8 or has a bad entity is kept as written.
@@ -378,22 +421,57 @@ fn reader(input: &[u8]) -> Reader<&[u8]> {
     reader
 }
 
-/// Reads one record as the evtx crate renders it: a declaration and one `<Event>`.
+/// Reads one record as the evtx crate renders it: a declaration and one `<Event>`. One-off; a reader of
+/// many records keeps a [`RecordReader`].
 pub fn record(xml: &[u8]) -> Result<EventFields, String> {
-    let mut reader = reader(xml);
-    loop {
-        match reader.read_event() {
-            Ok(XmlEvent::Start(e)) if e.local_name().as_ref() == b"Event" => break,
-            Ok(XmlEvent::Empty(e)) if e.local_name().as_ref() == b"Event" => return Ok(EventFields::default()),
-            Ok(XmlEvent::Eof) => return Err("no <Event> element in the rendered record".to_owned()),
-            Ok(_) => {}
-            Err(e) => return Err(format!("rendered record is not XML: {e}")),
-        }
+    RecordReader::new().read(xml)
+}
+
+/// Reads records as the evtx crate renders them, keeping its buffers from record to record. The crate's
+/// exact shape (see the `rendered` module) is read by a scanner of its own; anything else, or anything that
+/// scanner is not sure of, by quick-xml. Both drive the same field mapping, so a record reads the same
+/// either way (and the same as in an XML export).
+pub struct RecordReader {
+    body: EventReader,
+}
+
+impl Default for RecordReader {
+    fn default() -> Self {
+        Self::new()
     }
-    event_body(&mut EventReader::new(), &mut reader, false).map_err(|e| match e {
-        ReadError::Xml { offset, message } => format!("rendered record is not XML at byte {offset}: {message}"),
-        ReadError::Truncated => "rendered record ends inside <Event>".to_owned(),
-    })
+}
+
+impl RecordReader {
+    /// A reader with empty buffers.
+    pub fn new() -> Self {
+        Self { body: EventReader::new() }
+    }
+
+    /// Reads one rendered record.
+    pub fn read(&mut self, xml: &[u8]) -> Result<EventFields, String> {
+        if let Some(fields) = rendered::record(xml, &mut self.body) {
+            return Ok(fields);
+        }
+        self.read_general(xml)
+    }
+
+    /// [`Self::read`] through quick-xml alone (tests compare the two paths).
+    pub fn read_general(&mut self, xml: &[u8]) -> Result<EventFields, String> {
+        let mut reader = reader(xml);
+        loop {
+            match reader.read_event() {
+                Ok(XmlEvent::Start(e)) if e.local_name().as_ref() == b"Event" => break,
+                Ok(XmlEvent::Empty(e)) if e.local_name().as_ref() == b"Event" => return Ok(EventFields::default()),
+                Ok(XmlEvent::Eof) => return Err("no <Event> element in the rendered record".to_owned()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("rendered record is not XML: {e}")),
+            }
+        }
+        event_body(&mut self.body, &mut reader, false).map_err(|e| match e {
+            ReadError::Xml { offset, message } => format!("rendered record is not XML at byte {offset}: {message}"),
+            ReadError::Truncated => "rendered record ends inside <Event>".to_owned(),
+        })
+    }
 }
 
 /// Counts lines up to increasing offsets without rescanning.
@@ -657,8 +735,8 @@ mod tests {
         assert_eq!((e.provider.as_str(), e.event_id, e.level, e.record_id), ("EventLog", 6008, Some(2), Some(17)));
         assert_eq!(e.computer.as_deref(), Some("HOST"));
         assert_eq!(e.channel.as_deref(), Some("System"));
-        assert_eq!(e.data.get("0").map(String::as_str), Some("2:41:02 AM"));
-        assert_eq!(e.data.get("2").map(String::as_str), Some(""));
+        assert_eq!(e.data.get("0"), Some("2:41:02 AM"));
+        assert_eq!(e.data.get("2"), Some(""));
         assert_eq!(e.source.line, Some(1));
     }
 
@@ -677,9 +755,9 @@ mod tests {
         let text = "<Event><System><Provider Name='Microsoft-Windows-Kernel-Power'/><EventID>41</EventID><TimeCreated SystemTime='2023-05-29T02:57:39Z'/></System><EventData><Data Name='BugcheckCode'>159</Data><Data Name='SleepInProgress'/><Binary>0100</Binary></EventData></Event>";
         let (events, _) = read(text);
         let d = &events[0].data;
-        assert_eq!(d.get("BugcheckCode").map(String::as_str), Some("159"));
-        assert_eq!(d.get("SleepInProgress").map(String::as_str), Some(""));
-        assert_eq!(d.get("Binary").map(String::as_str), Some("0100"));
+        assert_eq!(d.get("BugcheckCode"), Some("159"));
+        assert_eq!(d.get("SleepInProgress"), Some(""));
+        assert_eq!(d.get("Binary"), Some("0100"));
     }
 
     #[test]
@@ -688,10 +766,10 @@ mod tests {
         let (events, diags) = read(text);
         assert!(diags.is_empty(), "{diags:?}");
         let d = &events[0].data;
-        assert_eq!(d.get("SystemInfo/SystemCommitLimit").map(String::as_str), Some("5"));
-        assert_eq!(d.get("PagedPoolInfo/Tag_1/Name").map(String::as_str), Some("Toke"));
-        assert_eq!(d.get("ProcessInfo/Process_4/Name").map(String::as_str), Some(""));
-        assert_eq!(d.get("ProcessInfo/Process_4/Version").map(String::as_str), Some(""));
+        assert_eq!(d.get("SystemInfo/SystemCommitLimit"), Some("5"));
+        assert_eq!(d.get("PagedPoolInfo/Tag_1/Name"), Some("Toke"));
+        assert_eq!(d.get("ProcessInfo/Process_4/Name"), Some(""));
+        assert_eq!(d.get("ProcessInfo/Process_4/Version"), Some(""));
         assert_eq!(d.len(), 5);
     }
 
@@ -736,7 +814,7 @@ mod tests {
     fn record_from_evtx_rendering() {
         let xml = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Event xmlns=\"e\"><System><Provider Name=\"EventLog\"/><EventID Qualifiers=\"32768\">6013</EventID><TimeCreated SystemTime=\"2017-07-12T17:18:17.7723848Z\"/><EventRecordID>177</EventRecordID></System><EventData><Data></Data><Data></Data><Data></Data><Data></Data><Data>46</Data></EventData></Event>";
         let fields = record(xml).unwrap();
-        assert_eq!(fields.data.get("4").map(String::as_str), Some("46"));
+        assert_eq!(fields.data.get("4"), Some("46"));
         let e = fields.into_event(SourceRef::offset("f", 0), None, None).unwrap();
         assert_eq!((e.event_id, e.record_id), (6013, Some(177)));
     }
@@ -745,6 +823,6 @@ mod tests {
     fn char_references_are_resolved() {
         let (events, _) = read("<Event><System><Provider Name='a&amp;b'/><EventID>1</EventID><TimeCreated SystemTime='2020-01-01T00:00:00Z'/></System><EventData><Data Name='x'>&#x41;&lt;</Data></EventData></Event>");
         assert_eq!(events[0].provider, "a&b");
-        assert_eq!(events[0].data.get("x").map(String::as_str), Some("A<"));
+        assert_eq!(events[0].data.get("x"), Some("A<"));
     }
 }
